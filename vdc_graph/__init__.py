@@ -1,0 +1,1 @@
+"""vdc_graph: the GraphQL API of a service-provider portal for Microsoft 365 backup."""

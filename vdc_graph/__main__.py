@@ -1,0 +1,3 @@
+from vdc_graph.cli import main
+
+main()

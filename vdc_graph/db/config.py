@@ -1,0 +1,55 @@
+"""The Tortoise configuration for a database URL, and the migration commands over it."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as migrate_api
+from tortoise.migrations.executor import MigrationExecutor
+
+MODELS_MODULE = "vdc_graph.db.models"
+MIGRATIONS_MODULE = "vdc_graph.db.migrations"
+
+
+_APP = {"models": [MODELS_MODULE], "default_connection": "default",
+        "migrations": MIGRATIONS_MODULE}
+
+
+class DatabaseNotMigrated(RuntimeError):
+    def __init__(self, pending: list[str]) -> None:
+        super().__init__(
+            f"the database is missing {len(pending)} migration(s) ({', '.join(pending)}); "
+            "run `vdc-graph migrate` first"
+        )
+
+
+def tortoise_config(database_url: str, *, busy_timeout_ms: int = 5000) -> dict[str, Any]:
+    connection = expand_db_url(database_url)
+    if urlparse(database_url).scheme == "sqlite":
+        # WAL lets readers run beside the one writer; the busy timeout rides out a
+        # moment of contention instead of failing with "database is locked".
+        connection["credentials"].update(
+            journal_mode="WAL", foreign_keys="ON", busy_timeout=busy_timeout_ms,
+            synchronous="NORMAL",
+        )
+    return {
+        "connections": {"default": connection},
+        "apps": {"models": dict(_APP)},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(config: dict[str, Any]) -> None:
+    """Apply every migration not yet applied (initialises Tortoise with ``config``)."""
+    await migrate_api(config=config)
+
+
+async def pending_migrations() -> list[str]:
+    """Migrations not yet applied to the initialised default connection."""
+    executor = MigrationExecutor(get_connection("default"), {"models": _APP})
+    steps = await executor.plan(None)
+    return [step.migration.name for step in steps if not step.backward]

@@ -1,0 +1,58 @@
+"""Every Tortoise model, one module per domain; Tortoise discovers them here."""
+
+from .access import ApiKey, PortalUser, Role, ServiceProvider
+from .backup import BackupPolicy, BackupSession, Restore, SessionLogRecord
+from .customers import (
+    Customer,
+    CustomerAdminUser,
+    Invitation,
+    IpRange,
+    LicensedUser,
+    LicensedUsersMonth,
+    NotificationContact,
+    OffboardingRequest,
+    Onboarding,
+    Subscription,
+)
+from .platform import (
+    AuditRecord,
+    IdempotencyRecord,
+    MaintenanceWindow,
+    OutboxMessage,
+    ServiceStatus,
+    Webhook,
+    WebhookDelivery,
+)
+from .usage import SoftwareUsage, UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
+
+__all__ = [
+    "ApiKey",
+    "AuditRecord",
+    "BackupPolicy",
+    "BackupSession",
+    "Customer",
+    "CustomerAdminUser",
+    "IdempotencyRecord",
+    "Invitation",
+    "IpRange",
+    "LicensedUser",
+    "LicensedUsersMonth",
+    "MaintenanceWindow",
+    "NotificationContact",
+    "OffboardingRequest",
+    "Onboarding",
+    "OutboxMessage",
+    "PortalUser",
+    "Restore",
+    "Role",
+    "ServiceProvider",
+    "ServiceStatus",
+    "SessionLogRecord",
+    "SoftwareUsage",
+    "Subscription",
+    "UsageReport",
+    "UsageReportSaasLine",
+    "UsageReportSoftwareLine",
+    "Webhook",
+    "WebhookDelivery",
+]

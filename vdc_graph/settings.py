@@ -1,0 +1,79 @@
+"""One typed settings object, read from ``VDC_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VDC_", extra="ignore")
+
+    mode: Mode = Mode.DEVELOPMENT
+    database_url: str = "sqlite://./vdc.db"
+    # Where development secrets are kept between runs (never used in production).
+    state_dir: Path = Path(".vdc")
+
+    # Development tokens (HS256). Generated and kept in state_dir when unset in development.
+    dev_token_secret: SecretStr | None = None
+    dev_token_ttl_seconds: int = 8 * 3600
+
+    # Production identity: OIDC (Microsoft Entra ID style), RS256 only.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_jwks_cache_seconds: int = 3600
+    token_leeway_seconds: int = 30
+
+    # Request limits, each checked before execution.
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_document_bytes: int = 100_000
+    max_batch: int = 0  # JSON array batches; 0 turns batching off
+
+    # Database resilience
+    sqlite_busy_timeout_ms: int = 5000
+
+    @model_validator(mode="after")
+    def _production_needs_identity(self) -> Settings:
+        if self.mode is Mode.PRODUCTION and not (
+            self.oidc_issuer and self.oidc_audience and self.oidc_jwks_url
+        ):
+            raise ValueError(
+                "production mode needs VDC_OIDC_ISSUER, VDC_OIDC_AUDIENCE and VDC_OIDC_JWKS_URL"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.mode is Mode.DEVELOPMENT
+
+    def development_secret(self) -> str | None:
+        """The HS256 secret for development tokens; created and kept locally on first use."""
+        if self.dev_token_secret is not None:
+            return self.dev_token_secret.get_secret_value()
+        if not self.is_development:
+            return None
+        path = self.state_dir / "dev-token-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
