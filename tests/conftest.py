@@ -1,0 +1,123 @@
+"""Shared fixtures: a freshly migrated database per test, on SQLite and (when reachable)
+on PostgreSQL, cloned from a template migrated once per session so each test starts fast."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import asyncpg
+import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from vdc_graph import clock
+from vdc_graph.db.config import migrate, tortoise_config
+
+POSTGRES_URL = os.environ.get("VDC_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("VDC_TEST_REDIS_URL")
+BACKENDS = ["sqlite", "postgres"]
+_counter = itertools.count()
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path=f"/{name}"))
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+async def _migrate_into(url: str) -> None:
+    await migrate(tortoise_config(url))
+    await Tortoise.close_connections()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate_into(f"sqlite://{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need VDC_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    name = f"vdc_template_{os.getpid()}"
+
+    async def build() -> None:
+        admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        await _migrate_into(_with_database(POSTGRES_URL, name))
+
+    asyncio.run(build())
+    yield name
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        finally:
+            await admin.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of its own for this test."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite://{path}"
+    template = request.getfixturevalue("postgres_template")
+    name = f"vdc_test_{os.getpid()}_{next(_counter)}"
+
+    async def create() -> None:
+        admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    request.addfinalizer(lambda: asyncio.run(_drop_database(name)))
+    return _with_database(POSTGRES_URL, name)
+
+
+async def _drop_database(name: str) -> None:
+    admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    """Tortoise initialised on this test's database (in the test's own context)."""
+    # Tortoise caches SQL per connection name process-wide; SQLite and PostgreSQL
+    # tests share the name "default", so each test starts with an empty cache.
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        yield database_url
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock() -> None:
+    yield
+    clock.set_clock(None)
