@@ -121,3 +121,52 @@ async def db(database_url: str) -> AsyncIterator[str]:
 def _real_clock() -> None:
     yield
     clock.set_clock(None)
+
+
+# --- the API as clients see it -------------------------------------------------------------
+
+import httpx  # noqa: E402
+
+from vdc_graph.app import create_app  # noqa: E402
+from vdc_graph.settings import Settings  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(dev_token_secret="test-secret-" + "x" * 40, state_dir=tmp_path / "state")
+
+
+class GraphQLClient:
+    """Speaks GraphQL over HTTP to the app in-process, the way a client does."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def post(self, query: str, variables: dict | None = None, *, token: str | None = None,
+                   headers: dict | None = None) -> httpx.Response:
+        all_headers = {"Authorization": f"Bearer {token}"} if token else {}
+        all_headers.update(headers or {})
+        return await self.http.post("/graphql", json={"query": query, "variables": variables},
+                                    headers=all_headers)
+
+    async def data(self, query: str, variables: dict | None = None, *, token: str) -> dict:
+        """The response's data, failing the test on any error."""
+        response = await self.post(query, variables, token=token)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def errors(self, query: str, variables: dict | None = None, *, token: str) -> list:
+        response = await self.post(query, variables, token=token)
+        body = response.json()
+        assert body.get("errors"), body
+        return body["errors"]
+
+
+@pytest.fixture
+async def api(db: str, settings: Settings) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield GraphQLClient(http)

@@ -1,3 +1,3 @@
 from vdc_graph.cli import main
 
-main()
+raise SystemExit(main())

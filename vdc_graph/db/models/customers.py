@@ -73,6 +73,11 @@ class Customer(Entity):
             ("provider_id", "deleted_at", "activation_date", "id"),
             ("provider_id", "deleted_at", "storage_consumed_gb", "id"),
             ("provider_id", "deleted_at", "created_at", "id"),
+            ("provider_id", "deleted_at", "external_id", "id"),
+            ("provider_id", "deleted_at", "license_model", "id"),
+            ("provider_id", "deleted_at", "backed_up_accounts", "id"),
+            ("provider_id", "deleted_at", "total_active_accounts", "id"),
+            ("provider_id", "deleted_at", "user_change", "id"),
         )
 
 

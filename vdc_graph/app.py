@@ -1,0 +1,83 @@
+"""The Starlette application: routes, lifespan (database, identity) and health checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from tortoise.connection import get_connection
+from tortoise.contrib.starlette import RegisterTortoise
+
+from vdc_graph.auth import Authenticator
+from vdc_graph.db.config import DatabaseNotMigrated, pending_migrations, tortoise_config
+from vdc_graph.http.graphql_http import GraphQLHttp
+from vdc_graph.http.websocket import GraphQLWebSocket
+from vdc_graph.schema.root import build_schema
+from vdc_graph.settings import Settings, get_settings
+
+log = logging.getLogger("vdc_graph")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    try:
+        async with asyncio.timeout(2):
+            await get_connection("default").execute_query("SELECT 1")
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readiness check failed: %s", exc)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"},
+                            status_code=503)
+    return JSONResponse({"status": "ok", "database": "reachable"})
+
+
+async def ensure_migrated() -> None:
+    pending = await pending_migrations()
+    if pending:
+        raise DatabaseNotMigrated(pending)
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The application. ``manage_database=False`` leaves Tortoise to the caller (tests)."""
+    settings = settings or get_settings()
+    schema = build_schema(settings)
+    authenticator = Authenticator(settings)
+    http = GraphQLHttp(schema, settings, authenticator)
+    websocket = GraphQLWebSocket(schema, settings, authenticator)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            if manage_database:
+                async with RegisterTortoise(
+                    app, config=tortoise_config(
+                        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+                    ), _enable_global_fallback=True,
+                ):
+                    await ensure_migrated()
+                    yield
+            else:
+                yield
+        finally:
+            await authenticator.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", http.__call__, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", websocket),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.schema = schema
+    return app

@@ -1,0 +1,216 @@
+"""The command line: ``vdc-graph`` (also ``python -m vdc_graph``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from tortoise import Tortoise
+
+from vdc_graph.settings import Settings, get_settings
+
+DEFAULT_PORT = 8000
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90``, ``90s``, ``30m``, ``8h`` or ``7d``."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration such as 30m, 8h or 7d"
+        )
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[None]:
+    from vdc_graph.db.config import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(
+        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms))
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _migrate(settings: Settings) -> list[str]:
+    from vdc_graph.db.config import migrate, pending_migrations, tortoise_config
+
+    config = tortoise_config(settings.database_url,
+                             busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    await Tortoise.init(config=config)
+    try:
+        pending = await pending_migrations()
+    finally:
+        await Tortoise.close_connections()
+    if pending:
+        await migrate(config)
+        await Tortoise.close_connections()
+    return pending
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    applied = asyncio.run(_migrate(settings))
+    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied
+          else "the database is up to date")
+    return 0
+
+
+async def _seed(settings: Settings, customers: int, seed: int) -> str:
+    from vdc_graph.demo import seed_demo
+
+    async with database(settings):
+        summary = await seed_demo(customers=customers, seed=seed, progress=True)
+    if not summary.created:
+        return "demo data already present; nothing written"
+    return (f"seeded {summary.providers} providers, {summary.users} users, "
+            f"{summary.customers} customers, {summary.policies} policies, "
+            f"{summary.sessions} sessions, {summary.log_records} log records, "
+            f"{summary.licensed_users} licensed users")
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_migrate(settings))
+    print(asyncio.run(_seed(settings, args.customers, args.seed)))
+    return 0
+
+
+async def _token(settings: Settings, email: str, expires: timedelta | None,
+                 provider: str | None) -> str:
+    from vdc_graph.auth import mint_development_token
+    from vdc_graph.db.models import PortalUser
+
+    async with database(settings):
+        query = PortalUser.filter(email_key=email.strip().lower())
+        if provider:
+            query = query.filter(provider__display_name=provider)
+        users = await query
+    if not users:
+        raise SystemExit(f"no user with the email {email}" +
+                         (f" in {provider}" if provider else ""))
+    if len(users) > 1:
+        raise SystemExit(f"{email} is a user of several providers; pass --provider NAME")
+    user = users[0]
+    return mint_development_token(settings, user_id=user.id, provider_id=user.provider_id,
+                                  expires_in=expires)
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.development_secret() is None:
+        print("development tokens need VDC_DEV_TOKEN_SECRET (or development mode)",
+              file=sys.stderr)
+        return 2
+    print(asyncio.run(_token(settings, args.email, args.expires, args.provider)))
+    return 0
+
+
+def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from vdc_graph.schema.root import build_schema
+
+    sdl = str(build_schema(settings)) + "\n"
+    if args.output:
+        Path(args.output).write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "vdc_graph.app:create_app", factory=True, host=host, port=port, workers=workers,
+        timeout_graceful_shutdown=10, ws_max_size=max(settings.max_document_bytes * 2, 65536),
+        log_level="info",
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    _serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.is_development:
+        print("demo runs in development mode only", file=sys.stderr)
+        return 2
+    applied = asyncio.run(_migrate(settings))
+    if applied:
+        print(f"applied {len(applied)} migration(s)")
+    print(asyncio.run(_seed(settings, args.customers, args.seed)))
+    token = asyncio.run(_token(settings, "admin@demo.example", None, None))
+    shown_host = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host  # noqa: S104
+    print("\nGraphiQL:  http://%s:%d/graphql" % (shown_host, args.port))
+    print("Token for admin@demo.example (Administrator), valid "
+          f"{settings.dev_token_ttl_seconds // 3600} h; in GraphiQL's headers pane put")
+    print('  {"Authorization": "Bearer %s"}\n' % token)
+    _serve(settings, args.host, args.port, 1)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vdc-graph", description="GraphQL API for a Microsoft 365 backup service portal"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="apply the database migrations").set_defaults(
+        run=cmd_migrate)
+
+    def add_server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on")
+
+    serve = commands.add_parser("serve", help="run the API server")
+    add_server_options(serve)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.set_defaults(run=cmd_serve)
+
+    def add_seed_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--customers", type=int, default=40, help="demo customers to create")
+        p.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+
+    demo = commands.add_parser("demo", help="migrate, seed demo data and serve (development)")
+    add_server_options(demo)
+    add_seed_options(demo)
+    demo.set_defaults(run=cmd_demo)
+
+    seed = commands.add_parser("seed", help="migrate and seed demo data, without serving")
+    add_seed_options(seed)
+    seed.set_defaults(run=cmd_seed)
+
+    token = commands.add_parser("token", help="mint a development token for a user")
+    token.add_argument("--email", required=True, help="the user's email")
+    token.add_argument("--expires", type=parse_duration, default=None,
+                       help="lifetime such as 30m, 8h or 7d (default from settings)")
+    token.add_argument("--provider", default=None,
+                       help="provider display name, when the email exists in several")
+    token.set_defaults(run=cmd_token)
+
+    export = commands.add_parser("export-schema", help="print the schema in SDL")
+    export.add_argument("--output", "-o", default=None, help="write to this file")
+    export.set_defaults(run=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # invalid VDC_* settings
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    return args.run(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Per-request batching of lookups, so nested fields cost one query per level, not per row."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader  # a plain asyncio batching utility
+
+BatchFn = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+
+
+class Loaders:
+    """One loader per (name, scope) for the lifetime of a request."""
+
+    def __init__(self) -> None:
+        self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+
+    def get(self, key: Hashable, batch: BatchFn) -> DataLoader[Any, Any]:
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = self._loaders[key] = DataLoader(load_fn=batch)
+        return loader
+
+
+def by_key(rows: Sequence[Any], keys: Sequence[Any], attr: str = "id") -> list[Any]:
+    """Rows in the order of ``keys`` (None where missing)."""
+    found = {getattr(row, attr): row for row in rows}
+    return [found.get(key) for key in keys]
+
+
+def grouped(rows: Sequence[Any], keys: Sequence[Any], attr: str) -> list[list[Any]]:
+    """Rows grouped per key, in the order of ``keys``."""
+    groups: dict[Any, list[Any]] = {key: [] for key in keys}
+    for row in rows:
+        groups.setdefault(getattr(row, attr), []).append(row)
+    return [groups[key] for key in keys]

@@ -1,0 +1,199 @@
+"""Keyset pagination: one helper for every connection of the API.
+
+A cursor holds the sort values of a row plus its primary key, so page N costs the same as
+page 1. Nullable sort columns sort as if NULL were greater than every value (PostgreSQL's
+rule, applied the same way on SQLite through an is-null flag).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from tortoise.expressions import Case, Q, When
+from tortoise.fields import DateField, DatetimeField, DecimalField, UUIDField
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from vdc_graph.errors import BadUserInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A column a list can be ordered by (an ORM field name)."""
+
+    name: str
+    field: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def validated(self) -> PageArgs:
+        if self.first is not None and self.last is not None:
+            raise BadUserInput(
+                "Pass either first or last, not both", field=["first"]
+            )
+        for name in ("first", "last"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= MAX_PAGE_SIZE:
+                raise BadUserInput(
+                    f"{name} must be between 1 and {MAX_PAGE_SIZE} (got {value})", field=[name]
+                )
+        if self.first is None and self.last is None:
+            return PageArgs(DEFAULT_PAGE_SIZE, self.after, None, self.before)
+        return self
+
+
+@dataclass
+class Page(Generic[M]):
+    rows: list[M]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+_NULL_FLAG = "_keyset_null"
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+def _decode_value(model: type[Model], field_name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    field = model._meta.fields_map[field_name]
+    if isinstance(field, DatetimeField):
+        return datetime.fromisoformat(value)
+    if isinstance(field, DateField):
+        return date.fromisoformat(value)
+    if isinstance(field, DecimalField):
+        return Decimal(value)
+    if isinstance(field, UUIDField):
+        return UUID(value)
+    return value
+
+
+def encode_cursor(key: SortKey, row: Model) -> str:
+    payload = [key.name, _encode_value(getattr(row, key.field)), str(row.pk)]
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(model: type[Model], key: SortKey, cursor: str, arg: str) -> tuple[Any, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, value, pk = json.loads(raw)
+        if name != key.name:
+            raise ValueError("cursor of another order")
+        return _decode_value(model, key.field, value), UUID(pk)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, KeyError) as exc:
+        raise BadUserInput(
+            f"{arg} is not a cursor of this list in this order", field=[arg]
+        ) from exc
+
+
+def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool) -> Q:
+    """Rows strictly after (value, pk) in the given direction."""
+    cmp = "gt" if ascending else "lt"
+    same_value_after = Q(**{key.field: value, f"id__{cmp}": pk})
+    if not key.nullable:
+        return Q(**{f"{key.field}__{cmp}": value}) | same_value_after
+    null_rows_after = Q(**{f"{key.field}__isnull": True, f"id__{cmp}": pk})
+    if value is None:
+        # Among NULLs (the greatest values) only the key orders; before them, nothing.
+        return null_rows_after if ascending else (
+            Q(**{f"{key.field}__isnull": False}) | null_rows_after
+        )
+    if ascending:
+        return Q(**{f"{key.field}__gt": value}) | same_value_after | Q(
+            **{f"{key.field}__isnull": True}
+        )
+    return Q(**{f"{key.field}__lt": value}) | same_value_after
+
+
+def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
+    prefix = "" if ascending else "-"
+    if key.nullable:
+        qs = qs.annotate(**{_NULL_FLAG: Case(When(**{f"{key.field}__isnull": True}, then=1),
+                                             default=0)})
+        return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.field}", f"{prefix}id")
+    return qs.order_by(f"{prefix}{key.field}", f"{prefix}id")
+
+
+async def paginate(
+    qs: QuerySet[M], key: SortKey, descending: bool, args: PageArgs
+) -> Page[M]:
+    """One page of ``qs`` (already filtered and tenant-scoped) in the order of ``key``."""
+    args = args.validated()
+    model = qs.model
+    backward = args.last is not None
+    limit = args.last if backward else args.first
+    assert limit is not None
+    # Walking backward reads the reversed order, then flips the page.
+    ascending = descending if backward else not descending
+    cursor_arg = "before" if backward else "after"
+    cursor = args.before if backward else args.after
+    page_qs = qs
+    if cursor is not None:
+        value, pk = decode_cursor(model, key, cursor, cursor_arg)
+        page_qs = page_qs.filter(_beyond(key, value, pk, ascending))
+    rows = list(await _ordered(page_qs, key, ascending).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    other_side = False
+    if cursor is not None:
+        # Is there anything on the other side of the cursor (inclusive of it)?
+        value, pk = decode_cursor(model, key, cursor, cursor_arg)
+        other_side = await qs.filter(_beyond(key, value, pk, not ascending)).exists() or (
+            await qs.filter(id=pk).exists()
+        )
+    if backward:
+        rows.reverse()
+    has_next, has_previous = (other_side, more) if backward else (more, other_side)
+
+    async def count() -> int:
+        return await qs.count()
+
+    return Page(rows, [encode_cursor(key, r) for r in rows], has_next, has_previous, count)
+
+
+def sort_key(keys: Sequence[SortKey], name: str) -> SortKey:
+    for key in keys:
+        if key.name == name:
+            return key
+    raise BadUserInput(f"orderBy.field: cannot order by {name}", field=["orderBy", "field"])

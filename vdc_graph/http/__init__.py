@@ -1,0 +1,1 @@
+"""The transports: GraphQL over HTTP, over WebSocket, and the explorer page."""

@@ -1,0 +1,154 @@
+"""GraphQL over HTTP (the GraphQL-over-HTTP specification): POST and GET on ``/graphql``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from vdc_graph.auth import Authenticator
+from vdc_graph.context import RequestContext
+from vdc_graph.errors import ErrorCode, Unauthenticated
+from vdc_graph.settings import Settings
+
+from . import negotiation
+from .graphiql import graphiql_page
+
+log = logging.getLogger("vdc_graph.http")
+
+
+class RequestRefused(Exception):
+    def __init__(self, status: int, message: str, code: ErrorCode = ErrorCode.BAD_USER_INPUT,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.headers = status, message, code, headers or {}
+
+
+def client_host(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+class GraphQLHttp:
+    """The ``/graphql`` HTTP endpoint."""
+
+    def __init__(self, schema: BaseSchema, settings: Settings, authenticator: Authenticator):
+        self.schema, self.settings, self.authenticator = schema, settings, authenticator
+
+    async def __call__(self, request: Request) -> Response:
+        context = RequestContext(settings=self.settings, client_host=client_host(request),
+                                 request=request)
+        headers = {"X-Request-Id": context.request_id}
+        if (request.method == "GET" and self.settings.is_development
+                and "query" not in request.query_params
+                and negotiation.wants_html(request.headers.get("accept"))):
+            return graphiql_page(request)
+        media = negotiation.response_type(request.headers.get("accept"))
+        try:
+            if media is None:
+                raise RequestRefused(
+                    406, f"Accept {negotiation.GRAPHQL_RESPONSE} or {negotiation.JSON}"
+                )
+            params = await self._params(request)
+            context.principal = await self._principal(request)
+            result = await self._execute(request, params, context)
+        except RequestRefused as refused:
+            return self._refusal(refused, media or negotiation.JSON, headers)
+        return self._response(result, media, headers)
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        if request.method == "GET":
+            raw: dict[str, Any] = dict(request.query_params)
+            for name in ("variables", "extensions"):
+                if raw.get(name):
+                    raw[name] = self._json(raw[name], name)
+        else:
+            content_type = negotiation.media_type(request.headers.get("content-type"))
+            if content_type in negotiation.FORM_TYPES or content_type != negotiation.JSON:
+                raise RequestRefused(
+                    415, f"Send the request as {negotiation.JSON} (got "
+                    f"{content_type or 'no content type'})"
+                )
+            body = await request.body()
+            raw = self._json(body, "body")
+        if isinstance(raw, list):
+            raise RequestRefused(400, "Batched operations are not supported: send one at a time")
+        if not isinstance(raw, dict):
+            raise RequestRefused(400, "The request body must be a JSON object")
+        query = raw.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise RequestRefused(400, "The request has no query")
+        if len(query.encode()) > self.settings.max_document_bytes:
+            raise RequestRefused(
+                400, f"The document is larger than {self.settings.max_document_bytes} bytes",
+                ErrorCode.QUERY_TOO_COMPLEX,
+            )
+        variables = raw.get("variables")
+        if variables is not None and not isinstance(variables, dict):
+            raise RequestRefused(400, "variables must be a JSON object")
+        operation_name = raw.get("operationName")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise RequestRefused(400, "operationName must be a string")
+        return {"query": query, "variables": variables, "operation_name": operation_name}
+
+    @staticmethod
+    def _json(raw: str | bytes, what: str) -> Any:
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RequestRefused(400, f"The {what} is not valid JSON") from exc
+
+    async def _principal(self, request: Request) -> Any:
+        try:
+            principal = await self.authenticator.authenticate(request.headers.get("authorization"))
+        except Unauthenticated as exc:
+            raise RequestRefused(401, exc.message, ErrorCode.UNAUTHENTICATED,
+                                 {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+        if principal is None:
+            raise RequestRefused(401, "Sign in: send Authorization: Bearer <token>",
+                                 ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
+        return principal
+
+    async def _execute(self, request: Request, params: dict[str, Any],
+                       context: RequestContext) -> ExecutionResult:
+        allowed = ({OperationType.QUERY} if request.method == "GET"
+                   else {OperationType.QUERY, OperationType.MUTATION})
+        try:
+            return await self.schema.execute(
+                params["query"], variable_values=params["variables"], context_value=context,
+                operation_name=params["operation_name"], allowed_operation_types=allowed,
+            )
+        except InvalidOperationTypeError as exc:
+            if request.method == "GET":
+                raise RequestRefused(405, "Mutations must be sent with POST",
+                                     headers={"Allow": "POST"}) from exc
+            raise RequestRefused(400, "Subscriptions are served over WebSocket") from exc
+
+    def _response(self, result: ExecutionResult, media: str,
+                  headers: dict[str, str]) -> Response:
+        body: dict[str, Any] = {}
+        pre_execution = isinstance(result, PreExecutionError)
+        if not pre_execution:
+            body["data"] = result.data
+        if result.errors:
+            body["errors"] = [e.formatted for e in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        status = 200
+        if media == negotiation.GRAPHQL_RESPONSE and pre_execution:
+            status = 400
+        return JSONResponse(body, status_code=status, media_type=media, headers=headers)
+
+    @staticmethod
+    def _refusal(refused: RequestRefused, media: str, headers: dict[str, str]) -> Response:
+        error = GraphQLError(refused.message, extensions={"code": refused.code.value})
+        return JSONResponse({"errors": [error.formatted]}, status_code=refused.status,
+                            media_type=media, headers={**headers, **refused.headers})
+

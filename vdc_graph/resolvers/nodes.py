@@ -1,0 +1,40 @@
+"""``node``/``nodes``: any object by global ID, through the same scoped loaders as its own field."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+from vdc_graph.context import RequestContext
+from vdc_graph.db.models import CustomerAdminUser, IpRange, NotificationContact, Subscription
+
+from . import customers
+
+NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
+
+# Type name -> a loader that returns the object only when the caller may see it.
+NODE_LOADERS: dict[str, NodeLoader] = {
+    "Customer": customers.load_customer,
+    "CustomerAdminUser": customers.loader_of_child(CustomerAdminUser),
+    "IpRange": customers.loader_of_child(IpRange),
+    "NotificationContact": customers.loader_of_child(NotificationContact),
+    "Subscription": customers.loader_of_child(Subscription),
+}
+
+
+async def load_node(ctx: RequestContext, type_name: str, key: str) -> Any:
+    loader = NODE_LOADERS.get(type_name)
+    if loader is None:
+        return None
+    try:
+        uuid = UUID(key)
+    except ValueError:
+        return None
+    return await loader(ctx, uuid)
+
+
+async def load_nodes(ctx: RequestContext, type_name: str, keys: list[str]) -> list[Any]:
+    # Gathered, so the loaders batch them into one query per type.
+    return list(await asyncio.gather(*(load_node(ctx, type_name, key) for key in keys)))

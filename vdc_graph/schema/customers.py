@@ -1,0 +1,335 @@
+"""Customers: the ``customers`` list, ``customer(id)``, their details and their intake."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from vdc_graph.db import models
+from vdc_graph.db.pagination import PageArgs
+from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
+from vdc_graph.resolvers import customers as resolve
+from vdc_graph.resolvers.ids import Ref
+
+from .common import OrderDirection, UserError
+from .enums import (
+    AddedBy,
+    ContactKind,
+    ContractType,
+    LicenseModel,
+    M365Service,
+    NotificationTopic,
+    OnboardingStep,
+    Region,
+    SourceType,
+    SubscriptionPlan,
+)
+from .relay import Connection, ModelNode
+from .scalars import Month
+
+
+@strawberry.type(description="A VDC subscription of a customer.")
+class Subscription(ModelNode):
+    model = models.Subscription
+    plan: SubscriptionPlan = strawberry.field(description="The plan subscribed to.")
+    subscription_id: str = strawberry.field(description="The subscription's ID in licensing.")
+
+
+@strawberry.type(description="A person who administers a customer's backup in the customer portal.")
+class CustomerAdminUser(ModelNode):
+    model = models.CustomerAdminUser
+    email: str = strawberry.field(description="Microsoft 365 sign-in address (a UPN).")
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
+    send_welcome_email: bool = strawberry.field(description="Whether a welcome email is sent.")
+
+
+@strawberry.type(description="An address range allowed to reach the customer portal.")
+class IpRange(ModelNode):
+    model = models.IpRange
+    start_address: str = strawberry.field(description="First address of the range.")
+    end_address: str = strawberry.field(description="Last address of the range.")
+    added_by: AddedBy = strawberry.field(description="Whether the provider or customer added it.")
+
+
+@strawberry.type(description="Someone who receives notifications: an email or a Teams webhook.")
+class NotificationContact(ModelNode):
+    model = models.NotificationContact
+    kind: ContactKind = strawberry.field(description="Email address or Teams incoming webhook.")
+    address: str = strawberry.field(description="The email address or the webhook URL.")
+
+    @strawberry.field(description="The topics sent to this contact.")
+    def topics(self) -> list[NotificationTopic]:
+        return [NotificationTopic(t) for t in self.topics]  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="How many licensed users a customer had in one month.")
+class LicensedUsersMonth:
+    month: Month = strawberry.field(description="The month.")
+    licensed_users: int = strawberry.field(description="Licensed users that month.")
+
+
+@strawberry.type(description="A customer's settings (they apply once the customer is active).")
+class CustomerSettings:
+    region: Region | None = strawberry.field(description="Storage region; none until onboarded.")
+    enable_self_service: bool = strawberry.field(
+        description="Customer users may sign in and restore their own mail and files."
+    )
+    allow_create_delete_policy: bool = strawberry.field(
+        description="The customer may create and delete backup policies."
+    )
+    allow_edit_trigger_policy: bool = strawberry.field(
+        description="The customer may edit and start backup policies."
+    )
+    auto_create_policies: bool = strawberry.field(
+        description="Recommended backup policies are created at onboarding."
+    )
+    allow_multiple_regions: bool = strawberry.field(
+        description="Data may be kept in more than one region."
+    )
+    enable_email_previews: bool = strawberry.field(description="Email previews are shown.")
+    restrict_access_to_ip_ranges: bool = strawberry.field(
+        description="The customer portal only answers requests from the customer's IP ranges."
+    )
+
+
+@strawberry.type(description="Where a customer's managed onboarding stands.")
+class Onboarding:
+    step: OnboardingStep = strawberry.field(description="The current step of the wizard.")
+    legal_accepted_by: str | None = strawberry.field(
+        description="Who confirmed the legal agreement."
+    )
+    legal_accepted_at: datetime | None = strawberry.field(
+        description="When the legal agreement was confirmed."
+    )
+    region: Region | None = strawberry.field(description="Chosen storage region.")
+    retention_years: int | None = strawberry.field(
+        description="Chosen retention in whole years; null with unlimited or not yet chosen."
+    )
+    retention_unlimited: bool = strawberry.field(description="Retention is unlimited.")
+    tenant_connected_at: datetime | None = strawberry.field(
+        description="When the Microsoft 365 tenant was connected."
+    )
+    finished_at: datetime | None = strawberry.field(description="When onboarding finished.")
+
+    @strawberry.field(description="Services chosen for protection.")
+    def services(self) -> list[M365Service]:
+        return [M365Service(s) for s in self.services]  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="A customer of the service provider: one Microsoft 365 tenant.")
+class Customer(ModelNode):
+    model = models.Customer
+    display_name: str = strawberry.field(description="The customer's name.")
+    m365_account: str = strawberry.field(
+        description="The tenant's domain, such as `contoso.onmicrosoft.com`."
+    )
+    microsoft_tenant_id: str = strawberry.field(description="The Microsoft Entra tenant ID.")
+    external_id: str | None = strawberry.field(
+        description="The marketplace subscription ID the licensing system knows it by."
+    )
+    veeam_account_id: str = strawberry.field(description="The Veeam account ID.")
+    flex_subscription_id: str = strawberry.field(description="The Flex subscription ID.")
+    express_subscription_id: str = strawberry.field(description="The Express subscription ID.")
+    premium_subscription_id: str = strawberry.field(description="The Premium subscription ID.")
+    contract_type: ContractType = strawberry.field(description="Contract type and status.")
+    license_model: LicenseModel = strawberry.field(description="How the customer is billed.")
+    source_type: SourceType = strawberry.field(description="Where the customer came from.")
+    licenses_used: int = strawberry.field(description="Licences in use.")
+    activation_date: datetime | None = strawberry.field(
+        description="When the customer was onboarded; null while pending."
+    )
+    storage_consumed_gb: float = strawberry.field(description="Backup storage used, in GB.")
+    backed_up_accounts: int = strawberry.field(description="Accounts with a backup.")
+    total_active_accounts: int = strawberry.field(
+        description="Licensed (active) accounts in the tenant."
+    )
+    user_change: int = strawberry.field(
+        description="Licensed users this month minus last month."
+    )
+    created_at: datetime = strawberry.field(description="When the customer was registered.")
+
+    @strawberry.field(description="The customer's settings.")
+    def settings(self) -> CustomerSettings:
+        c = self
+        return CustomerSettings(
+            region=c.region, enable_self_service=c.enable_self_service,
+            allow_create_delete_policy=c.allow_create_delete_policy,
+            allow_edit_trigger_policy=c.allow_edit_trigger_policy,
+            auto_create_policies=c.auto_create_policies,
+            allow_multiple_regions=c.allow_multiple_regions,
+            enable_email_previews=c.enable_email_previews,
+            restrict_access_to_ip_ranges=c.restrict_access_to_ip_ranges,
+        )
+
+    @strawberry.field(description="The customer's managed-onboarding state.")
+    async def onboarding(self, info: Info) -> Onboarding | None:
+        return await resolve.customer_onboarding(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="The customer's VDC subscriptions.")
+    async def subscriptions(self, info: Info) -> list[Subscription]:
+        return await resolve.customer_subscriptions(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="The customer's admin users.")
+    async def admin_users(self, info: Info) -> list[CustomerAdminUser]:
+        return await resolve.customer_admin_users(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Address ranges added by the provider and by the customer.")
+    async def ip_ranges(self, info: Info) -> list[IpRange]:
+        return await resolve.customer_ip_ranges(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Who receives this customer's notifications.")
+    async def notification_contacts(self, info: Info) -> list[NotificationContact]:
+        return await resolve.customer_contacts(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether system notifications are sent for this customer.")
+    def allow_system_notifications(self) -> bool:
+        return self.allow_system_notifications  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The language of notifications, such as `en` or `de`.")
+    def notification_language(self) -> str:
+        return self.notification_language  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Licensed users per month, oldest first.")
+    async def licensed_users_history(self, info: Info) -> list[LicensedUsersMonth]:
+        rows = await resolve.customer_licensed_months(info.context, self)  # type: ignore[arg-type]
+        return [LicensedUsersMonth(month=r.month, licensed_users=r.licensed_users) for r in rows]
+
+
+@strawberry.enum(description="Columns the customer list can be ordered by.")
+class CustomerOrderField(Enum):
+    DISPLAY_NAME = "DISPLAY_NAME"
+    M365_ACCOUNT = "M365_ACCOUNT"
+    EXTERNAL_ID = "EXTERNAL_ID"
+    CONTRACT_TYPE = "CONTRACT_TYPE"
+    LICENSE_MODEL = "LICENSE_MODEL"
+    SOURCE_TYPE = "SOURCE_TYPE"
+    LICENSES_USED = "LICENSES_USED"
+    ACTIVATION_DATE = "ACTIVATION_DATE"
+    STORAGE_CONSUMED = "STORAGE_CONSUMED"
+    BACKED_UP_ACCOUNTS = "BACKED_UP_ACCOUNTS"
+    TOTAL_ACTIVE_ACCOUNTS = "TOTAL_ACTIVE_ACCOUNTS"
+    USER_CHANGE = "USER_CHANGE"
+    CREATED_AT = "CREATED_AT"
+
+
+@strawberry.input(description="How to order customers; ties are broken by ID.")
+class CustomerOrder:
+    field: CustomerOrderField = strawberry.field(description="The column to order by.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Ascending or descending."
+    )
+
+
+@strawberry.input(description="Which customers to list; all conditions must hold.")
+class CustomerFilter:
+    search: str | None = strawberry.field(
+        default=None,
+        description="Text found in the display name, M365 account, external ID, Veeam account "
+        "ID or a subscription ID (case-insensitive).",
+    )
+    source_types: list[SourceType] | None = strawberry.field(
+        default=None, description="Only customers from these sources."
+    )
+    contract_types: list[ContractType] | None = strawberry.field(
+        default=None, description="Only customers with these contract types."
+    )
+
+
+CustomerConnection = Connection[Customer]
+
+FIRST = Annotated[int | None, strawberry.argument(description="Page size from the start (1..100, default 20).")]
+AFTER = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
+LAST = Annotated[int | None, strawberry.argument(description="Page size from the end (1..100).")]
+BEFORE = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field(description="The provider's customers, a page at a time.")
+    async def customers(
+        self,
+        info: Info,
+        filter: CustomerFilter | None = None,  # noqa: A002
+        order_by: CustomerOrder | None = None,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+    ) -> CustomerConnection:
+        flt = filter or CustomerFilter()
+        order = order_by or CustomerOrder(field=CustomerOrderField.DISPLAY_NAME)
+        page = await resolve.list_customers(
+            info.context,
+            CustomerFilterQuery(
+                search=flt.search,
+                source_types=tuple(flt.source_types or ()),
+                contract_types=tuple(flt.contract_types or ()),
+            ),
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+            PageArgs(first, after, last, before),
+        )
+        return CustomerConnection(page=page)
+
+    @strawberry.field(description="One customer by ID.")
+    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:  # noqa: A002
+        return await resolve.get_customer(info.context, Ref(id.type_name, id.node_id))
+
+
+@strawberry.input(description="A customer created by the licensing system.")
+class CustomerRegisterInput:
+    display_name: str = strawberry.field(description="The customer's name.")
+    external_id: str = strawberry.field(
+        description="The marketplace subscription ID; registering it again returns the same "
+        "customer."
+    )
+    source_type: SourceType = strawberry.field(description="The licensing system it came from.")
+    m365_account: str = strawberry.field(default="", description="The tenant's domain.")
+    veeam_account_id: str = strawberry.field(default="", description="The Veeam account ID.")
+    flex_subscription_id: str = strawberry.field(default="", description="The Flex subscription.")
+    license_model: LicenseModel = strawberry.field(
+        default=LicenseModel.VARIABLE, description="How the customer is billed."
+    )
+
+
+@strawberry.type(description="The result of `customerRegister`.")
+class CustomerRegisterPayload:
+    customer: Customer | None = strawberry.field(description="The new or existing customer.")
+    created: bool = strawberry.field(description="False when the external ID was known already.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type
+class CustomerMutations:
+    @strawberry.mutation(description="Register a customer from the licensing system (pending).")
+    async def customer_register(
+        self, info: Info, input: CustomerRegisterInput  # noqa: A002
+    ) -> CustomerRegisterPayload:
+        from .mutations import run_mutation
+
+        async def act() -> CustomerRegisterPayload:
+            result = await resolve.register_customer(
+                info.context,
+                resolve.RegisterCustomerInput(
+                    display_name=input.display_name, external_id=input.external_id,
+                    source_type=input.source_type, m365_account=input.m365_account,
+                    veeam_account_id=input.veeam_account_id,
+                    flex_subscription_id=input.flex_subscription_id,
+                    license_model=input.license_model,
+                ),
+            )
+            return CustomerRegisterPayload(
+                customer=result.customer, created=result.created, user_errors=[]
+            )
+
+        return await run_mutation(
+            act, lambda errs: CustomerRegisterPayload(customer=None, created=False,
+                                                      user_errors=errs)
+        )
+

@@ -1,0 +1,31 @@
+"""The domain's enumerations as GraphQL enums (one registration each)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from vdc_graph import enums
+
+Permission = strawberry.enum(enums.Permission, description="A right a role grants.")
+ContractType = strawberry.enum(
+    enums.ContractType, description="The state of a customer's contract; PENDING until onboarded."
+)
+LicenseModel = strawberry.enum(
+    enums.LicenseModel, description="How a customer is billed: per user monthly, or fixed."
+)
+SourceType = strawberry.enum(
+    enums.SourceType, description="The licensing system a customer came from."
+)
+Region = strawberry.enum(enums.Region, description="A storage region.")
+AddedBy = strawberry.enum(enums.AddedBy, description="Who added an IP range.")
+ContactKind = strawberry.enum(
+    enums.ContactKind, description="How a notification contact is reached."
+)
+NotificationTopic = strawberry.enum(
+    enums.NotificationTopic, description="What a notification is about."
+)
+M365Service = strawberry.enum(enums.M365Service, description="A Microsoft 365 service to protect.")
+OnboardingStep = strawberry.enum(
+    enums.OnboardingStep, description="Where a customer is in managed onboarding."
+)
+SubscriptionPlan = strawberry.enum(enums.SubscriptionPlan, description="A VDC subscription plan.")

@@ -1,0 +1,104 @@
+"""Schema extensions: validation with limits before execution, and masking of faults."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import (
+    FragmentDefinitionNode,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    specified_rules,
+    validate,
+)
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from vdc_graph.errors import ApiError, ErrorCode
+
+from .limits import Limits, check, measure
+
+log = logging.getLogger("vdc_graph.errors")
+
+_STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
+
+
+def validation_with_limits(limits: Limits, *, production: bool) -> type[SchemaExtension]:
+    """Validate every document ourselves, so limits, hidden suggestions and the introspection
+    switch apply before anything runs."""
+    rules = (*specified_rules, *_STRAWBERRY_RULES)
+    if production:
+        rules = (*rules, NoSchemaIntrospectionCustomRule)
+
+    class ValidateWithLimits(SchemaExtension):
+        def on_validate(self) -> Iterator[None]:
+            ctx = self.execution_context
+            document = ctx.graphql_document
+            if document is not None and ctx.pre_execution_errors is None:
+                errors = validate(
+                    ctx.schema._schema, document, rules, hide_suggestions=production
+                )
+                if not errors:
+                    errors = self._limits_errors()
+                # Setting the result (even empty) tells strawberry validation has run.
+                ctx.pre_execution_errors = errors
+            yield
+
+        def _limits_errors(self) -> list[GraphQLError]:
+            ctx = self.execution_context
+            document = ctx.graphql_document
+            assert document is not None
+            fragments = {
+                d.name.value: d for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            operations = [
+                d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+            ]
+            chosen = [
+                op for op in operations
+                if ctx.operation_name is None or (op.name and op.name.value == ctx.operation_name)
+            ]
+            if len(chosen) != 1:
+                return []  # execution reports the missing or ambiguous operation
+            found = measure(ctx.schema._schema, chosen[0], fragments, ctx.variables or {})
+            return check(limits, found)
+
+    return ValidateWithLimits
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors the client is told as they are: GraphQL's own and our ApiErrors."""
+    original = error.original_error
+    return original is None or isinstance(original, ApiError | GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """A fault becomes INTERNAL_SERVER_ERROR with the request ID; the log keeps the details."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not is_expected(e),
+                         error_message="Internal server error")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                # GraphQL's own errors: the document or its variables are at fault.
+                code = (ErrorCode.QUERY_TOO_COMPLEX if "tokens" in error.message
+                        else ErrorCode.BAD_USER_INPUT)
+                error.extensions = {**(error.extensions or {}), "code": code.value}
+        return processed
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        log.error("request %s failed at %s", request_id, error.path,
+                  exc_info=error.original_error)
+        return GraphQLError(
+            message=f"Internal server error (request {request_id})",
+            nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+        )

@@ -1,0 +1,70 @@
+"""The schema's roots: Query, Mutation and the entry points every client expects."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+
+from vdc_graph.resolvers.ids import not_found
+from vdc_graph.resolvers.nodes import load_node, load_nodes
+from vdc_graph.settings import Settings
+
+from .customers import CustomerMutations, CustomerQueries
+from .extensions import MaskUnexpectedErrors, validation_with_limits
+from .limits import Limits
+from .scalars import SCALAR_MAP
+from .viewer import ViewerQueries
+
+
+@strawberry.type(description="Everything a client can read.")
+class Query(ViewerQueries, CustomerQueries):
+    @strawberry.field(description="Any object by its global ID.")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:  # noqa: A002
+        found = await load_node(info.context, id.type_name, id.node_id)
+        if found is None:
+            raise not_found("object")
+        return found
+
+    @strawberry.field(description="Objects by global ID, in order; null where not found.")
+    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        by_type: dict[str, list[str]] = {}
+        for gid in ids:
+            by_type.setdefault(gid.type_name, []).append(gid.node_id)
+        found: dict[tuple[str, str], object] = {}
+        for type_name, keys in by_type.items():
+            for key, obj in zip(keys, await load_nodes(info.context, type_name, keys),
+                                strict=True):
+                found[(type_name, key)] = obj
+        return [found[(gid.type_name, gid.node_id)] for gid in ids]  # type: ignore[misc]
+
+
+@strawberry.type(description="Everything a client can change.")
+class Mutation(CustomerMutations):
+    pass
+
+
+class VdcSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are answers, not faults; faults are logged by the masking extension.
+        return None
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    limits = Limits(settings.max_depth, settings.max_aliases, settings.max_nodes)
+    return VdcSchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            validation_with_limits(limits, production=not settings.is_development),
+            MaskUnexpectedErrors,
+        ],
+    )
+
