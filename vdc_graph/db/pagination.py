@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from tortoise.expressions import Case, Q, When
+from tortoise.expressions import Q, RawSQL
 from tortoise.fields import DateField, DatetimeField, DecimalField, UUIDField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -149,8 +149,10 @@ def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool) -> Q:
 def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
     prefix = "" if ascending else "-"
     if key.nullable:
-        qs = qs.annotate(**{_NULL_FLAG: Case(When(**{f"{key.field}__isnull": True}, then=1),
-                                             default=0)})
+        column = qs.model._meta.fields_map[key.field].source_field or key.field
+        # Literal SQL: a parameterised CASE leaves PostgreSQL unsure of the result's type.
+        qs = qs.annotate(**{_NULL_FLAG: RawSQL(
+            f'CASE WHEN "{column}" IS NULL THEN 1 ELSE 0 END')})
         return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.field}", f"{prefix}id")
     return qs.order_by(f"{prefix}{key.field}", f"{prefix}id")
 
@@ -161,35 +163,42 @@ async def paginate(
     """One page of ``qs`` (already filtered and tenant-scoped) in the order of ``key``."""
     args = args.validated()
     model = qs.model
+    natural = not descending  # True when the list reads in ascending order
+    after = decode_cursor(model, key, args.after, "after") if args.after else None
+    before = decode_cursor(model, key, args.before, "before") if args.before else None
+    window = qs
+    if after is not None:
+        window = window.filter(_beyond(key, *after, natural))
+    if before is not None:
+        window = window.filter(_beyond(key, *before, not natural))
     backward = args.last is not None
     limit = args.last if backward else args.first
     assert limit is not None
     # Walking backward reads the reversed order, then flips the page.
-    ascending = descending if backward else not descending
-    cursor_arg = "before" if backward else "after"
-    cursor = args.before if backward else args.after
-    page_qs = qs
-    if cursor is not None:
-        value, pk = decode_cursor(model, key, cursor, cursor_arg)
-        page_qs = page_qs.filter(_beyond(key, value, pk, ascending))
-    rows = list(await _ordered(page_qs, key, ascending).limit(limit + 1))
+    rows = list(await _ordered(window, key, natural != backward).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
-    other_side = False
-    if cursor is not None:
-        # Is there anything on the other side of the cursor (inclusive of it)?
-        value, pk = decode_cursor(model, key, cursor, cursor_arg)
-        other_side = await qs.filter(_beyond(key, value, pk, not ascending)).exists() or (
-            await qs.filter(id=pk).exists()
-        )
     if backward:
         rows.reverse()
-    has_next, has_previous = (other_side, more) if backward else (more, other_side)
+    # Rows outside the cursors exist when anything lies at or beyond them.
+    after_side = after is not None and await _exists_from(qs, key, after, not natural)
+    before_side = before is not None and await _exists_from(qs, key, before, natural)
+    if backward:
+        has_previous, has_next = more or after_side, before_side
+    else:
+        has_previous, has_next = after_side, more or before_side
 
     async def count() -> int:
         return await qs.count()
 
     return Page(rows, [encode_cursor(key, r) for r in rows], has_next, has_previous, count)
+
+
+async def _exists_from(qs: QuerySet[M], key: SortKey, cursor: tuple[Any, UUID],
+                       ascending: bool) -> bool:
+    """Whether ``qs`` has the cursor's row or any row beyond it in the given direction."""
+    value, pk = cursor
+    return await qs.filter(Q(_beyond(key, value, pk, ascending), Q(id=pk), join_type="OR")).exists()
 
 
 def sort_key(keys: Sequence[SortKey], name: str) -> SortKey:

@@ -134,7 +134,11 @@ class GraphQLHttp:
     def _response(self, result: ExecutionResult, media: str,
                   headers: dict[str, str]) -> Response:
         body: dict[str, Any] = {}
-        pre_execution = isinstance(result, PreExecutionError)
+        # Parse, validation and variable-coercion failures: nothing ran, no path on any error.
+        pre_execution = isinstance(result, PreExecutionError) or (
+            result.data is None and bool(result.errors)
+            and all(e.path is None for e in result.errors)
+        )
         if not pre_execution:
             body["data"] = result.data
         if result.errors:

@@ -18,6 +18,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from vdc_graph.errors import ApiError, ErrorCode
+from vdc_graph.settings import Settings
 
 from .limits import Limits, check, measure
 
@@ -26,9 +27,10 @@ log = logging.getLogger("vdc_graph.errors")
 _STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
-def validation_with_limits(limits: Limits, *, production: bool) -> type[SchemaExtension]:
+def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
     """Validate every document ourselves, so limits, hidden suggestions and the introspection
     switch apply before anything runs."""
+    production = not settings.is_development
     rules = (*specified_rules, *_STRAWBERRY_RULES)
     if production:
         rules = (*rules, NoSchemaIntrospectionCustomRule)
@@ -65,6 +67,7 @@ def validation_with_limits(limits: Limits, *, production: bool) -> type[SchemaEx
             if len(chosen) != 1:
                 return []  # execution reports the missing or ambiguous operation
             found = measure(ctx.schema._schema, chosen[0], fragments, ctx.variables or {})
+            limits = Limits(settings.max_depth, settings.max_aliases, settings.max_nodes)
             return check(limits, found)
 
     return ValidateWithLimits

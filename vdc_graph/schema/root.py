@@ -15,7 +15,6 @@ from vdc_graph.settings import Settings
 
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, validation_with_limits
-from .limits import Limits
 from .scalars import SCALAR_MAP
 from .viewer import ViewerQueries
 
@@ -56,14 +55,13 @@ class VdcSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    limits = Limits(settings.max_depth, settings.max_aliases, settings.max_nodes)
     return VdcSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            validation_with_limits(limits, production=not settings.is_development),
+            validation_with_limits(settings),
             MaskUnexpectedErrors,
         ],
     )

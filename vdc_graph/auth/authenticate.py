@@ -1,0 +1,117 @@
+"""From an ``Authorization`` header to a ``Principal``, or a refusal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from vdc_graph.db.models import CustomerAdminUser, PortalUser, Role
+from vdc_graph.enums import Permission
+from vdc_graph.errors import Unauthenticated
+from vdc_graph.settings import Settings
+
+from ._verify import MSG_NO_USER, claim_uuid, decode_verified, invalid, peek
+from .oidc import JwksClient, oidc_configured, oidc_user, verify_oidc_token
+from .principal import Principal
+from .tokens import DEV_ALGORITHM, DEV_ISSUER
+
+BAD_HEADER = "Send Authorization: Bearer <token>"
+BAD_CUSTOMER_SCOPE = "The token's customer scope is not valid for this user"
+_PERMISSIONS = {p.value: p for p in Permission}
+
+
+class Authenticator:
+    """Verifies bearer tokens; one per process, it holds the cached OIDC signing keys."""
+
+    def __init__(self, settings: Settings, *, http_client: httpx.AsyncClient | None = None) -> None:
+        self._settings = settings
+        # None in production without a secret: development tokens are then refused.
+        self._dev_secret = settings.development_secret()
+        self._jwks = (
+            JwksClient(settings, http_client=http_client) if oidc_configured(settings) else None
+        )
+
+    async def authenticate(self, authorization: str | None) -> Principal | None:
+        if authorization is None or not authorization.strip():
+            return None  # anonymous: the caller decides what that may do
+        token = _bearer_token(authorization)
+        header, unverified = peek(token)
+        # The unverified issuer only picks a verifier; each verifier fixes its own algorithm.
+        if unverified.get("iss") == DEV_ISSUER:
+            claims, user = await self._development(token)
+        elif self._jwks is not None:
+            claims = await verify_oidc_token(token, header, self._settings, self._jwks)
+            user = await oidc_user(claims)
+        else:
+            raise invalid("no verifier for this issuer")
+        return Principal(
+            provider_id=user.provider_id,
+            user_id=user.id,
+            api_key_id=None,
+            email=user.email,
+            # Read on every request, so a role change applies to the very next one.
+            permissions=await _permissions(user.id),
+            customer_scope=await _customer_scope(claims, user),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+
+    async def aclose(self) -> None:
+        if self._jwks is not None:
+            await self._jwks.aclose()
+
+    async def _development(self, token: str) -> tuple[dict[str, Any], PortalUser]:
+        if self._dev_secret is None:
+            raise invalid("development token without a development secret")
+        claims = decode_verified(
+            token,
+            self._dev_secret,
+            algorithm=DEV_ALGORITHM,
+            issuer=DEV_ISSUER,
+            audience=None,
+            leeway=self._settings.token_leeway_seconds,
+            required=("iss", "sub", "pid", "iat"),
+        )
+        user_id, provider_id = claim_uuid(claims, "sub"), claim_uuid(claims, "pid")
+        user = await PortalUser.get_or_none(id=user_id)
+        # Deleted since minting, or moved claims: either way not this user any more.
+        if user is None or user.provider_id != provider_id:
+            raise Unauthenticated(MSG_NO_USER)
+        return claims, user
+
+
+def _bearer_token(authorization: str) -> str:
+    parts = authorization.split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        raise Unauthenticated(BAD_HEADER)
+    return parts[1]
+
+
+async def _permissions(user_id: UUID) -> frozenset[Permission]:
+    rows = await Role.filter(users__id=user_id).values_list("permissions", flat=True)
+    # A stored name this version does not know grants nothing.
+    return frozenset(
+        _PERMISSIONS[name]
+        for names in rows
+        if isinstance(names, list)
+        for name in names
+        if isinstance(name, str) and name in _PERMISSIONS
+    )
+
+
+async def _customer_scope(claims: dict[str, Any], user: PortalUser) -> UUID | None:
+    if claims.get("cid") is None:
+        return None
+    customer_id = claim_uuid(claims, "cid")
+    # A live customer of the user's own provider that lists the user as an admin user.
+    allowed = await CustomerAdminUser.filter(
+        customer_id=customer_id,
+        customer__provider_id=user.provider_id,
+        customer__deleted_at__isnull=True,
+        email_key=user.email_key,
+    ).exists()
+    if not allowed:
+        raise Unauthenticated(BAD_CUSTOMER_SCOPE)
+    return customer_id
