@@ -8,6 +8,7 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator
+from typing import Any
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -133,7 +134,8 @@ from vdc_graph.settings import Settings  # noqa: E402
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(dev_token_secret="test-secret-" + "x" * 40, state_dir=tmp_path / "state")
+    return Settings(dev_token_secret="test-secret-" + "x" * 40, state_dir=tmp_path / "state",
+                    ws_init_timeout_seconds=0.5)
 
 
 class GraphQLClient:
@@ -170,3 +172,37 @@ async def api(db: str, settings: Settings) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield GraphQLClient(http)
+
+
+class LiveServer:
+    def __init__(self, server: Any, port: int) -> None:
+        self.server, self.port = server, port
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@pytest.fixture
+async def live_server(db: str, settings: Settings) -> AsyncIterator[LiveServer]:
+    """A real uvicorn serving the app on a free port, in this test's event loop."""
+    import uvicorn
+
+    config = uvicorn.Config(create_app(settings, manage_database=False), host="127.0.0.1",
+                            port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.ensure_future(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(server, port)
+    finally:
+        server.should_exit = True
+        await task

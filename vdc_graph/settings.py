@@ -41,7 +41,6 @@ class Settings(BaseSettings):
     max_nodes: int = 50_000  # nodes a query may ask for across nested connections
     max_tokens: int = 5000
     max_document_bytes: int = 100_000
-    max_batch: int = 0  # JSON array batches; 0 turns batching off
 
     # WebSocket: seconds a client has to send connection_init
     ws_init_timeout_seconds: float = 5.0

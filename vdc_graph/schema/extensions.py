@@ -14,6 +14,7 @@ from graphql import (
     validate,
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
@@ -73,6 +74,17 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
     return ValidateWithLimits
 
 
+def _explain(error: GraphQLError) -> GraphQLError:
+    if isinstance(error.original_error, InvalidOperationTypeError):
+        # The legacy graphql-ws protocol carries subscriptions only.
+        return GraphQLError(
+            "This transport runs subscriptions only; send queries and mutations over HTTP or "
+            "graphql-transport-ws", nodes=error.nodes,
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    return error
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Errors the client is told as they are: GraphQL's own and our ApiErrors."""
     original = error.original_error
@@ -87,7 +99,7 @@ class MaskUnexpectedErrors(MaskErrors):
                          error_message="Internal server error")
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = super()._process_errors(errors)
+        processed = super()._process_errors([_explain(e) for e in errors])
         for error in processed:
             if not (error.extensions or {}).get("code"):
                 # GraphQL's own errors: the document or its variables are at fault.

@@ -1,0 +1,134 @@
+"""The command line as a newcomer runs it: real processes on a fresh SQLite database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from vdc_graph.schema.root import build_schema
+from vdc_graph.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
+    return {**clean, "VDC_DATABASE_URL": f"sqlite://{tmp_path}/cli.db",
+            "VDC_STATE_DIR": str(tmp_path / "state")}
+
+
+def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "vdc_graph", *args], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def start(env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "vdc_graph", *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stderr.read()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("server did not start")
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=30)
+
+
+def test_migrate_applies_once(env):
+    assert "applied 1 migration(s)" in run(env, "migrate").stdout
+    assert "up to date" in run(env, "migrate").stdout
+
+
+def test_serve_refuses_an_unmigrated_database_and_says_what_to_run(env):
+    port = free_port()
+    process = start(env, "serve", "--port", str(port))
+    assert process.wait(timeout=60) != 0
+    assert "vdc-graph migrate" in process.stderr.read()
+
+
+def test_seed_token_and_serve_end_to_end(env):
+    seeded = run(env, "seed", "--customers", "8", "--seed", "3").stdout
+    assert "seeded" in seeded
+    assert "already present" in run(env, "seed", "--customers", "8").stdout
+    token = run(env, "token", "--email", "ADMIN@demo.example", "--expires", "10m").stdout.strip()
+    assert run(env, "token", "--email", "nobody@demo.example", check=False).returncode != 0
+    port = free_port()
+    process = start(env, "serve", "--port", str(port))
+    try:
+        wait_until_healthy(port, process)
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        response = httpx.post(f"http://127.0.0.1:{port}/graphql",
+                              json={"query": "{ viewer { user { email } permissions } "
+                                             "customers { totalCount } }"},
+                              headers={"Authorization": f"Bearer {token}"})
+        data = response.json()["data"]
+        assert data["viewer"]["user"]["email"] == "admin@demo.example"
+        assert "USER_MANAGEMENT" in data["viewer"]["permissions"]
+        assert data["customers"]["totalCount"] == 8
+    finally:
+        assert stop(process) == 0  # graceful shutdown on SIGTERM
+
+
+def test_demo_prints_the_explorer_url_and_a_working_token(env):
+    port = free_port()
+    process = start(env, "demo", "--customers", "6", "--port", str(port))
+    try:
+        lines = []
+        while not any(line.strip().startswith('{"Authorization"') for line in lines):
+            line = process.stdout.readline()
+            assert line, process.stderr.read()
+            lines.append(line)
+        assert f"http://localhost:{port}/graphql" in "".join(lines)
+        token = lines[-1].split("Bearer ")[1].split('"')[0]
+        wait_until_healthy(port, process)
+        page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" in page.text.lower()
+        response = httpx.post(f"http://127.0.0.1:{port}/graphql",
+                              json={"query": "{ customers { totalCount } }"},
+                              headers={"Authorization": f"Bearer {token}"})
+        assert response.json()["data"]["customers"]["totalCount"] == 6
+    finally:
+        stop(process)
+
+
+def test_export_schema_writes_the_sdl(env, tmp_path):
+    target = tmp_path / "schema.graphql"
+    run(env, "export-schema", "--output", str(target))
+    assert "type Query" in target.read_text()
+
+
+def test_the_committed_schema_is_current():
+    current = str(build_schema(Settings(dev_token_secret="x" * 40))) + "\n"
+    committed = (ROOT / "schema.graphql").read_text()
+    assert committed == current, (
+        "schema.graphql is stale: run `vdc-graph export-schema --output schema.graphql`"
+    )

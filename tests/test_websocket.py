@@ -1,0 +1,101 @@
+"""GraphQL over WebSocket: both subprotocols, authentication in connection_init, and the close
+codes of the graphql-transport-ws protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from tests.factories import make_customer, make_provider, make_user, token_for
+
+TRANSPORT_WS = "graphql-transport-ws"
+LEGACY_WS = "graphql-ws"
+
+
+@pytest.fixture
+async def token(settings, db):
+    provider = await make_provider()
+    await make_customer(provider)
+    await make_customer(provider)
+    return token_for(settings, await make_user(provider, []))
+
+
+async def receive(ws) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+
+async def closed_with(ws) -> int:
+    with pytest.raises(ConnectionClosed) as closed:
+        for _ in range(5):
+            await asyncio.wait_for(ws.recv(), 5)
+    return closed.value.rcvd.code
+
+
+async def test_transport_ws_runs_an_operation_after_a_signed_in_init(live_server, token):
+    async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        assert ws.subprotocol == TRANSPORT_WS
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"authorization": f"Bearer {token}"}}))
+        assert (await receive(ws))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": "{ customers { totalCount } }"}}))
+        message = await receive(ws)
+        assert message == {"id": "1", "type": "next",
+                           "payload": {"data": {"customers": {"totalCount": 2}}}}
+        assert await receive(ws) == {"id": "1", "type": "complete"}
+
+
+@pytest.mark.parametrize("payload", [{}, {"authorization": "Bearer forged"},
+                                     {"authorization": 42}])
+async def test_a_missing_or_bad_token_closes_with_4403(live_server, token, payload):
+    async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert await closed_with(ws) == 4403
+
+
+async def test_no_init_in_time_closes_with_4408(live_server, settings, token):
+    async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        assert await closed_with(ws) == 4408
+
+
+async def test_a_second_init_closes_with_4429(live_server, token):
+    init = json.dumps({"type": "connection_init",
+                       "payload": {"authorization": f"Bearer {token}"}})
+    async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(init)
+        assert (await receive(ws))["type"] == "connection_ack"
+        await ws.send(init)
+        assert await closed_with(ws) == 4429
+
+
+async def test_subscribe_before_ack_closes_with_4401(live_server, token):
+    async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": "{ customers { totalCount } }"}}))
+        assert await closed_with(ws) == 4401
+
+
+async def test_legacy_graphql_ws_signs_in_and_explains_it_carries_subscriptions(
+    live_server, token
+):
+    async with websockets.connect(live_server.ws_url, subprotocols=[LEGACY_WS]) as ws:
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"authorization": f"Bearer {token}"}}))
+        assert (await receive(ws))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "start",
+                                  "payload": {"query": "{ customers { totalCount } }"}}))
+        message = await receive(ws)
+        assert message["type"] in ("data", "error")
+        error = (message["payload"].get("errors") or [message["payload"]])[0]
+        assert "subscriptions only" in error["message"]
+
+
+async def test_legacy_graphql_ws_refuses_a_bad_token(live_server, token):
+    async with websockets.connect(live_server.ws_url, subprotocols=[LEGACY_WS]) as ws:
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"authorization": "Bearer forged"}}))
+        assert (await receive(ws))["type"] == "connection_error"
