@@ -8,8 +8,8 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
@@ -50,7 +50,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_template() -> str:
     if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need VDC_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            "PostgreSQL tests need VDC_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        )
     name = f"vdc_template_{os.getpid()}"
 
     async def build() -> None:
@@ -134,8 +136,11 @@ from vdc_graph.settings import Settings  # noqa: E402
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(dev_token_secret="test-secret-" + "x" * 40, state_dir=tmp_path / "state",
-                    ws_init_timeout_seconds=0.5)
+    return Settings(
+        dev_token_secret="test-secret-" + "x" * 40,
+        state_dir=tmp_path / "state",
+        ws_init_timeout_seconds=0.5,
+    )
 
 
 class GraphQLClient:
@@ -144,12 +149,19 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def post(self, query: str, variables: dict | None = None, *, token: str | None = None,
-                   headers: dict | None = None) -> httpx.Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        token: str | None = None,
+        headers: dict | None = None,
+    ) -> httpx.Response:
         all_headers = {"Authorization": f"Bearer {token}"} if token else {}
         all_headers.update(headers or {})
-        return await self.http.post("/graphql", json={"query": query, "variables": variables},
-                                    headers=all_headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=all_headers
+        )
 
     async def data(self, query: str, variables: dict | None = None, *, token: str) -> dict:
         """The response's data, failing the test on any error."""
@@ -192,8 +204,13 @@ async def live_server(db: str, settings: Settings) -> AsyncIterator[LiveServer]:
     """A real uvicorn serving the app on a free port, in this test's event loop."""
     import uvicorn
 
-    config = uvicorn.Config(create_app(settings, manage_database=False), host="127.0.0.1",
-                            port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings, manage_database=False),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve())
     while not server.started:

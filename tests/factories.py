@@ -17,23 +17,35 @@ async def make_provider(name: str = "Provider", **fields: Any) -> ServiceProvide
     n = next(_seq)
     return await ServiceProvider.create(
         display_name=f"{name} {n}" if name == "Provider" else name,
-        pro_partner_id=f"PRA-{100000 + n}", **fields,
+        pro_partner_id=f"PRA-{100000 + n}",
+        **fields,
     )
 
 
-async def make_role(provider: ServiceProvider, permissions: list[Permission],
-                    name: str | None = None, built_in: bool = False) -> Role:
+async def make_role(
+    provider: ServiceProvider,
+    permissions: list[Permission],
+    name: str | None = None,
+    built_in: bool = False,
+) -> Role:
     name = name or f"Role {next(_seq)}"
     perms = {Permission.MONITORING_ACCESS, *permissions}
-    return await Role.create(provider=provider, name=name, name_key=name.lower(),
-                             permissions=sorted(p.value for p in perms), built_in=built_in)
+    return await Role.create(
+        provider=provider,
+        name=name,
+        name_key=name.lower(),
+        permissions=sorted(p.value for p in perms),
+        built_in=built_in,
+    )
 
 
-async def make_user(provider: ServiceProvider, permissions: list[Permission] | None = None,
-                    email: str | None = None) -> PortalUser:
+async def make_user(
+    provider: ServiceProvider, permissions: list[Permission] | None = None, email: str | None = None
+) -> PortalUser:
     email = email or f"user{next(_seq)}@example.com"
-    user = await PortalUser.create(provider=provider, email=email, email_key=email.lower(),
-                                   first_name="Test", last_name="User")
+    user = await PortalUser.create(
+        provider=provider, email=email, email_key=email.lower(), first_name="Test", last_name="User"
+    )
     if permissions is not None:
         await user.roles.add(await make_role(provider, permissions))
     return user
@@ -53,5 +65,4 @@ async def make_customer(provider: ServiceProvider, **fields: Any) -> Customer:
 
 
 def token_for(settings: Settings, user: PortalUser, **kwargs: Any) -> str:
-    return mint_development_token(settings, user_id=user.id, provider_id=user.provider_id,
-                                  **kwargs)
+    return mint_development_token(settings, user_id=user.id, provider_id=user.provider_id, **kwargs)

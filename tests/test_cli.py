@@ -28,21 +28,36 @@ def free_port() -> int:
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
-    return {**clean, "VDC_DATABASE_URL": f"sqlite://{tmp_path}/cli.db",
-            "VDC_STATE_DIR": str(tmp_path / "state")}
+    return {
+        **clean,
+        "VDC_DATABASE_URL": f"sqlite://{tmp_path}/cli.db",
+        "VDC_STATE_DIR": str(tmp_path / "state"),
+    }
 
 
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "vdc_graph", *args], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "vdc_graph", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "vdc_graph", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "vdc_graph", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_until_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -86,10 +101,11 @@ def test_seed_token_and_serve_end_to_end(env):
     try:
         wait_until_healthy(port, process)
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-        response = httpx.post(f"http://127.0.0.1:{port}/graphql",
-                              json={"query": "{ viewer { user { email } permissions } "
-                                             "customers { totalCount } }"},
-                              headers={"Authorization": f"Bearer {token}"})
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ viewer { user { email } permissions } customers { totalCount } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         data = response.json()["data"]
         assert data["viewer"]["user"]["email"] == "admin@demo.example"
         assert "USER_MANAGEMENT" in data["viewer"]["permissions"]
@@ -112,9 +128,11 @@ def test_demo_prints_the_explorer_url_and_a_working_token(env):
         wait_until_healthy(port, process)
         page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
         assert "graphiql" in page.text.lower()
-        response = httpx.post(f"http://127.0.0.1:{port}/graphql",
-                              json={"query": "{ customers { totalCount } }"},
-                              headers={"Authorization": f"Bearer {token}"})
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ customers { totalCount } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert response.json()["data"]["customers"]["totalCount"] == 6
     finally:
         stop(process)

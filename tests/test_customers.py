@@ -12,9 +12,19 @@ from vdc_graph.db.models import Customer
 from vdc_graph.enums import ContractType, Permission, SourceType
 
 ORDER_FIELDS = [
-    "DISPLAY_NAME", "M365_ACCOUNT", "EXTERNAL_ID", "CONTRACT_TYPE", "LICENSE_MODEL",
-    "SOURCE_TYPE", "LICENSES_USED", "ACTIVATION_DATE", "STORAGE_CONSUMED",
-    "BACKED_UP_ACCOUNTS", "TOTAL_ACTIVE_ACCOUNTS", "USER_CHANGE", "CREATED_AT",
+    "DISPLAY_NAME",
+    "M365_ACCOUNT",
+    "EXTERNAL_ID",
+    "CONTRACT_TYPE",
+    "LICENSE_MODEL",
+    "SOURCE_TYPE",
+    "LICENSES_USED",
+    "ACTIVATION_DATE",
+    "STORAGE_CONSUMED",
+    "BACKED_UP_ACCOUNTS",
+    "TOTAL_ACTIVE_ACCOUNTS",
+    "USER_CHANGE",
+    "CREATED_AT",
 ]
 
 PAGE = """
@@ -47,21 +57,23 @@ async def _many_customers(provider, count: int) -> None:
     source_types = list(SourceType)
     rows = []
     for i in range(count):
-        rows.append(Customer(
-            provider=provider,
-            display_name=f"Customer {i % 40:02d}",  # many ties
-            m365_account=f"t{i % 17}.onmicrosoft.com",
-            external_id=None if i % 9 == 0 else f"EXT-{i % 50:03d}-{i}",
-            contract_type=contract_types[i % len(contract_types)],
-            source_type=source_types[i % len(source_types)],
-            licenses_used=i % 7,
-            activation_date=None if i % 5 == 0 else base + timedelta(days=i % 11),
-            storage_consumed_gb=float(i % 13) / 2,
-            backed_up_accounts=i % 3,
-            total_active_accounts=i % 4,
-            user_change=(i % 5) - 2,
-            created_at=base + timedelta(hours=i % 23),
-        ))
+        rows.append(
+            Customer(
+                provider=provider,
+                display_name=f"Customer {i % 40:02d}",  # many ties
+                m365_account=f"t{i % 17}.onmicrosoft.com",
+                external_id=None if i % 9 == 0 else f"EXT-{i % 50:03d}-{i}",
+                contract_type=contract_types[i % len(contract_types)],
+                source_type=source_types[i % len(source_types)],
+                licenses_used=i % 7,
+                activation_date=None if i % 5 == 0 else base + timedelta(days=i % 11),
+                storage_consumed_gb=float(i % 13) / 2,
+                backed_up_accounts=i % 3,
+                total_active_accounts=i % 4,
+                user_change=(i % 5) - 2,
+                created_at=base + timedelta(hours=i % 23),
+            )
+        )
     await Customer.bulk_create(rows)
 
 
@@ -106,16 +118,26 @@ async def test_pages_follow_the_order_with_nulls_last_ascending(api, provider, r
     await _many_customers(provider, 60)
     query = """query($order: CustomerOrder, $after: String) {
       customers(first: 100, orderBy: $order, after: $after) { nodes { activationDate } } }"""
-    dates = [n["activationDate"] for n in (await api.data(
-        query, {"order": {"field": "ACTIVATION_DATE"}}, token=reader))["customers"]["nodes"]]
+    dates = [
+        n["activationDate"]
+        for n in (await api.data(query, {"order": {"field": "ACTIVATION_DATE"}}, token=reader))[
+            "customers"
+        ]["nodes"]
+    ]
     present = [d for d in dates if d is not None]
     assert present == sorted(present)
-    assert dates[len(present):] == [None] * (len(dates) - len(present))
-    desc = [n["activationDate"] for n in (await api.data(
-        query, {"order": {"field": "ACTIVATION_DATE", "direction": "DESC"}},
-        token=reader))["customers"]["nodes"]]
+    assert dates[len(present) :] == [None] * (len(dates) - len(present))
+    desc = [
+        n["activationDate"]
+        for n in (
+            await api.data(
+                query, {"order": {"field": "ACTIVATION_DATE", "direction": "DESC"}}, token=reader
+            )
+        )["customers"]["nodes"]
+    ]
     assert desc == list(reversed(dates)) or desc[: len(dates) - len(present)] == [None] * (
-        len(dates) - len(present))
+        len(dates) - len(present)
+    )
 
 
 async def test_default_order_is_display_name_and_page_size_20(api, provider, reader):
@@ -130,8 +152,17 @@ async def test_default_order_is_display_name_and_page_size_20(api, provider, rea
     assert conn["pageInfo"]["hasPreviousPage"] is False
 
 
-@pytest.mark.parametrize("args", [{"first": 0}, {"first": 101}, {"last": 0}, {"last": 101},
-                                  {"first": -1}, {"first": 5, "last": 5}])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"first": 0},
+        {"first": 101},
+        {"last": 0},
+        {"last": 101},
+        {"first": -1},
+        {"first": 5, "last": 5},
+    ],
+)
 async def test_page_sizes_out_of_range_are_bad_user_input(api, reader, args):
     errors = await api.errors(PAGE, args, token=reader)
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -142,21 +173,27 @@ async def test_a_cursor_of_another_order_or_garbage_is_bad_user_input(api, provi
     await _many_customers(provider, 5)
     conn = (await api.data(PAGE, {"first": 2}, token=reader))["customers"]
     cursor = conn["pageInfo"]["endCursor"]
-    for variables in ({"after": cursor, "order": {"field": "LICENSES_USED"}},
-                      {"after": "not-a-cursor"}, {"before": "W10"}):
+    for variables in (
+        {"after": cursor, "order": {"field": "LICENSES_USED"}},
+        {"after": "not-a-cursor"},
+        {"before": "W10"},
+    ):
         errors = await api.errors(PAGE, variables, token=reader)
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-@pytest.mark.parametrize("field,value", [
-    ("display_name", "Northwind Traders"),
-    ("m365_account", "northwind.onmicrosoft.com"),
-    ("external_id", "CB-778899"),
-    ("veeam_account_id", "VAC-5544"),
-    ("flex_subscription_id", "FLEX-3141"),
-    ("express_subscription_id", "EXP-2718"),
-    ("premium_subscription_id", "PRM-1618"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("display_name", "Northwind Traders"),
+        ("m365_account", "northwind.onmicrosoft.com"),
+        ("external_id", "CB-778899"),
+        ("veeam_account_id", "VAC-5544"),
+        ("flex_subscription_id", "FLEX-3141"),
+        ("express_subscription_id", "EXP-2718"),
+        ("premium_subscription_id", "PRM-1618"),
+    ],
+)
 async def test_search_matches_each_field_case_insensitively(api, provider, reader, field, value):
     target = await make_customer(provider, **{field: value})
     await make_customer(provider, display_name="Someone Else")
@@ -167,18 +204,37 @@ async def test_search_matches_each_field_case_insensitively(api, provider, reade
 
 
 async def test_filters_combine(api, provider, reader):
-    await make_customer(provider, display_name="Match A", source_type=SourceType.CLOUDBLUE,
-                        contract_type=ContractType.TRIAL)
-    await make_customer(provider, display_name="Match B", source_type=SourceType.CLOUDBLUE,
-                        contract_type=ContractType.ANNUAL)
-    await make_customer(provider, display_name="Wrong source", source_type=SourceType.DIRECT,
-                        contract_type=ContractType.TRIAL)
-    await make_customer(provider, display_name="Wrong contract",
-                        source_type=SourceType.CLOUDBLUE, contract_type=ContractType.EXPIRED)
-    await make_customer(provider, display_name="Other text", source_type=SourceType.CLOUDBLUE,
-                        contract_type=ContractType.TRIAL)
-    flt = {"sourceTypes": ["CLOUDBLUE"], "contractTypes": ["TRIAL", "ANNUAL"],
-           "search": "match"}
+    await make_customer(
+        provider,
+        display_name="Match A",
+        source_type=SourceType.CLOUDBLUE,
+        contract_type=ContractType.TRIAL,
+    )
+    await make_customer(
+        provider,
+        display_name="Match B",
+        source_type=SourceType.CLOUDBLUE,
+        contract_type=ContractType.ANNUAL,
+    )
+    await make_customer(
+        provider,
+        display_name="Wrong source",
+        source_type=SourceType.DIRECT,
+        contract_type=ContractType.TRIAL,
+    )
+    await make_customer(
+        provider,
+        display_name="Wrong contract",
+        source_type=SourceType.CLOUDBLUE,
+        contract_type=ContractType.EXPIRED,
+    )
+    await make_customer(
+        provider,
+        display_name="Other text",
+        source_type=SourceType.CLOUDBLUE,
+        contract_type=ContractType.TRIAL,
+    )
+    flt = {"sourceTypes": ["CLOUDBLUE"], "contractTypes": ["TRIAL", "ANNUAL"], "search": "match"}
     conn = (await api.data(PAGE, {"filter": flt}, token=reader))["customers"]
     assert [e["node"]["displayName"] for e in conn["edges"]] == ["Match A", "Match B"]
 
@@ -187,8 +243,11 @@ async def test_deleted_customers_are_not_listed_or_found(api, provider, reader):
     gone = await make_customer(provider, deleted_at=datetime(2025, 1, 1, tzinfo=UTC))
     conn = (await api.data(PAGE, {}, token=reader))["customers"]
     assert conn["totalCount"] == 0
-    errors = await api.errors("query($id: ID!) { customer(id: $id) { id } }",
-                              {"id": _gid("Customer", gone.id)}, token=reader)
+    errors = await api.errors(
+        "query($id: ID!) { customer(id: $id) { id } }",
+        {"id": _gid("Customer", gone.id)},
+        token=reader,
+    )
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
 
 
@@ -218,69 +277,105 @@ async def test_customer_details_with_related_objects(api, provider, reader):
     from vdc_graph.enums import AddedBy, ContactKind, SubscriptionPlan
 
     customer = await make_customer(provider, display_name="Contoso")
-    await Subscription.create(customer=customer, plan=SubscriptionPlan.FLEX,
-                              subscription_id="FLEX-1")
-    await CustomerAdminUser.create(customer=customer, email="it@contoso.com",
-                                   email_key="it@contoso.com", first_name="I", last_name="T")
-    await IpRange.create(customer=customer, start_address="10.0.0.1", end_address="10.0.0.9",
-                         added_by=AddedBy.PROVIDER)
-    await NotificationContact.create(provider=provider, customer=customer,
-                                     kind=ContactKind.EMAIL, address="ops@contoso.com",
-                                     topics=["BACKUP_FAILED"])
+    await Subscription.create(
+        customer=customer, plan=SubscriptionPlan.FLEX, subscription_id="FLEX-1"
+    )
+    await CustomerAdminUser.create(
+        customer=customer,
+        email="it@contoso.com",
+        email_key="it@contoso.com",
+        first_name="I",
+        last_name="T",
+    )
+    await IpRange.create(
+        customer=customer,
+        start_address="10.0.0.1",
+        end_address="10.0.0.9",
+        added_by=AddedBy.PROVIDER,
+    )
+    await NotificationContact.create(
+        provider=provider,
+        customer=customer,
+        kind=ContactKind.EMAIL,
+        address="ops@contoso.com",
+        topics=["BACKUP_FAILED"],
+    )
     for month, users in ((datetime(2025, 1, 1), 10), (datetime(2025, 2, 1), 14)):
-        await LicensedUsersMonth.create(provider=provider, customer=customer,
-                                        month=month.date(), licensed_users=users)
-    found = (await api.data(DETAILS, {"id": _gid("Customer", customer.id)},
-                            token=reader))["customer"]
+        await LicensedUsersMonth.create(
+            provider=provider, customer=customer, month=month.date(), licensed_users=users
+        )
+    found = (await api.data(DETAILS, {"id": _gid("Customer", customer.id)}, token=reader))[
+        "customer"
+    ]
     assert found["displayName"] == "Contoso"
     assert found["subscriptions"] == [{"plan": "FLEX", "subscriptionId": "FLEX-1"}]
     assert found["adminUsers"] == [{"email": "it@contoso.com"}]
-    assert found["ipRanges"] == [{"startAddress": "10.0.0.1", "endAddress": "10.0.0.9",
-                                  "addedBy": "PROVIDER"}]
+    assert found["ipRanges"] == [
+        {"startAddress": "10.0.0.1", "endAddress": "10.0.0.9", "addedBy": "PROVIDER"}
+    ]
     assert found["notificationContacts"] == [
-        {"kind": "EMAIL", "address": "ops@contoso.com", "topics": ["BACKUP_FAILED"]}]
-    assert found["licensedUsersHistory"] == [{"month": "2025-01", "licensedUsers": 10},
-                                             {"month": "2025-02", "licensedUsers": 14}]
+        {"kind": "EMAIL", "address": "ops@contoso.com", "topics": ["BACKUP_FAILED"]}
+    ]
+    assert found["licensedUsersHistory"] == [
+        {"month": "2025-01", "licensedUsers": 10},
+        {"month": "2025-02", "licensedUsers": 14},
+    ]
 
 
 # --- tenancy: another provider's objects are NOT_FOUND by every path ------------------------
 
-async def test_another_providers_customer_is_not_found_by_any_path(api, provider, reader,
-                                                                   settings):
+
+async def test_another_providers_customer_is_not_found_by_any_path(api, provider, reader, settings):
     mine = await make_customer(provider, display_name="Mine")
     other_provider = await make_provider("Other")
     theirs = await make_customer(other_provider, display_name="Theirs", external_id="SHARED")
     from vdc_graph.db.models import CustomerAdminUser
 
-    their_admin = await CustomerAdminUser.create(customer=theirs, email="a@t.com",
-                                                 email_key="a@t.com", first_name="A",
-                                                 last_name="T")
+    their_admin = await CustomerAdminUser.create(
+        customer=theirs, email="a@t.com", email_key="a@t.com", first_name="A", last_name="T"
+    )
     theirs_id = _gid("Customer", theirs.id)
 
     listed = (await api.data(PAGE, {"first": 100}, token=reader))["customers"]
     assert [e["node"]["displayName"] for e in listed["edges"]] == ["Mine"]
-    searched = (await api.data(PAGE, {"filter": {"search": "Theirs"}}, token=reader))
+    searched = await api.data(PAGE, {"filter": {"search": "Theirs"}}, token=reader)
     assert searched["customers"]["totalCount"] == 0
 
-    for query in ("query($id: ID!) { customer(id: $id) { displayName } }",
-                  "query($id: ID!) { node(id: $id) { id } }"):
+    for query in (
+        "query($id: ID!) { customer(id: $id) { displayName } }",
+        "query($id: ID!) { node(id: $id) { id } }",
+    ):
         response = await api.post(query, {"id": theirs_id}, token=reader)
         body = response.json()
         assert list(body["data"].values()) == [None]
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         assert "Theirs" not in response.text
 
-    nodes = (await api.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-                            {"ids": [theirs_id, _gid("CustomerAdminUser", their_admin.id),
-                                     _gid("Customer", mine.id)]}, token=reader))["nodes"]
+    nodes = (
+        await api.data(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            {
+                "ids": [
+                    theirs_id,
+                    _gid("CustomerAdminUser", their_admin.id),
+                    _gid("Customer", mine.id),
+                ]
+            },
+            token=reader,
+        )
+    )["nodes"]
     assert nodes[0] is None and nodes[1] is None
     assert nodes[2] == {"id": _gid("Customer", mine.id)}
 
     # Registering their external ID in my provider creates my own customer: no collision.
     admin = token_for(settings, await make_user(provider, [Permission.CUSTOMER_MANAGEMENT]))
-    registered = (await api.data(REGISTER, {"input": {
-        "displayName": "Mine too", "externalId": "SHARED", "sourceType": "DIRECT"}},
-        token=admin))["customerRegister"]
+    registered = (
+        await api.data(
+            REGISTER,
+            {"input": {"displayName": "Mine too", "externalId": "SHARED", "sourceType": "DIRECT"}},
+            token=admin,
+        )
+    )["customerRegister"]
     assert registered["created"] is True
     assert await Customer.filter(id=theirs.id, display_name="Theirs").exists()
 
@@ -288,8 +383,9 @@ async def test_another_providers_customer_is_not_found_by_any_path(api, provider
 async def test_an_id_of_another_type_or_malformed_is_not_found(api, provider, reader):
     customer = await make_customer(provider)
     for bad in (_gid("PortalUser", customer.id), _gid("Customer", "not-a-uuid")):
-        errors = await api.errors("query($id: ID!) { customer(id: $id) { id } }", {"id": bad},
-                                  token=reader)
+        errors = await api.errors(
+            "query($id: ID!) { customer(id: $id) { id } }", {"id": bad}, token=reader
+        )
         assert errors[0]["extensions"]["code"] == "NOT_FOUND"
 
 
@@ -311,15 +407,20 @@ REGISTER = """mutation($input: CustomerRegisterInput!) { customerRegister(input:
 
 async def test_register_creates_a_pending_customer_and_is_idempotent(api, provider, settings):
     admin = token_for(settings, await make_user(provider, [Permission.CUSTOMER_MANAGEMENT]))
-    data = {"displayName": "Fabrikam", "externalId": "MSMP-0001",
-            "sourceType": "MICROSOFT_MARKETPLACE", "flexSubscriptionId": "FLEX-9"}
+    data = {
+        "displayName": "Fabrikam",
+        "externalId": "MSMP-0001",
+        "sourceType": "MICROSOFT_MARKETPLACE",
+        "flexSubscriptionId": "FLEX-9",
+    }
     first = (await api.data(REGISTER, {"input": data}, token=admin))["customerRegister"]
     assert first["created"] is True and first["userErrors"] == []
     assert first["customer"]["contractType"] == "PENDING"
     assert first["customer"]["activationDate"] is None
     assert first["customer"]["onboarding"] == {"step": "LEGAL_AGREEMENT"}
-    again = (await api.data(REGISTER, {"input": {**data, "displayName": "Renamed"}},
-                            token=admin))["customerRegister"]
+    again = (await api.data(REGISTER, {"input": {**data, "displayName": "Renamed"}}, token=admin))[
+        "customerRegister"
+    ]
     assert again["created"] is False
     assert again["customer"]["id"] == first["customer"]["id"]
     assert again["customer"]["displayName"] == "Fabrikam"
@@ -328,18 +429,27 @@ async def test_register_creates_a_pending_customer_and_is_idempotent(api, provid
 
 async def test_register_refuses_blank_fields_and_writes_nothing(api, provider, settings):
     admin = token_for(settings, await make_user(provider, [Permission.CUSTOMER_MANAGEMENT]))
-    result = (await api.data(REGISTER, {"input": {
-        "displayName": "  ", "externalId": "", "sourceType": "DIRECT"}},
-        token=admin))["customerRegister"]
+    result = (
+        await api.data(
+            REGISTER,
+            {"input": {"displayName": "  ", "externalId": "", "sourceType": "DIRECT"}},
+            token=admin,
+        )
+    )["customerRegister"]
     assert result["customer"] is None
     assert {(tuple(e["field"]), e["code"]) for e in result["userErrors"]} == {
-        (("input", "displayName"), "REQUIRED"), (("input", "externalId"), "REQUIRED")}
+        (("input", "displayName"), "REQUIRED"),
+        (("input", "externalId"), "REQUIRED"),
+    }
     assert await Customer.all().count() == 0
 
 
 async def test_register_needs_customer_management(api, provider, reader):
-    errors = await api.errors(REGISTER, {"input": {
-        "displayName": "X", "externalId": "E-1", "sourceType": "DIRECT"}}, token=reader)
+    errors = await api.errors(
+        REGISTER,
+        {"input": {"displayName": "X", "externalId": "E-1", "sourceType": "DIRECT"}},
+        token=reader,
+    )
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     assert "CUSTOMER_MANAGEMENT" in errors[0]["message"]
     assert await Customer.all().count() == 0

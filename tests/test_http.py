@@ -11,8 +11,10 @@ from vdc_graph.db.models import Customer
 from vdc_graph.enums import Permission
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-REGISTER = ('mutation { customerRegister(input: {displayName: "Via GET", externalId: "G-1", '
-            'sourceType: DIRECT}) { created } }')
+REGISTER = (
+    'mutation { customerRegister(input: {displayName: "Via GET", externalId: "G-1", '
+    "sourceType: DIRECT}) { created } }"
+)
 
 
 @pytest.fixture
@@ -34,8 +36,9 @@ async def test_a_request_without_a_token_is_401(api):
     assert "data" not in response.json()
 
 
-@pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer",
-                                    "Bearer a.b.c"])
+@pytest.mark.parametrize(
+    "header", ["Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer", "Bearer a.b.c"]
+)
 async def test_a_bad_token_is_401(api, header):
     response = await api.post("{ viewer { permissions } }", headers={"Authorization": header})
     assert response.status_code == 401
@@ -60,8 +63,9 @@ async def test_post_answers_graphql_response_json_by_default(api, admin):
 
 
 async def test_get_runs_queries(api, admin):
-    response = await api.http.get("/graphql", params={"query": "{ customers { totalCount } }"},
-                                  headers=bearer(admin))
+    response = await api.http.get(
+        "/graphql", params={"query": "{ customers { totalCount } }"}, headers=bearer(admin)
+    )
     assert response.status_code == 200
     assert response.json()["data"]["customers"]["totalCount"] == 1
 
@@ -76,12 +80,15 @@ async def test_a_mutation_over_get_is_405_and_changes_nothing(api, admin):
     assert response.json()["data"]["customerRegister"]["created"] is True
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
+)
 async def test_csrf_prone_content_types_are_refused(api, admin, content_type):
-    body = '{"query": "%s"}' % REGISTER.replace('"', '\\"')
-    response = await api.http.post("/graphql", content=body, headers={
-        **bearer(admin), "Content-Type": content_type})
+    body = '{{"query": "{}"}}'.format(REGISTER.replace('"', '\\"'))
+    response = await api.http.post(
+        "/graphql", content=body, headers={**bearer(admin), "Content-Type": content_type}
+    )
     assert response.status_code == 415
     assert await Customer.filter(external_id="G-1").count() == 0
 
@@ -95,8 +102,9 @@ async def test_validation_errors_are_400_with_graphql_response_json(api, admin):
 
 
 async def test_legacy_json_clients_get_200_for_validation_errors(api, admin):
-    response = await api.post("{ customers { nodes { nope } } }", token=admin,
-                              headers={"Accept": "application/json"})
+    response = await api.post(
+        "{ customers { nodes { nope } } }", token=admin, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["errors"]
@@ -104,24 +112,30 @@ async def test_legacy_json_clients_get_200_for_validation_errors(api, admin):
 
 async def test_unparsable_documents_and_bodies_are_400(api, admin):
     assert (await api.post("{ customers {", token=admin)).status_code == 400
-    response = await api.http.post("/graphql", content=b"{not json",
-                                   headers={**bearer(admin), "Content-Type": "application/json"})
+    response = await api.http.post(
+        "/graphql",
+        content=b"{not json",
+        headers={**bearer(admin), "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
-    response = await api.http.post("/graphql", json=[{"query": "{ viewer { permissions } }"}],
-                                   headers=bearer(admin))
+    response = await api.http.post(
+        "/graphql", json=[{"query": "{ viewer { permissions } }"}], headers=bearer(admin)
+    )
     assert response.status_code == 400
     assert "Batched" in response.json()["errors"][0]["message"]
 
 
 async def test_variable_coercion_failure_is_400(api, admin):
-    response = await api.post("query($n: Int) { customers(first: $n) { totalCount } }",
-                              {"n": "ten"}, token=admin)
+    response = await api.post(
+        "query($n: Int) { customers(first: $n) { totalCount } }", {"n": "ten"}, token=admin
+    )
     assert response.status_code == 400
 
 
 async def test_an_unacceptable_accept_header_is_406(api, admin):
-    response = await api.post("{ customers { totalCount } }", token=admin,
-                              headers={"Accept": "text/csv"})
+    response = await api.post(
+        "{ customers { totalCount } }", token=admin, headers={"Accept": "text/csv"}
+    )
     assert response.status_code == 406
 
 
@@ -142,6 +156,7 @@ async def test_an_internal_error_is_masked_with_a_request_id(api, admin, caplog)
 
 # --- limits: answered before anything runs -------------------------------------------------
 
+
 async def test_too_deep_a_query_is_refused(api, admin, settings):
     settings.max_depth = 3
     response = await api.post("{ customers { nodes { onboarding { step } } } }", token=admin)
@@ -153,7 +168,7 @@ async def test_too_deep_a_query_is_refused(api, admin, settings):
 
 async def test_too_many_aliases_are_refused(api, admin, settings):
     aliases = " ".join(f"a{i}: viewer {{ permissions }}" for i in range(settings.max_aliases + 1))
-    response = await api.post("{ %s }" % aliases, token=admin)
+    response = await api.post(f"{{ {aliases} }}", token=admin)
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
@@ -161,8 +176,12 @@ async def test_a_node_budget_counts_nested_connections_with_variables(api, admin
     settings.max_nodes = 150
     query = "query($n: Int) { customers(first: $n) { totalCount } }"
     assert (await api.post(query, {"n": 100}, token=admin)).status_code == 200
-    response = await api.post("query($n: Int) { a: customers(first: $n) { totalCount } "
-                              "b: customers(first: $n) { totalCount } }", {"n": 100}, token=admin)
+    response = await api.post(
+        "query($n: Int) { a: customers(first: $n) { totalCount } "
+        "b: customers(first: $n) { totalCount } }",
+        {"n": 100},
+        token=admin,
+    )
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert error["extensions"]["cost"] == 200
@@ -171,7 +190,7 @@ async def test_a_node_budget_counts_nested_connections_with_variables(api, admin
 async def test_too_many_tokens_and_too_large_documents_are_refused(api, admin, settings):
     settings.max_tokens = 50
     fields = " ".join(["totalCount"] * 60)
-    response = await api.post("{ customers { %s } }" % fields, token=admin)
+    response = await api.post(f"{{ customers {{ {fields} }} }}", token=admin)
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     settings.max_document_bytes = 100
     response = await api.post("{ customers { totalCount } }" + " " * 100, token=admin)

@@ -38,19 +38,29 @@ async def closed_with(ws) -> int:
 async def test_transport_ws_runs_an_operation_after_a_signed_in_init(live_server, token):
     async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
         assert ws.subprotocol == TRANSPORT_WS
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"authorization": f"Bearer {token}"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
         assert (await receive(ws))["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                  "payload": {"query": "{ customers { totalCount } }"}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": "{ customers { totalCount } }"},
+                }
+            )
+        )
         message = await receive(ws)
-        assert message == {"id": "1", "type": "next",
-                           "payload": {"data": {"customers": {"totalCount": 2}}}}
+        assert message == {
+            "id": "1",
+            "type": "next",
+            "payload": {"data": {"customers": {"totalCount": 2}}},
+        }
         assert await receive(ws) == {"id": "1", "type": "complete"}
 
 
-@pytest.mark.parametrize("payload", [{}, {"authorization": "Bearer forged"},
-                                     {"authorization": 42}])
+@pytest.mark.parametrize("payload", [{}, {"authorization": "Bearer forged"}, {"authorization": 42}])
 async def test_a_missing_or_bad_token_closes_with_4403(live_server, token, payload):
     async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
@@ -63,8 +73,7 @@ async def test_no_init_in_time_closes_with_4408(live_server, settings, token):
 
 
 async def test_a_second_init_closes_with_4429(live_server, token):
-    init = json.dumps({"type": "connection_init",
-                       "payload": {"authorization": f"Bearer {token}"}})
+    init = json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
     async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
         await ws.send(init)
         assert (await receive(ws))["type"] == "connection_ack"
@@ -74,20 +83,29 @@ async def test_a_second_init_closes_with_4429(live_server, token):
 
 async def test_subscribe_before_ack_closes_with_4401(live_server, token):
     async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
-        await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                  "payload": {"query": "{ customers { totalCount } }"}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": "{ customers { totalCount } }"},
+                }
+            )
+        )
         assert await closed_with(ws) == 4401
 
 
-async def test_legacy_graphql_ws_signs_in_and_explains_it_carries_subscriptions(
-    live_server, token
-):
+async def test_legacy_graphql_ws_signs_in_and_explains_it_carries_subscriptions(live_server, token):
     async with websockets.connect(live_server.ws_url, subprotocols=[LEGACY_WS]) as ws:
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"authorization": f"Bearer {token}"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
         assert (await receive(ws))["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "start",
-                                  "payload": {"query": "{ customers { totalCount } }"}}))
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": "start", "payload": {"query": "{ customers { totalCount } }"}}
+            )
+        )
         message = await receive(ws)
         assert message["type"] in ("data", "error")
         error = (message["payload"].get("errors") or [message["payload"]])[0]
@@ -96,6 +114,7 @@ async def test_legacy_graphql_ws_signs_in_and_explains_it_carries_subscriptions(
 
 async def test_legacy_graphql_ws_refuses_a_bad_token(live_server, token):
     async with websockets.connect(live_server.ws_url, subprotocols=[LEGACY_WS]) as ws:
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"authorization": "Bearer forged"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer forged"}})
+        )
         assert (await receive(ws))["type"] == "connection_error"

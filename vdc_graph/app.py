@@ -34,8 +34,7 @@ async def readyz(request: Request) -> JSONResponse:
             await get_connection("default").execute_query("SELECT 1")
     except Exception as exc:  # any failure means "not ready"; the reason goes to the log
         log.warning("readiness check failed: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"},
-                            status_code=503)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "reachable"})
 
 
@@ -58,9 +57,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             if manage_database:
                 async with RegisterTortoise(
-                    app, config=tortoise_config(
+                    app,
+                    config=tortoise_config(
                         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-                    ), _enable_global_fallback=True,
+                    ),
+                    _enable_global_fallback=True,
                 ):
                     await ensure_migrated()
                     yield

@@ -24,9 +24,7 @@ def parse_duration(text: str) -> timedelta:
     """``90``, ``90s``, ``30m``, ``8h`` or ``7d``."""
     match = _DURATION.match(text)
     if not match or int(match.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a duration such as 30m, 8h or 7d"
-        )
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30m, 8h or 7d")
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
@@ -34,8 +32,11 @@ def parse_duration(text: str) -> timedelta:
 async def database(settings: Settings) -> AsyncIterator[None]:
     from vdc_graph.db.config import tortoise_config
 
-    await Tortoise.init(config=tortoise_config(
-        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms))
+    await Tortoise.init(
+        config=tortoise_config(
+            settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+    )
     try:
         yield
     finally:
@@ -45,8 +46,7 @@ async def database(settings: Settings) -> AsyncIterator[None]:
 async def _migrate(settings: Settings) -> list[str]:
     from vdc_graph.db.config import migrate, pending_migrations, tortoise_config
 
-    config = tortoise_config(settings.database_url,
-                             busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    config = tortoise_config(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     await Tortoise.init(config=config)
     try:
         pending = await pending_migrations()
@@ -60,8 +60,11 @@ async def _migrate(settings: Settings) -> list[str]:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     applied = asyncio.run(_migrate(settings))
-    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied
-          else "the database is up to date")
+    print(
+        f"applied {len(applied)} migration(s): {', '.join(applied)}"
+        if applied
+        else "the database is up to date"
+    )
     return 0
 
 
@@ -72,10 +75,12 @@ async def _seed(settings: Settings, customers: int, seed: int) -> str:
         summary = await seed_demo(customers=customers, seed=seed, progress=True)
     if not summary.created:
         return "demo data already present; nothing written"
-    return (f"seeded {summary.providers} providers, {summary.users} users, "
-            f"{summary.customers} customers, {summary.policies} policies, "
-            f"{summary.sessions} sessions, {summary.log_records} log records, "
-            f"{summary.licensed_users} licensed users")
+    return (
+        f"seeded {summary.providers} providers, {summary.users} users, "
+        f"{summary.customers} customers, {summary.policies} policies, "
+        f"{summary.sessions} sessions, {summary.log_records} log records, "
+        f"{summary.licensed_users} licensed users"
+    )
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
@@ -84,8 +89,9 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _token(settings: Settings, email: str, expires: timedelta | None,
-                 provider: str | None) -> str:
+async def _token(
+    settings: Settings, email: str, expires: timedelta | None, provider: str | None
+) -> str:
     from vdc_graph.auth import mint_development_token
     from vdc_graph.db.models import PortalUser
 
@@ -95,19 +101,20 @@ async def _token(settings: Settings, email: str, expires: timedelta | None,
             query = query.filter(provider__display_name=provider)
         users = await query
     if not users:
-        raise SystemExit(f"no user with the email {email}" +
-                         (f" in {provider}" if provider else ""))
+        raise SystemExit(
+            f"no user with the email {email}" + (f" in {provider}" if provider else "")
+        )
     if len(users) > 1:
         raise SystemExit(f"{email} is a user of several providers; pass --provider NAME")
     user = users[0]
-    return mint_development_token(settings, user_id=user.id, provider_id=user.provider_id,
-                                  expires_in=expires)
+    return mint_development_token(
+        settings, user_id=user.id, provider_id=user.provider_id, expires_in=expires
+    )
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     if settings.development_secret() is None:
-        print("development tokens need VDC_DEV_TOKEN_SECRET (or development mode)",
-              file=sys.stderr)
+        print("development tokens need VDC_DEV_TOKEN_SECRET (or development mode)", file=sys.stderr)
         return 2
     print(asyncio.run(_token(settings, args.email, args.expires, args.provider)))
     return 0
@@ -128,8 +135,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     uvicorn.run(
-        "vdc_graph.app:create_app", factory=True, host=host, port=port, workers=workers,
-        timeout_graceful_shutdown=10, ws_max_size=max(settings.max_document_bytes * 2, 65536),
+        "vdc_graph.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=10,
+        ws_max_size=max(settings.max_document_bytes * 2, 65536),
         log_level="info",
     )
 
@@ -149,10 +161,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     print(asyncio.run(_seed(settings, args.customers, args.seed)))
     token = asyncio.run(_token(settings, "admin@demo.example", None, None))
     shown_host = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host  # noqa: S104
-    print("\nGraphiQL:  http://%s:%d/graphql" % (shown_host, args.port))
-    print("Token for admin@demo.example (Administrator), valid "
-          f"{settings.dev_token_ttl_seconds // 3600} h; in GraphiQL's headers pane put")
-    print('  {"Authorization": "Bearer %s"}\n' % token)
+    print(f"\nGraphiQL:  http://{shown_host}:{args.port}/graphql")
+    print(
+        "Token for admin@demo.example (Administrator), valid "
+        f"{settings.dev_token_ttl_seconds // 3600} h; in GraphiQL's headers pane put"
+    )
+    print(f'  {{"Authorization": "Bearer {token}"}}\n')
     _serve(settings, args.host, args.port, 1)
     return 0
 
@@ -164,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("migrate", help="apply the database migrations").set_defaults(
-        run=cmd_migrate)
+        run=cmd_migrate
+    )
 
     def add_server_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -190,10 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="mint a development token for a user")
     token.add_argument("--email", required=True, help="the user's email")
-    token.add_argument("--expires", type=parse_duration, default=None,
-                       help="lifetime such as 30m, 8h or 7d (default from settings)")
-    token.add_argument("--provider", default=None,
-                       help="provider display name, when the email exists in several")
+    token.add_argument(
+        "--expires",
+        type=parse_duration,
+        default=None,
+        help="lifetime such as 30m, 8h or 7d (default from settings)",
+    )
+    token.add_argument(
+        "--provider", default=None, help="provider display name, when the email exists in several"
+    )
     token.set_defaults(run=cmd_token)
 
     export = commands.add_parser("export-schema", help="print the schema in SDL")

@@ -14,8 +14,7 @@ MODELS_MODULE = "vdc_graph.db.models"
 MIGRATIONS_MODULE = "vdc_graph.db.migrations"
 
 
-_APP = {"models": [MODELS_MODULE], "default_connection": "default",
-        "migrations": MIGRATIONS_MODULE}
+_APP = {"models": [MODELS_MODULE], "default_connection": "default", "migrations": MIGRATIONS_MODULE}
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -32,7 +31,9 @@ def tortoise_config(database_url: str, *, busy_timeout_ms: int = 5000) -> dict[s
         # WAL lets readers run beside the one writer; the busy timeout rides out a
         # moment of contention instead of failing with "database is locked".
         connection["credentials"].update(
-            journal_mode="WAL", foreign_keys="ON", busy_timeout=busy_timeout_ms,
+            journal_mode="WAL",
+            foreign_keys="ON",
+            busy_timeout=busy_timeout_ms,
             synchronous="NORMAL",
         )
     return {

@@ -49,9 +49,7 @@ class PageArgs:
 
     def validated(self) -> PageArgs:
         if self.first is not None and self.last is not None:
-            raise BadUserInput(
-                "Pass either first or last, not both", field=["first"]
-            )
+            raise BadUserInput("Pass either first or last, not both", field=["first"])
         for name in ("first", "last"):
             value = getattr(self, name)
             if value is not None and not 1 <= value <= MAX_PAGE_SIZE:
@@ -136,12 +134,16 @@ def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool) -> Q:
     null_rows_after = Q(**{f"{key.field}__isnull": True, f"id__{cmp}": pk})
     if value is None:
         # Among NULLs (the greatest values) only the key orders; before them, nothing.
-        return null_rows_after if ascending else (
-            Q(**{f"{key.field}__isnull": False}) | null_rows_after
+        return (
+            null_rows_after
+            if ascending
+            else (Q(**{f"{key.field}__isnull": False}) | null_rows_after)
         )
     if ascending:
-        return Q(**{f"{key.field}__gt": value}) | same_value_after | Q(
-            **{f"{key.field}__isnull": True}
+        return (
+            Q(**{f"{key.field}__gt": value})
+            | same_value_after
+            | Q(**{f"{key.field}__isnull": True})
         )
     return Q(**{f"{key.field}__lt": value}) | same_value_after
 
@@ -151,15 +153,12 @@ def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
     if key.nullable:
         column = qs.model._meta.fields_map[key.field].source_field or key.field
         # Literal SQL: a parameterised CASE leaves PostgreSQL unsure of the result's type.
-        qs = qs.annotate(**{_NULL_FLAG: RawSQL(
-            f'CASE WHEN "{column}" IS NULL THEN 1 ELSE 0 END')})
+        qs = qs.annotate(**{_NULL_FLAG: RawSQL(f'CASE WHEN "{column}" IS NULL THEN 1 ELSE 0 END')})
         return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.field}", f"{prefix}id")
     return qs.order_by(f"{prefix}{key.field}", f"{prefix}id")
 
 
-async def paginate(
-    qs: QuerySet[M], key: SortKey, descending: bool, args: PageArgs
-) -> Page[M]:
+async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageArgs) -> Page[M]:
     """One page of ``qs`` (already filtered and tenant-scoped) in the order of ``key``."""
     args = args.validated()
     model = qs.model
@@ -194,8 +193,9 @@ async def paginate(
     return Page(rows, [encode_cursor(key, r) for r in rows], has_next, has_previous, count)
 
 
-async def _exists_from(qs: QuerySet[M], key: SortKey, cursor: tuple[Any, UUID],
-                       ascending: bool) -> bool:
+async def _exists_from(
+    qs: QuerySet[M], key: SortKey, cursor: tuple[Any, UUID], ascending: bool
+) -> bool:
     """Whether ``qs`` has the cursor's row or any row beyond it in the given direction."""
     value, pk = cursor
     return await qs.filter(Q(_beyond(key, value, pk, ascending), Q(id=pk), join_type="OR")).exists()

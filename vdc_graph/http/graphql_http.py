@@ -26,8 +26,13 @@ log = logging.getLogger("vdc_graph.http")
 
 
 class RequestRefused(Exception):
-    def __init__(self, status: int, message: str, code: ErrorCode = ErrorCode.BAD_USER_INPUT,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: ErrorCode = ErrorCode.BAD_USER_INPUT,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.headers = status, message, code, headers or {}
 
@@ -43,12 +48,16 @@ class GraphQLHttp:
         self.schema, self.settings, self.authenticator = schema, settings, authenticator
 
     async def __call__(self, request: Request) -> Response:
-        context = RequestContext(settings=self.settings, client_host=client_host(request),
-                                 request=request)
+        context = RequestContext(
+            settings=self.settings, client_host=client_host(request), request=request
+        )
         headers = {"X-Request-Id": context.request_id}
-        if (request.method == "GET" and self.settings.is_development
-                and "query" not in request.query_params
-                and negotiation.wants_html(request.headers.get("accept"))):
+        if (
+            request.method == "GET"
+            and self.settings.is_development
+            and "query" not in request.query_params
+            and negotiation.wants_html(request.headers.get("accept"))
+        ):
             return graphiql_page(request)
         media = negotiation.response_type(request.headers.get("accept"))
         try:
@@ -73,8 +82,9 @@ class GraphQLHttp:
             content_type = negotiation.media_type(request.headers.get("content-type"))
             if content_type in negotiation.FORM_TYPES or content_type != negotiation.JSON:
                 raise RequestRefused(
-                    415, f"Send the request as {negotiation.JSON} (got "
-                    f"{content_type or 'no content type'})"
+                    415,
+                    f"Send the request as {negotiation.JSON} (got "
+                    f"{content_type or 'no content type'})",
                 )
             body = await request.body()
             raw = self._json(body, "body")
@@ -87,7 +97,8 @@ class GraphQLHttp:
             raise RequestRefused(400, "The request has no query")
         if len(query.encode()) > self.settings.max_document_bytes:
             raise RequestRefused(
-                400, f"The document is larger than {self.settings.max_document_bytes} bytes",
+                400,
+                f"The document is larger than {self.settings.max_document_bytes} bytes",
                 ErrorCode.QUERY_TOO_COMPLEX,
             )
         variables = raw.get("variables")
@@ -109,34 +120,50 @@ class GraphQLHttp:
         try:
             principal = await self.authenticator.authenticate(request.headers.get("authorization"))
         except Unauthenticated as exc:
-            raise RequestRefused(401, exc.message, ErrorCode.UNAUTHENTICATED,
-                                 {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+            raise RequestRefused(
+                401,
+                exc.message,
+                ErrorCode.UNAUTHENTICATED,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from exc
         if principal is None:
-            raise RequestRefused(401, "Sign in: send Authorization: Bearer <token>",
-                                 ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
+            raise RequestRefused(
+                401,
+                "Sign in: send Authorization: Bearer <token>",
+                ErrorCode.UNAUTHENTICATED,
+                {"WWW-Authenticate": "Bearer"},
+            )
         return principal
 
-    async def _execute(self, request: Request, params: dict[str, Any],
-                       context: RequestContext) -> ExecutionResult:
-        allowed = ({OperationType.QUERY} if request.method == "GET"
-                   else {OperationType.QUERY, OperationType.MUTATION})
+    async def _execute(
+        self, request: Request, params: dict[str, Any], context: RequestContext
+    ) -> ExecutionResult:
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
         try:
             return await self.schema.execute(
-                params["query"], variable_values=params["variables"], context_value=context,
-                operation_name=params["operation_name"], allowed_operation_types=allowed,
+                params["query"],
+                variable_values=params["variables"],
+                context_value=context,
+                operation_name=params["operation_name"],
+                allowed_operation_types=allowed,
             )
         except InvalidOperationTypeError as exc:
             if request.method == "GET":
-                raise RequestRefused(405, "Mutations must be sent with POST",
-                                     headers={"Allow": "POST"}) from exc
+                raise RequestRefused(
+                    405, "Mutations must be sent with POST", headers={"Allow": "POST"}
+                ) from exc
             raise RequestRefused(400, "Subscriptions are served over WebSocket") from exc
 
-    def _response(self, result: ExecutionResult, media: str,
-                  headers: dict[str, str]) -> Response:
+    def _response(self, result: ExecutionResult, media: str, headers: dict[str, str]) -> Response:
         body: dict[str, Any] = {}
         # Parse, validation and variable-coercion failures: nothing ran, no path on any error.
         pre_execution = isinstance(result, PreExecutionError) or (
-            result.data is None and bool(result.errors)
+            result.data is None
+            and bool(result.errors)
             and all(e.path is None for e in result.errors)
         )
         if not pre_execution:
@@ -153,6 +180,9 @@ class GraphQLHttp:
     @staticmethod
     def _refusal(refused: RequestRefused, media: str, headers: dict[str, str]) -> Response:
         error = GraphQLError(refused.message, extensions={"code": refused.code.value})
-        return JSONResponse({"errors": [error.formatted]}, status_code=refused.status,
-                            media_type=media, headers={**headers, **refused.headers})
-
+        return JSONResponse(
+            {"errors": [error.formatted]},
+            status_code=refused.status,
+            media_type=media,
+            headers={**headers, **refused.headers},
+        )

@@ -36,10 +36,12 @@ def response_type(accept: str | None) -> str | None:
         return GRAPHQL_RESPONSE
     best: tuple[float, int, str] | None = None
     # Preference order on equal quality: the GraphQL media type, then legacy JSON.
-    for rank, (candidate, matches) in enumerate((
-        (GRAPHQL_RESPONSE, (GRAPHQL_RESPONSE, "application/*", "*/*")),
-        (JSON, (JSON, "application/*", "*/*")),
-    )):
+    for rank, (candidate, matches) in enumerate(
+        (
+            (GRAPHQL_RESPONSE, (GRAPHQL_RESPONSE, "application/*", "*/*")),
+            (JSON, (JSON, "application/*", "*/*")),
+        )
+    ):
         for offered, quality in _accepted(accept):
             if offered in matches and quality > 0:
                 key = (quality, -rank, candidate)

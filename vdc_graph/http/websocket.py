@@ -24,8 +24,9 @@ from vdc_graph.settings import Settings
 
 
 class GraphQLWebSocket(GraphQL):
-    def __init__(self, schema: BaseSchema, settings: Settings,
-                 authenticator: Authenticator) -> None:
+    def __init__(
+        self, schema: BaseSchema, settings: Settings, authenticator: Authenticator
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide=None,
@@ -38,7 +39,8 @@ class GraphQLWebSocket(GraphQL):
         return RequestContext(
             settings=self.settings,
             client_host=request.client.host if request.client else None,
-            request=request, response=response,
+            request=request,
+            response=response,
         )
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType:  # type: ignore[override]
@@ -51,7 +53,8 @@ class GraphQLWebSocket(GraphQL):
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from exc
         if principal is None:
-            raise ConnectionRejectionError({"message": "Sign in: send authorization in "
-                                                       "the connection_init payload"})
+            raise ConnectionRejectionError(
+                {"message": "Sign in: send authorization in the connection_init payload"}
+            )
         context.principal = principal
         return UNSET

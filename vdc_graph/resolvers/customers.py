@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -81,9 +81,7 @@ async def customer_subscriptions(ctx: RequestContext, customer: Customer) -> lis
     return await related(ctx, "subscriptions", queries.subscriptions_by_customer).load(customer.id)
 
 
-async def customer_admin_users(
-    ctx: RequestContext, customer: Customer
-) -> list[CustomerAdminUser]:
+async def customer_admin_users(ctx: RequestContext, customer: Customer) -> list[CustomerAdminUser]:
     return await related(ctx, "admin_users", queries.admin_users_by_customer).load(customer.id)
 
 
@@ -121,17 +119,37 @@ class RegisterResult:
 def _validate_registration(data: RegisterCustomerInput) -> list[UserError]:
     problems = []
     if not data.display_name.strip():
-        problems.append(UserError("Enter the customer's display name",
-                                  ["input", "displayName"], UserErrorCode.REQUIRED))
+        problems.append(
+            UserError(
+                "Enter the customer's display name",
+                ["input", "displayName"],
+                UserErrorCode.REQUIRED,
+            )
+        )
     elif len(data.display_name.strip()) > 200:
-        problems.append(UserError("The display name is longer than 200 characters",
-                                  ["input", "displayName"], UserErrorCode.TOO_LONG))
+        problems.append(
+            UserError(
+                "The display name is longer than 200 characters",
+                ["input", "displayName"],
+                UserErrorCode.TOO_LONG,
+            )
+        )
     if not data.external_id.strip():
-        problems.append(UserError("Enter the external ID (the marketplace subscription ID)",
-                                  ["input", "externalId"], UserErrorCode.REQUIRED))
+        problems.append(
+            UserError(
+                "Enter the external ID (the marketplace subscription ID)",
+                ["input", "externalId"],
+                UserErrorCode.REQUIRED,
+            )
+        )
     elif len(data.external_id.strip()) > 100:
-        problems.append(UserError("The external ID is longer than 100 characters",
-                                  ["input", "externalId"], UserErrorCode.TOO_LONG))
+        problems.append(
+            UserError(
+                "The external ID is longer than 100 characters",
+                ["input", "externalId"],
+                UserErrorCode.TOO_LONG,
+            )
+        )
     return problems
 
 
@@ -175,6 +193,9 @@ async def _create_pending(
         )
         await Onboarding.create(customer=customer)
         if customer.flex_subscription_id:
-            await Subscription.create(customer=customer, plan=SubscriptionPlan.FLEX,
-                                      subscription_id=customer.flex_subscription_id)
+            await Subscription.create(
+                customer=customer,
+                plan=SubscriptionPlan.FLEX,
+                subscription_id=customer.flex_subscription_id,
+            )
     return customer

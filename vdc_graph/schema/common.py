@@ -24,7 +24,7 @@ UserErrorCode = strawberry.enum(
 class UserError:
     message: str = strawberry.field(description="What is wrong, in words for a person.")
     field: list[str] | None = strawberry.field(
-        description="The path to the input field at fault, such as `[\"input\", \"email\"]`."
+        description='The path to the input field at fault, such as `["input", "email"]`.'
     )
     code: UserErrorCode = strawberry.field(description="The rule that was broken.")
 

@@ -149,16 +149,15 @@ class Customer(ModelNode):
     total_active_accounts: int = strawberry.field(
         description="Licensed (active) accounts in the tenant."
     )
-    user_change: int = strawberry.field(
-        description="Licensed users this month minus last month."
-    )
+    user_change: int = strawberry.field(description="Licensed users this month minus last month.")
     created_at: datetime = strawberry.field(description="When the customer was registered.")
 
     @strawberry.field(description="The customer's settings.")
     def settings(self) -> CustomerSettings:
         c = self
         return CustomerSettings(
-            region=c.region, enable_self_service=c.enable_self_service,
+            region=c.region,
+            enable_self_service=c.enable_self_service,
             allow_create_delete_policy=c.allow_create_delete_policy,
             allow_edit_trigger_policy=c.allow_edit_trigger_policy,
             auto_create_policies=c.auto_create_policies,
@@ -243,7 +242,9 @@ class CustomerFilter:
 
 CustomerConnection = Connection[Customer]
 
-FIRST = Annotated[int | None, strawberry.argument(description="Page size from the start (1..100, default 20).")]
+FIRST = Annotated[
+    int | None, strawberry.argument(description="Page size from the start (1..100, default 20).")
+]
 AFTER = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
 LAST = Annotated[int | None, strawberry.argument(description="Page size from the end (1..100).")]
 BEFORE = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
@@ -255,7 +256,7 @@ class CustomerQueries:
     async def customers(
         self,
         info: Info,
-        filter: CustomerFilter | None = None,  # noqa: A002
+        filter: CustomerFilter | None = None,
         order_by: CustomerOrder | None = None,
         first: FIRST = None,
         after: AFTER = None,
@@ -278,7 +279,7 @@ class CustomerQueries:
         return CustomerConnection(page=page)
 
     @strawberry.field(description="One customer by ID.")
-    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:  # noqa: A002
+    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
         return await resolve.get_customer(info.context, Ref(id.type_name, id.node_id))
 
 
@@ -309,7 +310,7 @@ class CustomerRegisterPayload:
 class CustomerMutations:
     @strawberry.mutation(description="Register a customer from the licensing system (pending).")
     async def customer_register(
-        self, info: Info, input: CustomerRegisterInput  # noqa: A002
+        self, info: Info, input: CustomerRegisterInput
     ) -> CustomerRegisterPayload:
         from .mutations import run_mutation
 
@@ -317,8 +318,10 @@ class CustomerMutations:
             result = await resolve.register_customer(
                 info.context,
                 resolve.RegisterCustomerInput(
-                    display_name=input.display_name, external_id=input.external_id,
-                    source_type=input.source_type, m365_account=input.m365_account,
+                    display_name=input.display_name,
+                    external_id=input.external_id,
+                    source_type=input.source_type,
+                    m365_account=input.m365_account,
                     veeam_account_id=input.veeam_account_id,
                     flex_subscription_id=input.flex_subscription_id,
                     license_model=input.license_model,
@@ -329,7 +332,6 @@ class CustomerMutations:
             )
 
         return await run_mutation(
-            act, lambda errs: CustomerRegisterPayload(customer=None, created=False,
-                                                      user_errors=errs)
+            act,
+            lambda errs: CustomerRegisterPayload(customer=None, created=False, user_errors=errs),
         )
-

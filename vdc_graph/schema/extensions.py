@@ -41,9 +41,7 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
             ctx = self.execution_context
             document = ctx.graphql_document
             if document is not None and ctx.pre_execution_errors is None:
-                errors = validate(
-                    ctx.schema._schema, document, rules, hide_suggestions=production
-                )
+                errors = validate(ctx.schema._schema, document, rules, hide_suggestions=production)
                 if not errors:
                     errors = self._limits_errors()
                 # Setting the result (even empty) tells strawberry validation has run.
@@ -55,14 +53,14 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
             document = ctx.graphql_document
             assert document is not None
             fragments = {
-                d.name.value: d for d in document.definitions
+                d.name.value: d
+                for d in document.definitions
                 if isinstance(d, FragmentDefinitionNode)
             }
-            operations = [
-                d for d in document.definitions if isinstance(d, OperationDefinitionNode)
-            ]
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             chosen = [
-                op for op in operations
+                op
+                for op in operations
                 if ctx.operation_name is None or (op.name and op.name.value == ctx.operation_name)
             ]
             if len(chosen) != 1:
@@ -79,7 +77,8 @@ def _explain(error: GraphQLError) -> GraphQLError:
         # The legacy graphql-ws protocol carries subscriptions only.
         return GraphQLError(
             "This transport runs subscriptions only; send queries and mutations over HTTP or "
-            "graphql-transport-ws", nodes=error.nodes,
+            "graphql-transport-ws",
+            nodes=error.nodes,
             extensions={"code": ErrorCode.BAD_USER_INPUT.value},
         )
     return error
@@ -95,25 +94,31 @@ class MaskUnexpectedErrors(MaskErrors):
     """A fault becomes INTERNAL_SERVER_ERROR with the request ID; the log keeps the details."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda e: not is_expected(e),
-                         error_message="Internal server error")
+        super().__init__(
+            should_mask_error=lambda e: not is_expected(e), error_message="Internal server error"
+        )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors([_explain(e) for e in errors])
         for error in processed:
             if not (error.extensions or {}).get("code"):
                 # GraphQL's own errors: the document or its variables are at fault.
-                code = (ErrorCode.QUERY_TOO_COMPLEX if "tokens" in error.message
-                        else ErrorCode.BAD_USER_INPUT)
+                code = (
+                    ErrorCode.QUERY_TOO_COMPLEX
+                    if "tokens" in error.message
+                    else ErrorCode.BAD_USER_INPUT
+                )
                 error.extensions = {**(error.extensions or {}), "code": code.value}
         return processed
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)
-        log.error("request %s failed at %s", request_id, error.path,
-                  exc_info=error.original_error)
+        log.error("request %s failed at %s", request_id, error.path, exc_info=error.original_error)
         return GraphQLError(
             message=f"Internal server error (request {request_id})",
-            nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
             extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
         )

@@ -64,8 +64,13 @@ def measure(
     result = Measure()
     root = schema.get_root_type(operation.operation)
 
-    def walk(selections: SelectionSetNode | None, parent: Any, depth: int, multiplier: int,
-             seen: frozenset[str]) -> None:
+    def walk(
+        selections: SelectionSetNode | None,
+        parent: Any,
+        depth: int,
+        multiplier: int,
+        seen: frozenset[str],
+    ) -> None:
         if selections is None:
             return
         for node in selections.selections:
@@ -86,8 +91,11 @@ def measure(
                     result.nodes += child_multiplier
                 walk(node.selection_set, field_type, depth + 1, child_multiplier, seen)
             elif isinstance(node, InlineFragmentNode):
-                target = (schema.get_type(node.type_condition.name.value)
-                          if node.type_condition else parent)
+                target = (
+                    schema.get_type(node.type_condition.name.value)
+                    if node.type_condition
+                    else parent
+                )
                 walk(node.selection_set, target, depth, multiplier, seen)
             elif isinstance(node, FragmentSpreadNode):
                 name = node.name.value
@@ -104,9 +112,7 @@ def measure(
 def check(limits: Limits, found: Measure) -> list[GraphQLError]:
     problems = []
     if found.depth > limits.max_depth:
-        problems.append(
-            f"The query is {found.depth} levels deep; the limit is {limits.max_depth}"
-        )
+        problems.append(f"The query is {found.depth} levels deep; the limit is {limits.max_depth}")
     if found.aliases > limits.max_aliases:
         problems.append(
             f"The query uses {found.aliases} aliases; the limit is {limits.max_aliases}"
@@ -117,7 +123,8 @@ def check(limits: Limits, found: Measure) -> list[GraphQLError]:
             "(lower first/last on nested connections)"
         )
     return [
-        GraphQLError(message, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value,
-                                          "cost": found.nodes})
+        GraphQLError(
+            message, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value, "cost": found.nodes}
+        )
         for message in problems
     ]

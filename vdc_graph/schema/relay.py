@@ -59,8 +59,9 @@ class Connection(Generic[T]):
 
     @strawberry.field(description="The items of this page with their cursors.")
     def edges(self) -> list[Edge[T]]:
-        return [Edge(cursor=c, node=n) for c, n in zip(self.page.cursors, self.page.rows,
-                                                        strict=True)]
+        return [
+            Edge(cursor=c, node=n) for c, n in zip(self.page.cursors, self.page.rows, strict=True)
+        ]
 
     @strawberry.field(description="The items of this page.")
     def nodes(self) -> list[T]:

@@ -22,7 +22,7 @@ from .viewer import ViewerQueries
 @strawberry.type(description="Everything a client can read.")
 class Query(ViewerQueries, CustomerQueries):
     @strawberry.field(description="Any object by its global ID.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:  # noqa: A002
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
         if found is None:
             raise not_found("object")
@@ -35,8 +35,7 @@ class Query(ViewerQueries, CustomerQueries):
             by_type.setdefault(gid.type_name, []).append(gid.node_id)
         found: dict[tuple[str, str], object] = {}
         for type_name, keys in by_type.items():
-            for key, obj in zip(keys, await load_nodes(info.context, type_name, keys),
-                                strict=True):
+            for key, obj in zip(keys, await load_nodes(info.context, type_name, keys), strict=True):
                 found[(type_name, key)] = obj
         return [found[(gid.type_name, gid.node_id)] for gid in ids]  # type: ignore[misc]
 
@@ -65,4 +64,3 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             MaskUnexpectedErrors,
         ],
     )
-

@@ -101,7 +101,9 @@ class NotificationContact(Entity):
         "models.ServiceProvider", related_name="notification_contacts", on_delete=fields.CASCADE
     )
     customer = fields.ForeignKeyField(
-        "models.Customer", related_name="notification_contacts", null=True,
+        "models.Customer",
+        related_name="notification_contacts",
+        null=True,
         on_delete=fields.CASCADE,
     )
     kind = fields.CharEnumField(ContactKind, max_length=16)
@@ -152,7 +154,9 @@ class Onboarding(Entity):
     customer = fields.OneToOneField(
         "models.Customer", related_name="onboarding", on_delete=fields.CASCADE
     )
-    step = fields.CharEnumField(OnboardingStep, max_length=24, default=OnboardingStep.LEGAL_AGREEMENT)
+    step = fields.CharEnumField(
+        OnboardingStep, max_length=24, default=OnboardingStep.LEGAL_AGREEMENT
+    )
     legal_accepted_by = fields.CharField(max_length=254, null=True)
     legal_accepted_at = fields.DatetimeField(null=True)
     region = fields.CharEnumField(Region, max_length=8, null=True)
@@ -228,7 +232,9 @@ class OffboardingRequest(Entity):
     desired_deletion_date = fields.DateField()
     reason = fields.TextField()
     licenses_in_use = fields.IntField()
-    status = fields.CharEnumField(OffboardingStatus, max_length=10, default=OffboardingStatus.REQUESTED)
+    status = fields.CharEnumField(
+        OffboardingStatus, max_length=10, default=OffboardingStatus.REQUESTED
+    )
     reviewed_at = fields.DatetimeField(null=True)
     review_note = fields.TextField(default="")
 

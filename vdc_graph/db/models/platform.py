@@ -18,7 +18,9 @@ class AuditRecord(Entity):
     # One change or refused attempt. Never updated or deleted through the API.
 
     provider = fields.ForeignKeyField(
-        "models.ServiceProvider", related_name="audit_records", null=True,
+        "models.ServiceProvider",
+        related_name="audit_records",
+        null=True,
         on_delete=fields.CASCADE,
     )
     # Plain IDs, not foreign keys: the record outlives what it names.
@@ -95,7 +97,9 @@ class WebhookDelivery(Entity):
     last_error = fields.TextField(default="")
     delivered_at = fields.DatetimeField(null=True)
     redelivery_of = fields.ForeignKeyField(
-        "models.WebhookDelivery", related_name="redeliveries", null=True,
+        "models.WebhookDelivery",
+        related_name="redeliveries",
+        null=True,
         on_delete=fields.SET_NULL,
     )
 

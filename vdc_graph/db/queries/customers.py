@@ -89,7 +89,8 @@ async def customers_by_id(scope: Scope, ids: Sequence[UUID]) -> list[Customer | 
 async def children_by_id(model: type[Model], scope: Scope, ids: Sequence[UUID]) -> list[Any]:
     """Rows of ``model`` (each belonging to a customer) that the scope may see."""
     qs = model.filter(
-        id__in=list(ids), customer__provider_id=scope.provider_id,
+        id__in=list(ids),
+        customer__provider_id=scope.provider_id,
         customer__deleted_at__isnull=True,
     )
     if scope.customer_id is not None:
