@@ -453,3 +453,41 @@ async def test_register_needs_customer_management(api, provider, reader):
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     assert "CUSTOMER_MANAGEMENT" in errors[0]["message"]
     assert await Customer.all().count() == 0
+
+
+async def test_statement_count_does_not_grow_with_page_size(api, provider, reader, caplog):
+    import logging
+
+    from vdc_graph.db.models import CustomerAdminUser, Subscription
+    from vdc_graph.enums import SubscriptionPlan
+
+    for i in range(30):
+        customer = await make_customer(provider)
+        await CustomerAdminUser.create(
+            customer=customer,
+            email=f"a{i}@x.com",
+            email_key=f"a{i}@x.com",
+            first_name="A",
+            last_name="B",
+        )
+        await Subscription.create(
+            customer=customer, plan=SubscriptionPlan.FLEX, subscription_id=f"F{i}"
+        )
+    query = """query($n: Int) { customers(first: $n) { totalCount nodes {
+      adminUsers { email } subscriptions { plan } onboarding { step } ipRanges { startAddress }
+      notificationContacts { address } licensedUsersHistory { month } } } }"""
+
+    async def statements(size: int) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            data = await api.data(query, {"n": size}, token=reader)
+        assert len(data["customers"]["nodes"]) == size
+        return sum(
+            1
+            for r in caplog.records
+            if r.name == "tortoise.db_client" and "SELECT" in r.getMessage().upper()
+        )
+
+    few = await statements(3)
+    assert few >= 7  # the page, its count and one batch per related list
+    assert await statements(30) == few

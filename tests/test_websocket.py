@@ -118,3 +118,42 @@ async def test_legacy_graphql_ws_refuses_a_bad_token(live_server, token):
             json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer forged"}})
         )
         assert (await receive(ws))["type"] == "connection_error"
+
+
+async def test_a_socket_is_closed_when_its_token_expires(live_server, settings, db):
+    from datetime import timedelta
+
+    provider = await make_provider()
+    short = token_for(settings, await make_user(provider, []), expires_in=timedelta(seconds=2))
+    async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {short}"}})
+        )
+        assert (await receive(ws))["type"] == "connection_ack"
+        assert await closed_with(ws) == 4403
+
+
+async def test_rights_are_read_again_for_each_operation_on_a_socket(live_server, settings, db):
+    from vdc_graph.db.models import Role
+
+    provider = await make_provider()
+    await make_customer(provider)
+    user = await make_user(provider, [])
+    query = {"query": "{ customers { totalCount } }"}
+    async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"authorization": f"Bearer {token_for(settings, user)}"},
+                }
+            )
+        )
+        assert (await receive(ws))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": query}))
+        assert (await receive(ws))["payload"]["data"]["customers"]["totalCount"] == 1
+        await receive(ws)  # complete
+        await Role.filter(provider=provider).delete()  # the user loses every right
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": query}))
+        refused = await receive(ws)
+        assert refused["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -6,10 +6,13 @@ missing token closes the socket with 4403.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -17,6 +20,7 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from vdc_graph import clock
 from vdc_graph.auth import Authenticator
 from vdc_graph.context import RequestContext
 from vdc_graph.errors import Unauthenticated
@@ -35,6 +39,15 @@ class GraphQLWebSocket(GraphQL):
         )
         self.settings, self.authenticator = settings, authenticator
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        context = await self.get_context(websocket, websocket)
+        try:
+            await self.run(websocket, context=context)
+        finally:
+            for task in context.connection_tasks:
+                task.cancel()
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         return RequestContext(
             settings=self.settings,
@@ -46,10 +59,9 @@ class GraphQLWebSocket(GraphQL):
     async def on_ws_connect(self, context: RequestContext) -> UnsetType:  # type: ignore[override]
         params = context.connection_params or {}
         header = params.get("authorization") or params.get("Authorization")
+        header = header if isinstance(header, str) else None
         try:
-            principal = await self.authenticator.authenticate(
-                header if isinstance(header, str) else None
-            )
+            principal = await self.authenticator.authenticate(header)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from exc
         if principal is None:
@@ -57,4 +69,31 @@ class GraphQLWebSocket(GraphQL):
                 {"message": "Sign in: send authorization in the connection_init payload"}
             )
         context.principal = principal
+
+        async def refresh() -> None:
+            # Rights are read again before every operation; a revoked caller gets none.
+            try:
+                context.principal = await self.authenticator.authenticate(header)
+            except Unauthenticated:
+                context.principal = None
+
+        context.refresh_principal = refresh
+        if principal.expires_at is not None:
+            self._close_at_expiry(context, principal.expires_at)
         return UNSET
+
+    @staticmethod
+    def _close_at_expiry(context: RequestContext, expires_at: datetime) -> None:
+        """A socket never outlives its token: close it (4403) when the token expires."""
+        websocket = context.response
+        if not isinstance(websocket, WebSocket):
+            return
+        delay = max(0.0, (expires_at - clock.now()).total_seconds())
+
+        async def close_when_expired() -> None:
+            await asyncio.sleep(delay)
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close(code=4403, reason="The token has expired")
+
+        task = asyncio.get_running_loop().create_task(close_when_expired())
+        context.connection_tasks.append(task)  # cancelled when the socket ends

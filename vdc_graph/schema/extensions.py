@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import (
     FragmentDefinitionNode,
@@ -18,6 +18,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from vdc_graph.context import RequestContext
+from vdc_graph.db.loaders import Loaders
 from vdc_graph.errors import ApiError, ErrorCode
 from vdc_graph.settings import Settings
 
@@ -88,6 +90,22 @@ def is_expected(error: GraphQLError) -> bool:
     """Errors the client is told as they are: GraphQL's own and our ApiErrors."""
     original = error.original_error
     return original is None or isinstance(original, ApiError | GraphQLError)
+
+
+class PerOperation(SchemaExtension):
+    """Each operation starts with empty loaders and the caller's current rights.
+
+    Over WebSocket one context serves many operations for as long as the socket lives: without
+    this, a long-lived socket would read stale cached rows and keep rights its caller lost.
+    """
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, RequestContext):
+            context.loaders = Loaders()
+            if context.refresh_principal is not None:
+                await context.refresh_principal()
+        yield
 
 
 class MaskUnexpectedErrors(MaskErrors):
