@@ -15,6 +15,7 @@ from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
 from vdc_graph.auth import Authenticator
+from vdc_graph.background import background_jobs
 from vdc_graph.db.config import DatabaseNotMigrated, pending_migrations, tortoise_config
 from vdc_graph.http.graphql_http import GraphQLHttp
 from vdc_graph.http.websocket import GraphQLWebSocket
@@ -53,6 +54,16 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     websocket = GraphQLWebSocket(schema, settings, authenticator)
 
     @asynccontextmanager
+    async def running_jobs() -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(job()) for job in background_jobs(settings)]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             if manage_database:
@@ -64,9 +75,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                     _enable_global_fallback=True,
                 ):
                     await ensure_migrated()
-                    yield
+                    async with running_jobs():
+                        yield
             else:
-                yield
+                async with running_jobs():
+                    yield
         finally:
             await authenticator.aclose()
 

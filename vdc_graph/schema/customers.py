@@ -332,6 +332,7 @@ class CustomerMutations:
             )
 
         return await run_mutation(
+            info,
             act,
             lambda errs: CustomerRegisterPayload(customer=None, created=False, user_errors=errs),
         )

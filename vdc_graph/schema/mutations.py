@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from strawberry.types import Info
 from tortoise.transactions import in_transaction
 
 from vdc_graph.errors import UserErrors
@@ -15,7 +16,7 @@ P = TypeVar("P")
 
 
 async def run_mutation(
-    act: Callable[[], Awaitable[P]], refused: Callable[[list[UserError]], P]
+    info: Info, act: Callable[[], Awaitable[P]], refused: Callable[[list[UserError]], P]
 ) -> P:
     """Run ``act`` atomically; when it raises userErrors nothing it wrote is kept."""
     try:

@@ -1,0 +1,13 @@
+"""The deliverers this process runs, by message kind."""
+
+from __future__ import annotations
+
+from vdc_graph.enums import OutboxKind
+from vdc_graph.settings import Settings
+
+from .outbox import Deliverer
+
+
+def deliverers(settings: Settings) -> dict[OutboxKind, Deliverer]:
+    # Each kind's deliverer is added here as it is built (email, Teams, signed webhooks).
+    return {}
