@@ -8,6 +8,7 @@ conditional update (a lease), so only one of them delivers it at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class RetryPolicy:
     lease: timedelta = timedelta(minutes=2)
 
     def delay_after(self, attempts: int) -> timedelta:
-        """Exponential backoff: base, 2×base, 4×base … capped."""
+        """Exponential backoff: base, then twice that, then four times, up to the cap."""
         return min(self.base_delay * (2 ** max(0, attempts - 1)), self.max_delay)
 
 
@@ -52,8 +53,13 @@ async def enqueue(
 ) -> OutboxMessage:
     """Queue a message; call it inside the transaction of the change it reports."""
     return await OutboxMessage.create(
-        kind=kind, recipient=recipient, provider_id=provider_id, subject=subject, body=body,
-        payload=payload, next_attempt_at=clock.now(),
+        kind=kind,
+        recipient=recipient,
+        provider_id=provider_id,
+        subject=subject,
+        body=body,
+        payload=payload,
+        next_attempt_at=clock.now(),
     )
 
 
@@ -79,10 +85,15 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Deliver the messages that are due; returns how many were attempted."""
         now = clock.now()
-        due = await OutboxMessage.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
-            kind__in=list(self.deliverers),
-        ).order_by("next_attempt_at", "id").limit(self.batch_size)
+        due = (
+            await OutboxMessage.filter(
+                status=DeliveryStatus.PENDING,
+                next_attempt_at__lte=now,
+                kind__in=list(self.deliverers),
+            )
+            .order_by("next_attempt_at", "id")
+            .limit(self.batch_size)
+        )
         attempted = 0
         for message in due:
             if await self._claim(message, now):
@@ -97,14 +108,13 @@ class OutboxWorker:
             except Exception:  # a database hiccup must not end the worker
                 log.exception("outbox pass failed; retrying")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            except TimeoutError:
-                pass
 
     async def _claim(self, message: OutboxMessage, now: Any) -> bool:
         claimed = await OutboxMessage.filter(
-            id=message.id, status=DeliveryStatus.PENDING,
+            id=message.id,
+            status=DeliveryStatus.PENDING,
             next_attempt_at=message.next_attempt_at,
         ).update(next_attempt_at=now + self.retry.lease)
         return claimed == 1
@@ -115,16 +125,26 @@ class OutboxWorker:
             await self.deliverers[message.kind].deliver(message)
         except Exception as exc:  # any failure of the far side: retry later
             final = attempts >= self.retry.max_attempts
-            log.warning("outbox %s %s to %s failed (attempt %d%s): %s", message.kind,
-                        message.id, message.recipient, attempts,
-                        ", giving up" if final else "", exc)
+            log.warning(
+                "outbox %s %s to %s failed (attempt %d%s): %s",
+                message.kind,
+                message.id,
+                message.recipient,
+                attempts,
+                ", giving up" if final else "",
+                exc,
+            )
             await OutboxMessage.filter(id=message.id).update(
-                attempts=attempts, last_error=str(exc)[:2000],
+                attempts=attempts,
+                last_error=str(exc)[:2000],
                 status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
                 next_attempt_at=None if final else clock.now() + self.retry.delay_after(attempts),
             )
             return
         await OutboxMessage.filter(id=message.id).update(
-            attempts=attempts, status=DeliveryStatus.SUCCEEDED, sent_at=clock.now(),
-            next_attempt_at=None, last_error="",
+            attempts=attempts,
+            status=DeliveryStatus.SUCCEEDED,
+            sent_at=clock.now(),
+            next_attempt_at=None,
+            last_error="",
         )
