@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from vdc_graph.auth import Authenticator
 from vdc_graph.background import background_jobs
 from vdc_graph.db.config import DatabaseNotMigrated, pending_migrations, tortoise_config
+from vdc_graph.exports.routes import export_routes
 from vdc_graph.http.graphql_http import GraphQLHttp
 from vdc_graph.http.websocket import GraphQLWebSocket
 from vdc_graph.schema.root import build_schema
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             WebSocketRoute("/graphql", websocket),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *export_routes(settings, authenticator),
         ],
         lifespan=lifespan,
     )

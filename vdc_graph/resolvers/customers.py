@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -199,3 +201,57 @@ async def _create_pending(
                 subscription_id=customer.flex_subscription_id,
             )
     return customer
+
+
+CUSTOMER_CSV_COLUMNS = (
+    ("Display name", "display_name"),
+    ("M365 account", "m365_account"),
+    ("Microsoft tenant ID", "microsoft_tenant_id"),
+    ("External ID", "external_id"),
+    ("Veeam account ID", "veeam_account_id"),
+    ("Flex subscription ID", "flex_subscription_id"),
+    ("Express subscription ID", "express_subscription_id"),
+    ("Premium subscription ID", "premium_subscription_id"),
+    ("Contract type", "contract_type"),
+    ("License model", "license_model"),
+    ("Source type", "source_type"),
+    ("Licenses used", "licenses_used"),
+    ("Activation date", "activation_date"),
+    ("Storage consumed (GB)", "storage_consumed_gb"),
+    ("Backed-up accounts", "backed_up_accounts"),
+    ("Total active accounts", "total_active_accounts"),
+    ("User change", "user_change"),
+)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+async def export_customers(
+    ctx: RequestContext, flt: queries.CustomerFilter
+) -> tuple[list[str], AsyncIterator[list[Any]]]:
+    """Every listed property of every matching customer, in display-name order.
+
+    Rights are checked now; rows are read page by page as the download is written.
+    """
+    scope = reading(ctx)
+    key = sort_key(queries.SORT_KEYS, "DISPLAY_NAME")
+
+    async def rows() -> AsyncIterator[list[Any]]:
+        after = None
+        while True:
+            page = await paginate(
+                queries.filtered_customers(scope, flt), key, False, PageArgs(first=100, after=after)
+            )
+            for customer in page.rows:
+                yield [_csv_value(getattr(customer, f)) for _, f in CUSTOMER_CSV_COLUMNS]
+            if not page.has_next_page:
+                return
+            after = page.end_cursor
+
+    return [title for title, _ in CUSTOMER_CSV_COLUMNS], rows()

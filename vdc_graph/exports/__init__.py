@@ -1,0 +1,1 @@
+"""Downloads (CSV, ZIP), streamed row by row, authorised with the API's bearer token."""

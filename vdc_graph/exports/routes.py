@@ -1,0 +1,23 @@
+"""The download routes, each an ``Export`` behind the bearer token."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from vdc_graph.auth import Authenticator
+from vdc_graph.settings import Settings
+
+from .customers import customers_csv
+from .http import Export, export_endpoint
+
+# path -> export; each download registers itself here.
+EXPORTS: dict[str, Export] = {
+    "/exports/customers.csv": customers_csv,
+}
+
+
+def export_routes(settings: Settings, authenticator: Authenticator) -> list[Route]:
+    return [
+        Route(path, export_endpoint(export, settings, authenticator), methods=["GET"])
+        for path, export in EXPORTS.items()
+    ]
