@@ -69,8 +69,10 @@ async def test_a_message_is_retried_with_backoff_until_delivered(db):
 
 async def test_a_message_gives_up_after_the_last_attempt(db):
     now = fixed_clock()
-    worker = OutboxWorker({OutboxKind.EMAIL: FlakyReceiver(failures=99)},
-                          retry=RetryPolicy(base_delay=timedelta(seconds=1), max_attempts=3))
+    worker = OutboxWorker(
+        {OutboxKind.EMAIL: FlakyReceiver(failures=99)},
+        retry=RetryPolicy(base_delay=timedelta(seconds=1), max_attempts=3),
+    )
     message = await enqueue(OutboxKind.EMAIL, "x@y.com")
     for _ in range(3):
         await worker.run_once()
