@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
+from vdc_graph.http.idempotency import forget_expired
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker
 from vdc_graph.settings import Settings
 
 Job = Callable[[], Awaitable[None]]
+log = logging.getLogger("vdc_graph.background")
+
+
+def every(seconds: float, task: Callable[[], Awaitable[object]]) -> Job:
+    """A job running ``task`` every ``seconds``; a failure is logged and tried again later."""
+
+    async def job() -> None:
+        while True:
+            try:
+                await task()
+            except Exception:  # one failed round must not end the job
+                log.exception("background task %s failed", getattr(task, "__name__", task))
+            await asyncio.sleep(seconds)
+
+    return job
 
 
 def background_jobs(settings: Settings) -> list[Job]:
-    jobs: list[Job] = []
+    jobs: list[Job] = [every(3600, forget_expired)]
     outbox = deliverers(settings)
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)

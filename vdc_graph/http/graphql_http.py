@@ -19,7 +19,7 @@ from vdc_graph.context import RequestContext
 from vdc_graph.errors import ErrorCode, Unauthenticated
 from vdc_graph.settings import Settings
 
-from . import negotiation
+from . import idempotency, negotiation
 from .graphiql import graphiql_page
 
 log = logging.getLogger("vdc_graph.http")
@@ -67,9 +67,33 @@ class GraphQLHttp:
                 )
             params = await self._params(request)
             context.principal = await self._principal(request)
-            result = await self._execute(request, params, context)
+            key = request.headers.get("idempotency-key")
+            if key is not None and request.method == "POST":
+                return await idempotency.once(
+                    context.principal,
+                    key,
+                    params,
+                    lambda: self._answer(request, params, context, media, headers),
+                )
+            return await self._answer(request, params, context, media, headers)
         except RequestRefused as refused:
             return self._refusal(refused, media or negotiation.JSON, headers)
+        except idempotency.IdempotencyConflict as conflict:
+            return self._refusal(
+                RequestRefused(conflict.status, conflict.message),
+                media or negotiation.JSON,
+                headers,
+            )
+
+    async def _answer(
+        self,
+        request: Request,
+        params: dict[str, Any],
+        context: RequestContext,
+        media: str,
+        headers: dict[str, str],
+    ) -> Response:
+        result = await self._execute(request, params, context)
         return self._response(result, media, headers)
 
     async def _params(self, request: Request) -> dict[str, Any]:
