@@ -58,7 +58,10 @@ async def test_post_answers_graphql_response_json_by_default(api, admin):
     response = await api.post("{ customers { totalCount } }", token=admin)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
-    assert response.json() == {"data": {"customers": {"totalCount": 1}}}
+    body = response.json()
+    assert body["data"] == {"customers": {"totalCount": 1}}
+    assert "errors" not in body
+    assert body["extensions"]["rateLimit"]["cost"] == 1
     assert response.headers["x-request-id"]
 
 
@@ -208,3 +211,50 @@ async def test_health_checks(api):
     ready = await api.http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["database"] == "reachable"
+
+
+async def test_the_rate_limit_spends_cost_points_and_refills(api, settings):
+    from datetime import UTC, datetime, timedelta
+
+    from vdc_graph import clock
+
+    now = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    clock.set_clock(lambda: now)
+    provider = await make_provider()
+    token = token_for(
+        settings,
+        await make_user(provider, [Permission.CUSTOMER_MANAGEMENT]),
+        expires_in=timedelta(days=1),
+    )
+    settings.rate_limit_points_per_hour = 25
+    query = await api.post("{ customers(first: 100) { totalCount } }", token=token)
+    assert query.json()["extensions"]["rateLimit"] == {
+        "cost": 1,
+        "remaining": 24,
+        "limit": 25,
+        "resetAt": "2025-03-01T09:02:24Z",
+    }
+
+    def register(n: int) -> str:
+        return (
+            'mutation { customerRegister(input: {displayName: "C%d", externalId: "E%d", '
+            "sourceType: DIRECT}) { created } }" % (n, n)
+        )
+
+    assert (await api.post(register(1), token=token)).status_code == 200
+    assert (await api.post(register(2), token=token)).status_code == 200
+    refused = await api.post(register(3), token=token)
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert await Customer.filter(external_id="E3").count() == 0
+    now += timedelta(hours=1)
+    assert (await api.post(register(3), token=token)).status_code == 200
+
+
+async def test_a_request_over_its_time_limit_is_answered_timeout(api, admin, settings):
+    settings.request_timeout_seconds = 0.000001
+    response = await api.post(
+        "{ customers(first: 100) { totalCount nodes { displayName } } }", token=admin
+    )
+    assert response.status_code == 504
+    assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"

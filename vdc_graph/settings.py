@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     max_nodes: int = 50_000  # nodes a query may ask for across nested connections
     max_tokens: int = 5000
     max_document_bytes: int = 100_000
+    request_timeout_seconds: float = 30.0
+    rate_limit_points_per_hour: int = 5000
 
     # WebSocket: seconds a client has to send connection_init
     ws_init_timeout_seconds: float = 5.0

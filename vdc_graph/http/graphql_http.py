@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -168,13 +169,20 @@ class GraphQLHttp:
             else {OperationType.QUERY, OperationType.MUTATION}
         )
         try:
-            return await self.schema.execute(
-                params["query"],
-                variable_values=params["variables"],
-                context_value=context,
-                operation_name=params["operation_name"],
-                allowed_operation_types=allowed,
-            )
+            async with asyncio.timeout(self.settings.request_timeout_seconds):
+                return await self.schema.execute(
+                    params["query"],
+                    variable_values=params["variables"],
+                    context_value=context,
+                    operation_name=params["operation_name"],
+                    allowed_operation_types=allowed,
+                )
+        except TimeoutError as exc:
+            raise RequestRefused(
+                504,
+                f"The request took longer than {self.settings.request_timeout_seconds:g} s",
+                ErrorCode.TIMEOUT,
+            ) from exc
         except InvalidOperationTypeError as exc:
             if request.method == "GET":
                 raise RequestRefused(
@@ -197,7 +205,10 @@ class GraphQLHttp:
         if result.extensions:
             body["extensions"] = result.extensions
         status = 200
-        if media == negotiation.GRAPHQL_RESPONSE and pre_execution:
+        codes = {(e.extensions or {}).get("code") for e in result.errors or ()}
+        if ErrorCode.RATE_LIMITED.value in codes and pre_execution:
+            status = 429  # for every client: it must slow down
+        elif media == negotiation.GRAPHQL_RESPONSE and pre_execution:
             status = 400
         return JSONResponse(body, status_code=status, media_type=media, headers=headers)
 

@@ -10,6 +10,7 @@ from graphql import (
     GraphQLError,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
+    OperationType,
     specified_rules,
     validate,
 )
@@ -24,6 +25,7 @@ from vdc_graph.errors import ApiError, ErrorCode
 from vdc_graph.settings import Settings
 
 from .limits import Limits, check, measure
+from .rate_limit import RateLimiter, Spent, cost_of
 
 log = logging.getLogger("vdc_graph.errors")
 
@@ -38,7 +40,23 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
     if production:
         rules = (*rules, NoSchemaIntrospectionCustomRule)
 
+    limiter = RateLimiter(lambda: settings.rate_limit_points_per_hour)
+
     class ValidateWithLimits(SchemaExtension):
+        spent: Spent | None = None
+
+        def get_results(self) -> dict[str, object]:
+            if self.spent is None:
+                return {}
+            return {
+                "rateLimit": {
+                    "cost": self.spent.cost,
+                    "remaining": self.spent.remaining,
+                    "limit": limiter.capacity,
+                    "resetAt": self.spent.reset_at.isoformat().replace("+00:00", "Z"),
+                }
+            }
+
         def on_validate(self) -> Iterator[None]:
             ctx = self.execution_context
             document = ctx.graphql_document
@@ -67,9 +85,33 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
             ]
             if len(chosen) != 1:
                 return []  # execution reports the missing or ambiguous operation
-            found = measure(ctx.schema._schema, chosen[0], fragments, ctx.variables or {})
+            operation = chosen[0]
+            found = measure(ctx.schema._schema, operation, fragments, ctx.variables or {})
             limits = Limits(settings.max_depth, settings.max_aliases, settings.max_nodes)
-            return check(limits, found)
+            problems = check(limits, found)
+            if problems:
+                return problems
+            return self._spend(found.nodes, operation.operation is OperationType.MUTATION)
+
+        def _spend(self, nodes: int, mutation: bool) -> list[GraphQLError]:
+            principal = getattr(self.execution_context.context, "principal", None)
+            if principal is None:
+                return []
+            caller = f"{principal.api_key_id or principal.user_id}"
+            self.spent = limiter.spend(caller, cost_of(nodes, mutation=mutation))
+            if self.spent.allowed:
+                return []
+            return [
+                GraphQLError(
+                    f"Rate limit reached: this request costs {self.spent.cost} points and "
+                    f"{self.spent.remaining} remain; the budget refills by {limiter.capacity} "
+                    "points an hour",
+                    extensions={
+                        "code": ErrorCode.RATE_LIMITED.value,
+                        "resetAt": self.spent.reset_at.isoformat().replace("+00:00", "Z"),
+                    },
+                )
+            ]
 
     return ValidateWithLimits
 
