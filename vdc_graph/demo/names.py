@@ -338,18 +338,43 @@ RESTORE_TYPES = (
     "TEAMS_CHANNEL",
 )
 
-WARNING_MESSAGES = (
-    "Mailbox of {user} is over 95% of its quota; 3 items were skipped",
-    'Item "Q3 forecast.xlsx" in the OneDrive of {user} was skipped: the file is locked',
-    "Exchange Online throttled requests for {user}; processing was retried and slowed down",
-    'Item "Board minutes.docx" in the OneDrive of {user} exceeds the maximum size and was skipped',
-)
+# Problems a session reports, by the service (key of BackupSession.service_counts) they hit.
+WARNING_MESSAGES: dict[str, tuple[str, ...]] = {
+    "EXCHANGE": (
+        "Mailbox of {name} is over 95% of its quota; 3 items were skipped",
+        "Exchange Online throttled requests for {name}; processing was retried and slowed down",
+    ),
+    "ONEDRIVE": (
+        'Item "Q3 forecast.xlsx" in the OneDrive of {name} was skipped: the file is locked',
+        'Item "Board minutes.docx" in the OneDrive of {name} exceeds the maximum size and '
+        "was skipped",
+    ),
+    "SHAREPOINT": (
+        'Site of {name}: list "Archive 2019" has more than 5000 items without an index; '
+        "it was processed more slowly",
+        'Site of {name}: item "Contract.pdf" is checked out and was skipped',
+    ),
+    "TEAMS": (
+        "Team {name}: the private channel Budget could not be read and was skipped",
+        "Team {name}: 2 channel messages were skipped: Microsoft Graph returned HTTP 404",
+    ),
+}
 
-FAILURE_MESSAGES = (
-    "Processing of {user} failed: Exchange Online returned HTTP 503 after 5 retries",
-    "Processing of {user} failed: the operation timed out after 30 minutes",
-    "Processing of {user} failed: access to the mailbox was denied",
-)
+FAILURE_MESSAGES: dict[str, tuple[str, ...]] = {
+    "EXCHANGE": (
+        "Processing of {name} failed: Exchange Online returned HTTP 503 after 5 retries",
+        "Processing of {name} failed: access to the mailbox was denied",
+    ),
+    "ONEDRIVE": (
+        "Processing of {name} failed: the OneDrive could not be found or is not provisioned",
+        "Processing of {name} failed: the operation timed out after 30 minutes",
+    ),
+    "SHAREPOINT": (
+        "Processing of {name} failed: SharePoint Online returned HTTP 429 after 5 retries",
+        "Processing of {name} failed: the site is locked (read-only by its administrator)",
+    ),
+    "TEAMS": ("Processing of {name} failed: the team was archived or deleted during the backup",),
+}
 
 DISCONNECTED_MESSAGE = (
     "Cannot connect to the Microsoft 365 organization: the application's consent was "
