@@ -237,8 +237,8 @@ async def test_the_rate_limit_spends_cost_points_and_refills(api, settings):
 
     def register(n: int) -> str:
         return (
-            'mutation { customerRegister(input: {displayName: "C%d", externalId: "E%d", '
-            "sourceType: DIRECT}) { created } }" % (n, n)
+            f'mutation {{ customerRegister(input: {{displayName: "C{n}", externalId: "E{n}", '
+            "sourceType: DIRECT}) { created } }"
         )
 
     assert (await api.post(register(1), token=token)).status_code == 200
