@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import re
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -56,6 +57,31 @@ async def _migrate(settings: Settings) -> list[str]:
         await migrate(config)
         await Tortoise.close_connections()
     return pending
+
+
+async def _make_migrations() -> list[str]:
+    from vdc_graph.db.config import make_migrations, migrate, tortoise_config
+
+    # The models are compared with what the migrations build, on a scratch database.
+    with tempfile.TemporaryDirectory() as scratch:
+        config = tortoise_config(f"sqlite://{scratch}/scratch.db")
+        await migrate(config)
+        await Tortoise.close_connections()
+        await Tortoise.init(config=config)
+        try:
+            return await make_migrations()
+        finally:
+            await Tortoise.close_connections()
+
+
+def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
+    written = asyncio.run(_make_migrations())
+    print(
+        "\n".join(f"wrote {path}" for path in written)
+        if written
+        else "the migrations already match the models"
+    )
+    return 0
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -184,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     def add_server_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1", help="address to listen on")
         p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on")
+
+    commands.add_parser(
+        "makemigrations", help="write the migration the changed models need"
+    ).set_defaults(run=cmd_makemigrations)
 
     serve = commands.add_parser("serve", help="run the API server")
     add_server_options(serve)

@@ -7,7 +7,9 @@ from urllib.parse import urlparse
 
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
+from tortoise.context import require_context
 from tortoise.migrations.api import migrate as migrate_api
+from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
 MODELS_MODULE = "vdc_graph.db.models"
@@ -47,6 +49,21 @@ def tortoise_config(database_url: str, *, busy_timeout_ms: int = 5000) -> dict[s
 async def migrate(config: dict[str, Any]) -> None:
     """Apply every migration not yet applied (initialises Tortoise with ``config``)."""
     await migrate_api(config=config)
+
+
+def _autodetector() -> MigrationAutodetector:
+    context = require_context()
+    return MigrationAutodetector(context.apps, {"models": dict(_APP)})
+
+
+async def model_changes() -> list[str]:
+    """Names of the migrations the models need beyond those written (empty when in step)."""
+    return [writer.name for writer in await _autodetector().changes()]
+
+
+async def make_migrations() -> list[str]:
+    """Write the migrations the models need; returns the files written."""
+    return await _autodetector().write()
 
 
 async def pending_migrations() -> list[str]:
