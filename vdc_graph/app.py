@@ -18,6 +18,7 @@ from vdc_graph.auth import Authenticator
 from vdc_graph.background import background_jobs
 from vdc_graph.db.config import DatabaseNotMigrated, pending_migrations, tortoise_config
 from vdc_graph.exports.routes import export_routes
+from vdc_graph.http.graphiql import explorer_asset
 from vdc_graph.http.graphql_http import GraphQLHttp
 from vdc_graph.http.websocket import GraphQLWebSocket
 from vdc_graph.schema.root import build_schema
@@ -84,9 +85,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         finally:
             await authenticator.aclose()
 
+    explorer_routes = (
+        [Route("/graphql/explorer/{name}", explorer_asset)] if settings.is_development else []
+    )
     app = Starlette(
         routes=[
             Route("/graphql", http.__call__, methods=["GET", "POST"]),
+            *explorer_routes,
             WebSocketRoute("/graphql", websocket),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
