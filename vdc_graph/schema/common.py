@@ -8,16 +8,13 @@ import strawberry
 
 from vdc_graph import errors
 
+from .enums import UserErrorCode
+
 
 @strawberry.enum(description="The direction of an order.")
 class OrderDirection(Enum):
     ASC = strawberry.enum_value("ASC", description="Smallest (or earliest, or A) first.")
     DESC = strawberry.enum_value("DESC", description="Largest (or latest, or Z) first.")
-
-
-UserErrorCode = strawberry.enum(
-    errors.UserErrorCode, description="Why a mutation's input was refused."
-)
 
 
 @strawberry.type(description="A problem with a mutation's input that the caller can fix.")

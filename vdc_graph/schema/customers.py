@@ -28,6 +28,7 @@ from .enums import (
     Region,
     SourceType,
     SubscriptionPlan,
+    described,
 )
 from .relay import Connection, ModelNode
 from .scalars import Month
@@ -200,7 +201,6 @@ class Customer(ModelNode):
         return [LicensedUsersMonth(month=r.month, licensed_users=r.licensed_users) for r in rows]
 
 
-@strawberry.enum(description="Columns the customer list can be ordered by.")
 class CustomerOrderField(Enum):
     DISPLAY_NAME = "DISPLAY_NAME"
     M365_ACCOUNT = "M365_ACCOUNT"
@@ -215,6 +215,25 @@ class CustomerOrderField(Enum):
     TOTAL_ACTIVE_ACCOUNTS = "TOTAL_ACTIVE_ACCOUNTS"
     USER_CHANGE = "USER_CHANGE"
     CREATED_AT = "CREATED_AT"
+
+
+described(
+    CustomerOrderField,
+    "Columns the customer list can be ordered by.",
+    DISPLAY_NAME="The display name (the default order).",
+    M365_ACCOUNT="The tenant's domain.",
+    EXTERNAL_ID="The external ID.",
+    CONTRACT_TYPE="The contract type.",
+    LICENSE_MODEL="The license model.",
+    SOURCE_TYPE="The source type.",
+    LICENSES_USED="Licences in use.",
+    ACTIVATION_DATE="The activation date (customers without one come last ascending).",
+    STORAGE_CONSUMED="Storage consumed.",
+    BACKED_UP_ACCOUNTS="Accounts with a backup.",
+    TOTAL_ACTIVE_ACCOUNTS="Licensed accounts in the tenant.",
+    USER_CHANGE="The change in licensed users since last month.",
+    CREATED_AT="When the customer was registered.",
+)
 
 
 @strawberry.input(description="How to order customers; ties are broken by ID.")
@@ -256,8 +275,13 @@ class CustomerQueries:
     async def customers(
         self,
         info: Info,
-        filter: CustomerFilter | None = None,
-        order_by: CustomerOrder | None = None,
+        filter: Annotated[
+            CustomerFilter | None, strawberry.argument(description="Which customers to list.")
+        ] = None,
+        order_by: Annotated[
+            CustomerOrder | None,
+            strawberry.argument(description="The order; display name ascending by default."),
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -279,7 +303,11 @@ class CustomerQueries:
         return CustomerConnection(page=page)
 
     @strawberry.field(description="One customer by ID.")
-    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
+    async def customer(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The customer's ID.")],
+    ) -> Customer | None:
         return await resolve.get_customer(info.context, Ref(id.type_name, id.node_id))
 
 
@@ -310,7 +338,9 @@ class CustomerRegisterPayload:
 class CustomerMutations:
     @strawberry.mutation(description="Register a customer from the licensing system (pending).")
     async def customer_register(
-        self, info: Info, input: CustomerRegisterInput
+        self,
+        info: Info,
+        input: Annotated[CustomerRegisterInput, strawberry.argument(description="The customer.")],
     ) -> CustomerRegisterPayload:
         from .mutations import run_mutation
 

@@ -1,31 +1,131 @@
-"""The domain's enumerations as GraphQL enums (one registration each)."""
+"""The domain's enumerations as GraphQL enums, each value described for the explorer."""
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import TypeVar
+
 import strawberry
 
-from vdc_graph import enums
+from vdc_graph import enums, errors
 
-Permission = strawberry.enum(enums.Permission, description="A right a role grants.")
-ContractType = strawberry.enum(
-    enums.ContractType, description="The state of a customer's contract; PENDING until onboarded."
+E = TypeVar("E", bound=type[Enum])
+
+
+def described(enum: E, description: str, **values: str) -> E:
+    """Register ``enum`` with a description for the type and for every one of its values."""
+    missing = {member.name for member in enum} - values.keys()
+    if missing:
+        raise ValueError(f"{enum.__name__}: describe {', '.join(sorted(missing))}")
+    registered = strawberry.enum(enum, description=description)
+    for value in registered.__strawberry_definition__.values:
+        value.description = values[value.name]
+    return registered
+
+
+Permission = described(
+    enums.Permission,
+    "A right a role grants.",
+    MONITORING_ACCESS="Read everything (always part of every role).",
+    SITE_SETTINGS="Change the settings section and the account details.",
+    USER_MANAGEMENT="Manage users and roles.",
+    CUSTOMER_MANAGEMENT="Edit customers, onboard them, invite them, manage their admin users.",
+    BACKUP_MANAGEMENT="Create a customer's first policy, manage policies, export sessions.",
+    ADVANCED_BACKUP_MANAGEMENT="Create additional policies (needs BACKUP_MANAGEMENT too).",
 )
-LicenseModel = strawberry.enum(
-    enums.LicenseModel, description="How a customer is billed: per user monthly, or fixed."
+ContractType = described(
+    enums.ContractType,
+    "The state of a customer's contract; PENDING until onboarded.",
+    PENDING="Registered by the licensing system, not yet onboarded.",
+    TRIAL="On a trial.",
+    MONTH_TO_MONTH="Renewed every month.",
+    ANNUAL="On a yearly contract.",
+    SUSPENDED="Suspended: no new backups.",
+    EXPIRED="The contract has ended.",
 )
-SourceType = strawberry.enum(
-    enums.SourceType, description="The licensing system a customer came from."
+LicenseModel = described(
+    enums.LicenseModel,
+    "How a customer is billed.",
+    VARIABLE="Per licensed user, billed monthly.",
+    FIXED="A fixed number of licences.",
 )
-Region = strawberry.enum(enums.Region, description="A storage region.")
-AddedBy = strawberry.enum(enums.AddedBy, description="Who added an IP range.")
-ContactKind = strawberry.enum(
-    enums.ContactKind, description="How a notification contact is reached."
+SourceType = described(
+    enums.SourceType,
+    "The licensing system a customer came from.",
+    VCSP_PULSE="VCSP Pulse, the provider's licensing portal.",
+    MICROSOFT_MARKETPLACE="Microsoft Marketplace.",
+    CLOUDBLUE="CloudBlue.",
+    DIRECT="Registered directly.",
 )
-NotificationTopic = strawberry.enum(
-    enums.NotificationTopic, description="What a notification is about."
+Region = described(
+    enums.Region,
+    "A storage region.",
+    AMER="The Americas.",
+    EMEA="Europe, the Middle East and Africa.",
+    APJ="Asia and Japan.",
 )
-M365Service = strawberry.enum(enums.M365Service, description="A Microsoft 365 service to protect.")
-OnboardingStep = strawberry.enum(
-    enums.OnboardingStep, description="Where a customer is in managed onboarding."
+AddedBy = described(
+    enums.AddedBy,
+    "Who added an IP range.",
+    PROVIDER="The service provider.",
+    CUSTOMER="The customer.",
 )
-SubscriptionPlan = strawberry.enum(enums.SubscriptionPlan, description="A VDC subscription plan.")
+ContactKind = described(
+    enums.ContactKind,
+    "How a notification contact is reached.",
+    EMAIL="By email.",
+    TEAMS_WEBHOOK="Through a Microsoft Teams incoming webhook (https).",
+)
+NotificationTopic = described(
+    enums.NotificationTopic,
+    "What a notification is about.",
+    BACKUP_COMPLETE="A backup session finished successfully or with warnings.",
+    BACKUP_FAILED="A backup session failed.",
+    RESTORE_ACTIVITY="Something was restored.",
+)
+M365Service = described(
+    enums.M365Service,
+    "A Microsoft 365 service to protect.",
+    EXCHANGE="Exchange Online mailboxes.",
+    ONEDRIVE_SHAREPOINT="OneDrive and SharePoint sites.",
+    TEAMS="Microsoft Teams.",
+)
+OnboardingStep = described(
+    enums.OnboardingStep,
+    "Where a customer is in managed onboarding.",
+    LEGAL_AGREEMENT="Waiting for the legal agreement to be confirmed.",
+    CONNECT_TENANT="Waiting for region, retention and services to connect the tenant.",
+    AWAITING_DEVICE_LOGIN="Waiting for the Global Administrator to enter the device code.",
+    TENANT_CONNECTED="The tenant is connected; waiting for the last step.",
+    FINISHED="Onboarded: the customer is active.",
+)
+SubscriptionPlan = described(
+    enums.SubscriptionPlan,
+    "A VDC subscription plan.",
+    FLEX="Flex (the plan providers sell).",
+    EXPRESS="Express.",
+    PREMIUM="Premium.",
+)
+UserErrorCode = described(
+    errors.UserErrorCode,
+    "Why a mutation's input was refused.",
+    INVALID="The value is not acceptable.",
+    REQUIRED="A value is needed.",
+    TOO_LONG="The value is too long.",
+    OUT_OF_RANGE="The number is outside the allowed range.",
+    DUPLICATE="The value is already taken.",
+    NOT_FOUND="The object named does not exist or is not visible.",
+    INVALID_STATE="The object is not in a state that allows this.",
+    INVALID_EMAIL="Not a valid email address (a UPN such as user@domain).",
+    INVALID_URL="Not a valid URL of the required kind.",
+    INVALID_IP_RANGE="Not a valid IP range.",
+    CUSTOMER_PENDING="The customer is still pending onboarding.",
+    WRONG_STEP="This onboarding step is not the current one.",
+    EXPIRED="It has expired.",
+    ALREADY_RUNNING="It is running already.",
+    NOT_RUNNING="It is not running.",
+    PERMISSION_REQUIRED="This needs a permission the caller lacks.",
+    BUILT_IN_ROLE="The built-in role cannot be changed this way.",
+    LAST_USER_MANAGER="It would leave nobody able to manage users.",
+    LICENSE_MANAGEMENT_SUSPENDED="Licence management is suspended until usage is submitted.",
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
@@ -22,14 +24,22 @@ from .viewer import ViewerQueries
 @strawberry.type(description="Everything a client can read.")
 class Query(ViewerQueries, CustomerQueries):
     @strawberry.field(description="Any object by its global ID.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The object's ID.")],
+    ) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
         if found is None:
             raise not_found("object")
         return found
 
     @strawberry.field(description="Objects by global ID, in order; null where not found.")
-    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[relay.GlobalID], strawberry.argument(description="The objects' IDs.")],
+    ) -> list[relay.Node | None]:
         by_type: dict[str, list[str]] = {}
         for gid in ids:
             by_type.setdefault(gid.type_name, []).append(gid.node_id)
