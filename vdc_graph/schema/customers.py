@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from vdc_graph import clock
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
@@ -116,10 +117,42 @@ class Onboarding:
         description="When the Microsoft 365 tenant was connected."
     )
     finished_at: datetime | None = strawberry.field(description="When onboarding finished.")
+    custom_app_id: str | None = strawberry.field(
+        description="The application ID of the customer's own app registration, when one is used."
+    )
+    applied_recommended_policies: bool | None = strawberry.field(
+        description="Whether finishing applied the recommended policies; null until finished."
+    )
 
     @strawberry.field(description="Services chosen for protection.")
     def services(self) -> list[M365Service]:
         return [M365Service(s) for s in self.services]  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="The device code the customer's Global Administrator enters at Microsoft; "
+        "present while onboarding waits for that sign-in."
+    )
+    def device_login(self) -> DeviceLogin | None:
+        if self.step is not OnboardingStep.AWAITING_DEVICE_LOGIN:  # type: ignore[attr-defined]
+            return None
+        return DeviceLogin(
+            user_code=self.user_code,  # type: ignore[attr-defined]
+            verification_url=self.verification_url,  # type: ignore[attr-defined]
+            expires_at=self.device_code_expires_at,  # type: ignore[attr-defined]
+            interval_seconds=self.poll_interval_seconds,  # type: ignore[attr-defined]
+            expired=self.device_code_expires_at <= clock.now(),  # type: ignore[attr-defined]
+        )
+
+
+@strawberry.type(description="A device code for Microsoft's device login.")
+class DeviceLogin:
+    user_code: str = strawberry.field(description="The short code to enter.")
+    verification_url: str = strawberry.field(description="Where to enter it.")
+    expires_at: datetime = strawberry.field(description="When the code stops working.")
+    interval_seconds: int = strawberry.field(
+        description="How often to check whether the sign-in happened."
+    )
+    expired: bool = strawberry.field(description="The code has expired: renew it.")
 
 
 @strawberry.type(description="A customer of the service provider: one Microsoft 365 tenant.")

@@ -13,6 +13,7 @@ from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
+from .customer_changes import CustomerChangeMutations
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
@@ -41,7 +42,7 @@ class Query(ViewerQueries, CustomerQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations):
+class Mutation(CustomerMutations, CustomerChangeMutations):
     pass
 
 

@@ -1,0 +1,29 @@
+"""Queries behind changes to one customer and the rows that hang off it."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from tortoise.queryset import QuerySet
+
+from vdc_graph.db.models import Customer, CustomerAdminUser, Invitation, IpRange
+from vdc_graph.db.scope import Scope
+
+from .customers import visible_customers
+
+
+async def customer_for_update(scope: Scope, key: UUID) -> Customer | None:
+    # Locked on PostgreSQL so concurrent wizard steps on one customer run one after the other.
+    return await visible_customers(scope).select_for_update().get_or_none(id=key)
+
+
+def ip_ranges_of(customer_id: UUID) -> QuerySet[IpRange]:
+    return IpRange.filter(customer_id=customer_id)
+
+
+def admin_users_of(customer_id: UUID) -> QuerySet[CustomerAdminUser]:
+    return CustomerAdminUser.filter(customer_id=customer_id)
+
+
+def invitations_of(customer_id: UUID) -> QuerySet[Invitation]:
+    return Invitation.filter(customer_id=customer_id)
