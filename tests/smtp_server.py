@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
 
@@ -29,7 +29,7 @@ class Recorder:
         if self.refusals > 0:
             self.refusals -= 1
             return "451 Requested action aborted: try again later"
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 

@@ -44,7 +44,7 @@ async def test_an_email_reaches_the_smtp_server(db, settings):
     assert received["From"] == "Portal <portal@provider.example>"
     assert received["Subject"] == "Hello"
     assert received["Message-ID"] == f"<{message.id}@vdc-graph>"
-    assert "Welcome aboard" in received.get_payload()
+    assert "Welcome aboard" in received.get_content()
     stored = await OutboxMessage.get(id=message.id)
     assert stored.status == DeliveryStatus.SUCCEEDED
 

@@ -6,7 +6,8 @@ import json
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+from graphql import OperationType as AstOperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.schema import BaseSchema
@@ -41,6 +42,28 @@ def client_host(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+# Mutations a caller without a bearer token may run: their input carries the credential.
+ANONYMOUS_MUTATIONS = frozenset({"invitationAccept"})
+
+
+def anonymous_operation(params: dict[str, Any]) -> bool:
+    """Whether the request is one mutation selecting only fields open to anonymous callers."""
+    try:
+        document = parse(params["query"])
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    name = params.get("operation_name")
+    if name is not None:
+        operations = [o for o in operations if o.name and o.name.value == name]
+    if len(operations) != 1 or operations[0].operation is not AstOperationType.MUTATION:
+        return False
+    selections = operations[0].selection_set.selections
+    return bool(selections) and all(
+        isinstance(s, FieldNode) and s.name.value in ANONYMOUS_MUTATIONS for s in selections
+    )
+
+
 class GraphQLHttp:
     """The ``/graphql`` HTTP endpoint."""
 
@@ -66,7 +89,7 @@ class GraphQLHttp:
                     406, f"Accept {negotiation.GRAPHQL_RESPONSE} or {negotiation.JSON}"
                 )
             params = await self._params(request)
-            context.principal = await self._principal(request)
+            context.principal = await self._principal(request, params)
             result = await self._execute(request, params, context)
         except RequestRefused as refused:
             return self._refusal(refused, media or negotiation.JSON, headers)
@@ -116,7 +139,9 @@ class GraphQLHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             raise RequestRefused(400, f"The {what} is not valid JSON") from exc
 
-    async def _principal(self, request: Request) -> Any:
+    async def _principal(self, request: Request, params: dict[str, Any]) -> Any:
+        if "authorization" not in request.headers and anonymous_operation(params):
+            return None  # the operation carries its own credential (an invitation token)
         try:
             principal = await self.authenticator.authenticate(request.headers.get("authorization"))
         except Unauthenticated as exc:

@@ -95,6 +95,10 @@ async def customer_contacts(ctx: RequestContext, customer: Customer) -> list[Any
     return await related(ctx, "contacts", queries.contacts_by_customer).load(customer.id)
 
 
+async def customer_invitations(ctx: RequestContext, customer: Customer) -> list[Any]:
+    return await related(ctx, "invitations", queries.invitations_by_customer).load(customer.id)
+
+
 async def customer_licensed_months(ctx: RequestContext, customer: Customer) -> list[Any]:
     return await related(ctx, "licensed_months", queries.licensed_months_by_customer).load(
         customer.id

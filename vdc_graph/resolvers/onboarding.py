@@ -243,11 +243,11 @@ async def activate(
 ) -> list[BackupPolicy]:
     """The end of both onboarding paths: the customer becomes active from now."""
     now = clock.now()
-    policies = await create_recommended_policies(customer) if apply_recommended else []
     onboarding.step = OnboardingStep.FINISHED
     onboarding.finished_at = now
     onboarding.applied_recommended_policies = apply_recommended
-    await onboarding.save()
+    await onboarding.save()  # first: the recommended policies follow its chosen services
+    policies = await create_recommended_policies(customer) if apply_recommended else []
     customer.contract_type = ACTIVE_CONTRACT
     customer.activation_date = now
     customer.region = onboarding.region or customer.region

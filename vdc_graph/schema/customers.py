@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -32,6 +32,9 @@ from .enums import (
 )
 from .relay import Connection, ModelNode
 from .scalars import Month
+
+if TYPE_CHECKING:
+    from .customer_people import Invitation
 
 
 @strawberry.type(description="A VDC subscription of a customer.")
@@ -210,6 +213,12 @@ class Customer(ModelNode):
     @strawberry.field(description="The customer's admin users.")
     async def admin_users(self, info: Info) -> list[CustomerAdminUser]:
         return await resolve.customer_admin_users(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Addresses invited to onboard the customer by themselves.")
+    async def invitations(
+        self, info: Info
+    ) -> list[Annotated[Invitation, strawberry.lazy("vdc_graph.schema.customer_people")]]:
+        return await resolve.customer_invitations(info.context, self)  # type: ignore[arg-type]
 
     @strawberry.field(description="Address ranges added by the provider and by the customer.")
     async def ip_ranges(self, info: Info) -> list[IpRange]:

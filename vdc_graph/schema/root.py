@@ -14,6 +14,7 @@ from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .customer_changes import CustomerChangeMutations
+from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
@@ -21,7 +22,7 @@ from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries):
+class Query(ViewerQueries, CustomerQueries, CustomerPeopleQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
@@ -42,7 +43,7 @@ class Query(ViewerQueries, CustomerQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations, CustomerChangeMutations):
+class Mutation(CustomerMutations, CustomerChangeMutations, CustomerPeopleMutations):
     pass
 
 

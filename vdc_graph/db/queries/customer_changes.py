@@ -27,3 +27,17 @@ def admin_users_of(customer_id: UUID) -> QuerySet[CustomerAdminUser]:
 
 def invitations_of(customer_id: UUID) -> QuerySet[Invitation]:
     return Invitation.filter(customer_id=customer_id)
+
+
+async def admin_user_for_update(scope: Scope, key: UUID) -> CustomerAdminUser | None:
+    qs = CustomerAdminUser.filter(
+        id=key, customer__provider_id=scope.provider_id, customer__deleted_at__isnull=True
+    )
+    if scope.customer_id is not None:
+        qs = qs.filter(customer_id=scope.customer_id)
+    return await qs.select_for_update().first()
+
+
+def organizations_of(scope: Scope, email: str) -> QuerySet[Customer]:
+    """The customers whose admin users include this email (the caller's, within its scope)."""
+    return visible_customers(scope).filter(admin_users__email_key=email.strip().lower())

@@ -17,6 +17,7 @@ from vdc_graph.db.loaders import by_key, grouped
 from vdc_graph.db.models import (
     Customer,
     CustomerAdminUser,
+    Invitation,
     IpRange,
     LicensedUsersMonth,
     NotificationContact,
@@ -125,4 +126,9 @@ async def contacts_by_customer(ids: Sequence[UUID]) -> list[list[NotificationCon
 
 async def licensed_months_by_customer(ids: Sequence[UUID]) -> list[list[LicensedUsersMonth]]:
     rows = await LicensedUsersMonth.filter(customer_id__in=list(ids)).order_by("month", "id")
+    return grouped(rows, ids, "customer_id")
+
+
+async def invitations_by_customer(ids: Sequence[UUID]) -> list[list[Invitation]]:
+    rows = await Invitation.filter(customer_id__in=list(ids)).order_by("email_key", "id")
     return grouped(rows, ids, "customer_id")
