@@ -198,7 +198,11 @@ async def test_rights_and_tenancy(api, provider, settings):
     # Without a token only invitationAccept runs.
     response = await api.http.post("/graphql", json={"query": "{ customers { totalCount } }"})
     assert response.status_code == 401
-    mixed = 'mutation { invitationAccept(input: {token: "x", region: EMEA, retentionYears: 1}) { policiesCreated } customerInvite(input: {customerId: "x", emails: "a@b.com"}) { userErrors { code } } }'
+    mixed = (
+        'mutation { invitationAccept(input: {token: "x", region: EMEA, retentionYears: 1})'
+        ' { policiesCreated } customerInvite(input: {customerId: "x", emails: "a@b.com"})'
+        " { userErrors { code } } }"
+    )
     assert (await api.http.post("/graphql", json={"query": mixed})).status_code == 401
 
 
