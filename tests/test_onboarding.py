@@ -323,3 +323,34 @@ async def test_recommended_policy_names_stay_unique(db, provider):
     names = {p.name for p in first + second}
     assert len(names) == 6 and "Exchange - entire organization (2)" in names
     assert all(p.next_run > p.created_at - timedelta(seconds=1) for p in first)
+
+
+async def test_the_command_line_completes_a_device_login(api, provider, manager, db, tmp_path):
+    from tests.test_customer_import import run_cli
+
+    customer = await pending_customer(provider)
+    cid = gid(customer)
+    await run(api, manager, ACCEPT, "onboardingAcceptLegalAgreement", {"customerId": cid})
+    r = await run(
+        api,
+        manager,
+        CONNECT,
+        "onboardingConnectTenant",
+        {"customerId": cid, "region": "EMEA", "retentionYears": 1},
+    )
+    code = r["customer"]["onboarding"]["deviceLogin"]["userCode"]
+    unknown = run_cli(db, tmp_path, "complete-device-login", "NOSUCHCODE")
+    assert unknown.returncode != 0 and "no pending device login" in unknown.stderr
+    result = run_cli(
+        db,
+        tmp_path,
+        "complete-device-login",
+        code.lower(),
+        "--tenant-domain",
+        "fab.onmicrosoft.com",
+    )
+    assert result.returncode == 0, result.stderr
+    r = await run(api, manager, CHECK, "onboardingCheckDeviceLogin", {"customerId": cid})
+    assert r["customer"]["onboarding"]["step"] == "TENANT_CONNECTED"
+    stored = await Customer.get(id=customer.id)
+    assert stored.microsoft_tenant_id  # a new tenant ID was reported
