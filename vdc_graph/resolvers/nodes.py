@@ -12,6 +12,7 @@ from vdc_graph.db.models import (
     CustomerAdminUser,
     Invitation,
     IpRange,
+    LicensedUser,
     NotificationContact,
     Subscription,
 )
@@ -26,6 +27,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "CustomerAdminUser": customers.loader_of_child(CustomerAdminUser),
     "Invitation": customers.loader_of_child(Invitation),
     "IpRange": customers.loader_of_child(IpRange),
+    "LicensedUser": customers.loader_of_child(LicensedUser),
     "NotificationContact": customers.loader_of_child(NotificationContact),
     "Subscription": customers.loader_of_child(Subscription),
 }

@@ -14,7 +14,9 @@ from vdc_graph import clock
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
+from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUserFilterQuery
 from vdc_graph.resolvers import customers as resolve
+from vdc_graph.resolvers import licensed_users as licensed
 from vdc_graph.resolvers.ids import Ref
 
 from .common import OrderDirection, UserError
@@ -30,11 +32,25 @@ from .enums import (
     SourceType,
     SubscriptionPlan,
 )
+from .licensed_users import (
+    LicensedUserConnection,
+    LicensedUserFilter,
+    LicensedUserOrder,
+    LicensedUserOrderField,
+)
 from .relay import Connection, ModelNode
 from .scalars import Month
 
 if TYPE_CHECKING:
     from .customer_people import Invitation
+
+
+FIRST = Annotated[
+    int | None, strawberry.argument(description="Page size from the start (1..100, default 20).")
+]
+AFTER = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
+LAST = Annotated[int | None, strawberry.argument(description="Page size from the end (1..100).")]
+BEFORE = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
 
 
 @strawberry.type(description="A VDC subscription of a customer.")
@@ -236,6 +252,34 @@ class Customer(ModelNode):
     def notification_language(self) -> str:
         return self.notification_language  # type: ignore[attr-defined]
 
+    @strawberry.field(
+        description="The tenant's licensed users with their protection status, a page at a time "
+        "(default order: display name)."
+    )
+    async def licensed_users(
+        self,
+        info: Info,
+        filter: LicensedUserFilter | None = None,
+        order_by: LicensedUserOrder | None = None,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+    ) -> LicensedUserConnection:
+        flt = filter or LicensedUserFilter()
+        order = order_by or LicensedUserOrder(field=LicensedUserOrderField.DISPLAY_NAME)
+        page = await licensed.list_licensed_users(
+            info.context,
+            self,  # type: ignore[arg-type]
+            LicensedUserFilterQuery(
+                search=flt.search, protection_statuses=tuple(flt.protection_statuses or ())
+            ),
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+            PageArgs(first, after, last, before),
+        )
+        return LicensedUserConnection(page=page)
+
     @strawberry.field(description="Licensed users per month, oldest first.")
     async def licensed_users_history(self, info: Info) -> list[LicensedUsersMonth]:
         rows = await resolve.customer_licensed_months(info.context, self)  # type: ignore[arg-type]
@@ -283,13 +327,6 @@ class CustomerFilter:
 
 
 CustomerConnection = Connection[Customer]
-
-FIRST = Annotated[
-    int | None, strawberry.argument(description="Page size from the start (1..100, default 20).")
-]
-AFTER = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
-LAST = Annotated[int | None, strawberry.argument(description="Page size from the end (1..100).")]
-BEFORE = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
 
 
 @strawberry.type

@@ -29,3 +29,11 @@ OnboardingStep = strawberry.enum(
     enums.OnboardingStep, description="Where a customer is in managed onboarding."
 )
 SubscriptionPlan = strawberry.enum(enums.SubscriptionPlan, description="A VDC subscription plan.")
+ProtectionStatus = strawberry.enum(
+    enums.ProtectionStatus, description="Whether a licensed user's data is backed up."
+)
+OffboardingStatus = strawberry.enum(
+    enums.OffboardingStatus,
+    description="Where an offboarding request stands: REQUESTED, then APPROVED and COMPLETED, "
+    "or REJECTED.",
+)

@@ -26,4 +26,16 @@ class Migration(migrations.Migration):
             options={'table': 'simulated_device_login', 'app': 'models', 'indexes': [Index(fields=['user_code'])], 'pk_attr': 'id'},
             bases=['Entity'],
         ),
+        ops.AddIndex(
+            model_name='LicensedUser',
+            index=Index(fields=['customer_id', 'email', 'id']),
+        ),
+        ops.AddIndex(
+            model_name='LicensedUser',
+            index=Index(fields=['customer_id', 'protection_status', 'id']),
+        ),
+        ops.AddIndex(
+            model_name='LicensedUser',
+            index=Index(fields=['customer_id', 'last_backup_at', 'id']),
+        ),
     ]
