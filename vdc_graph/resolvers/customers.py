@@ -99,6 +99,12 @@ async def customer_invitations(ctx: RequestContext, customer: Customer) -> list[
     return await related(ctx, "invitations", queries.invitations_by_customer).load(customer.id)
 
 
+async def customer_offboarding_requests(ctx: RequestContext, customer: Customer) -> list[Any]:
+    return await related(ctx, "offboarding", queries.offboarding_requests_by_customer).load(
+        customer.id
+    )
+
+
 async def customer_licensed_months(ctx: RequestContext, customer: Customer) -> list[Any]:
     return await related(ctx, "licensed_months", queries.licensed_months_by_customer).load(
         customer.id

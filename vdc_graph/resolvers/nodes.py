@@ -14,6 +14,7 @@ from vdc_graph.db.models import (
     IpRange,
     LicensedUser,
     NotificationContact,
+    OffboardingRequest,
     Subscription,
 )
 
@@ -29,6 +30,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "IpRange": customers.loader_of_child(IpRange),
     "LicensedUser": customers.loader_of_child(LicensedUser),
     "NotificationContact": customers.loader_of_child(NotificationContact),
+    "OffboardingRequest": customers.loader_of_child(OffboardingRequest),
     "Subscription": customers.loader_of_child(Subscription),
 }
 

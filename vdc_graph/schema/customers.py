@@ -43,6 +43,7 @@ from .scalars import Month
 
 if TYPE_CHECKING:
     from .customer_people import Invitation
+    from .offboarding import OffboardingRequest
 
 
 FIRST = Annotated[
@@ -235,6 +236,12 @@ class Customer(ModelNode):
         self, info: Info
     ) -> list[Annotated[Invitation, strawberry.lazy("vdc_graph.schema.customer_people")]]:
         return await resolve.customer_invitations(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Requests to offboard the customer, newest first.")
+    async def offboarding_requests(
+        self, info: Info
+    ) -> list[Annotated[OffboardingRequest, strawberry.lazy("vdc_graph.schema.offboarding")]]:
+        return await resolve.customer_offboarding_requests(info.context, self)  # type: ignore[arg-type]
 
     @strawberry.field(description="Address ranges added by the provider and by the customer.")
     async def ip_ranges(self, info: Info) -> list[IpRange]:

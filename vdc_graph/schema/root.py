@@ -17,6 +17,7 @@ from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .offboarding import OffboardingMutations
 from .scalars import SCALAR_MAP
 from .viewer import ViewerQueries
 
@@ -43,7 +44,9 @@ class Query(ViewerQueries, CustomerQueries, CustomerPeopleQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations, CustomerChangeMutations, CustomerPeopleMutations):
+class Mutation(
+    CustomerMutations, CustomerChangeMutations, CustomerPeopleMutations, OffboardingMutations
+):
     pass
 
 

@@ -6,7 +6,13 @@ from uuid import UUID
 
 from tortoise.queryset import QuerySet
 
-from vdc_graph.db.models import Customer, CustomerAdminUser, Invitation, IpRange
+from vdc_graph.db.models import (
+    Customer,
+    CustomerAdminUser,
+    Invitation,
+    IpRange,
+    OffboardingRequest,
+)
 from vdc_graph.db.scope import Scope
 
 from .customers import visible_customers
@@ -41,3 +47,16 @@ async def admin_user_for_update(scope: Scope, key: UUID) -> CustomerAdminUser | 
 def organizations_of(scope: Scope, email: str) -> QuerySet[Customer]:
     """The customers whose admin users include this email (the caller's, within its scope)."""
     return visible_customers(scope).filter(admin_users__email_key=email.strip().lower())
+
+
+def offboarding_requests_of(customer_id: UUID) -> QuerySet[OffboardingRequest]:
+    return OffboardingRequest.filter(customer_id=customer_id)
+
+
+async def offboarding_request_for_update(scope: Scope, key: UUID) -> OffboardingRequest | None:
+    qs = OffboardingRequest.filter(
+        id=key, customer__provider_id=scope.provider_id, customer__deleted_at__isnull=True
+    )
+    if scope.customer_id is not None:
+        qs = qs.filter(customer_id=scope.customer_id)
+    return await qs.select_for_update().first()

@@ -21,6 +21,7 @@ from vdc_graph.db.models import (
     IpRange,
     LicensedUsersMonth,
     NotificationContact,
+    OffboardingRequest,
     Onboarding,
     Subscription,
 )
@@ -131,4 +132,9 @@ async def licensed_months_by_customer(ids: Sequence[UUID]) -> list[list[Licensed
 
 async def invitations_by_customer(ids: Sequence[UUID]) -> list[list[Invitation]]:
     rows = await Invitation.filter(customer_id__in=list(ids)).order_by("email_key", "id")
+    return grouped(rows, ids, "customer_id")
+
+
+async def offboarding_requests_by_customer(ids: Sequence[UUID]) -> list[list[OffboardingRequest]]:
+    rows = await OffboardingRequest.filter(customer_id__in=list(ids)).order_by("-created_at", "id")
     return grouped(rows, ids, "customer_id")
