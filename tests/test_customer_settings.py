@@ -205,3 +205,30 @@ async def test_rights_and_tenancy(api, provider, settings):
     stored = await Customer.get(id=customer.id)
     assert stored.region is None and stored.notification_language == "en"
     assert await IpRange.filter(customer_id=customer.id).count() == 0
+
+
+async def test_the_providers_notification_defaults_seed_a_new_customer(api, manager):
+    from vdc_graph.db.models import ServiceProvider
+    from vdc_graph.enums import ContactKind
+
+    provider = await ServiceProvider.first()
+    provider.notification_language = "fr"
+    provider.allow_customer_admin_notifications = True
+    await provider.save()
+    await NotificationContact.create(
+        provider=provider,
+        kind=ContactKind.EMAIL,
+        address="noc@provider.example",
+        topics=["BACKUP_FAILED"],
+    )
+    data = await api.data(
+        """mutation { customerRegister(input: {displayName: "New", externalId: "N-1",
+             sourceType: DIRECT}) { customer { allowSystemNotifications notificationLanguage
+             notificationContacts { kind address topics } } } }""",
+        token=manager,
+    )
+    customer = data["customerRegister"]["customer"]
+    assert customer["notificationLanguage"] == "fr" and customer["allowSystemNotifications"]
+    assert customer["notificationContacts"] == [
+        {"kind": "EMAIL", "address": "noc@provider.example", "topics": ["BACKUP_FAILED"]}
+    ]
