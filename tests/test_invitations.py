@@ -195,6 +195,14 @@ async def test_rights_and_tenancy(api, provider, settings):
         "code"
     ] == "NOT_FOUND"
     assert await Invitation.all().count() == 0
+    manager = token_for(settings, await make_user(provider, [Permission.CUSTOMER_MANAGEMENT]))
+    sent = await api.data(INVITE, variables, token=manager)
+    invitation_id = sent["customerInvite"]["invitations"][0]["id"]
+    node = "query($id: ID!) { node(id: $id) { ... on Invitation { email sendCount } } }"
+    seen = await api.data(node, {"id": invitation_id}, token=reader)
+    assert seen["node"] == {"email": "a@contoso.com", "sendCount": 1}
+    hidden = await api.errors(node, {"id": invitation_id}, token=stranger)
+    assert hidden[0]["extensions"]["code"] == "NOT_FOUND"
     # Without a token only invitationAccept runs.
     response = await api.http.post("/graphql", json={"query": "{ customers { totalCount } }"})
     assert response.status_code == 401

@@ -154,3 +154,8 @@ async def test_rights_and_tenancy(api, provider, manager, settings):
         assert hidden[0]["extensions"]["code"] == "NOT_FOUND"
     stored = await OffboardingRequest.get(customer_id=customer.id)
     assert stored.status is OffboardingStatus.REQUESTED
+    node = "query($id: ID!) { node(id: $id) { ... on OffboardingRequest { status } } }"
+    seen = await api.data(node, {"id": request["id"]}, token=reader)
+    assert seen["node"] == {"status": "REQUESTED"}
+    hidden = await api.errors(node, {"id": request["id"]}, token=stranger)
+    assert hidden[0]["extensions"]["code"] == "NOT_FOUND"
