@@ -16,7 +16,7 @@ from vdc_graph.resolvers.recommended_policies import create_recommended_policies
 
 STATE = """
 query($id: ID!) { customer(id: $id) { contractType activationDate microsoftTenantId
-  settings { region }
+  settings { region retentionYears retentionUnlimited protectedServices }
   onboarding { step legalAcceptedBy legalAcceptedAt region retentionYears retentionUnlimited
     services tenantConnectedAt finishedAt customAppId appliedRecommendedPolicies
     deviceLogin { userCode verificationUrl expiresAt intervalSeconds expired } } } }
@@ -146,7 +146,12 @@ async def test_the_whole_managed_wizard(api, provider, manager):
     assert r["customer"]["onboarding"] == {"step": "FINISHED", "appliedRecommendedPolicies": True}
     state = (await api.data(STATE, {"id": cid}, token=manager))["customer"]
     assert state["microsoftTenantId"] == "tenant-123"
-    assert state["settings"]["region"] == "EMEA"
+    assert state["settings"] == {
+        "region": "EMEA",
+        "retentionYears": 7,
+        "retentionUnlimited": False,
+        "protectedServices": ["EXCHANGE", "TEAMS"],
+    }
     assert state["onboarding"]["legalAcceptedBy"].endswith("@example.com")
     assert state["onboarding"]["services"] == ["EXCHANGE", "TEAMS"]
     policies = await BackupPolicy.filter(customer_id=customer.id).order_by("name")

@@ -117,6 +117,15 @@ class CustomerSettings:
     restrict_access_to_ip_ranges: bool = strawberry.field(
         description="The customer portal only answers requests from the customer's IP ranges."
     )
+    retention_years: int | None = strawberry.field(
+        description="How many years backups are kept; null while pending or when unlimited."
+    )
+    retention_unlimited: bool = strawberry.field(
+        description="Backups are kept without a time limit (an onboarded customer without years)."
+    )
+    protected_services: list[M365Service] = strawberry.field(
+        description="The Microsoft 365 services chosen for protection at onboarding."
+    )
 
 
 @strawberry.type(description="Where a customer's managed onboarding stands.")
@@ -217,6 +226,9 @@ class Customer(ModelNode):
             allow_multiple_regions=c.allow_multiple_regions,
             enable_email_previews=c.enable_email_previews,
             restrict_access_to_ip_ranges=c.restrict_access_to_ip_ranges,
+            retention_years=c.retention_years,
+            retention_unlimited=c.activation_date is not None and c.retention_years is None,
+            protected_services=[M365Service(x) for x in c.protected_services or []],
         )
 
     @strawberry.field(description="The customer's managed-onboarding state.")
