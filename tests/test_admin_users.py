@@ -80,6 +80,10 @@ async def test_admin_users_of_a_pending_customer_with_a_welcome_email(api, provi
         "lastName": "Jones",
         "sendWelcomeEmail": False,
     }
+    bob_id = (await CustomerAdminUser.get(email_key="bob@contoso.com")).id
+    bob = base64.b64encode(f"CustomerAdminUser:{bob_id}".encode()).decode()
+    await api.data(UPDATE, {"input": {"adminUserId": bob, "sendWelcomeEmail": True}}, token=manager)
+    assert await OutboxMessage.filter(recipient="bob@contoso.com").count() == 1
     data = await api.data(
         UPDATE, {"input": {"adminUserId": admin_id, "firstName": "  "}}, token=manager
     )

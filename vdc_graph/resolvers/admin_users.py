@@ -121,9 +121,12 @@ async def update_admin_user(
         user.first_name = change.first_name.strip()
     if change.last_name is not None:
         user.last_name = change.last_name.strip()
+    switched_on = change.send_welcome_email is True and not user.send_welcome_email
     if change.send_welcome_email is not None:
         user.send_welcome_email = change.send_welcome_email
     await user.save()
+    if switched_on:  # the welcome email the flag promises, sent now
+        await _welcome(ctx, await Customer.get(id=user.customer_id), user)
     return user
 
 
