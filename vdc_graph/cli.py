@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from tortoise import Tortoise
+from tortoise.expressions import Q
 
 from vdc_graph.settings import Settings, get_settings
 
@@ -146,6 +148,91 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _provider_principal(provider: str | None) -> Any:
+    """The principal the command line acts as: the provider's customer management."""
+    from vdc_graph.auth import Principal
+    from vdc_graph.db.models import ServiceProvider
+    from vdc_graph.enums import Permission
+
+    query = ServiceProvider.all()
+    if provider:
+        query = query.filter(Q(display_name=provider) | Q(pro_partner_id=provider))
+    found = await query.limit(2)
+    if not found:
+        raise SystemExit(f"no provider {provider}" if provider else "no provider exists yet")
+    if len(found) > 1:
+        raise SystemExit("there are several providers; pass --provider NAME or PRA-ID")
+    return Principal(
+        provider_id=found[0].id,
+        user_id=None,
+        api_key_id=None,
+        email=None,
+        permissions=frozenset({Permission.MONITORING_ACCESS, Permission.CUSTOMER_MANAGEMENT}),
+        customer_scope=None,
+        expires_at=None,
+    )
+
+
+async def _import_customers(settings: Settings, path: Path, provider: str | None) -> int:
+    from tqdm import tqdm
+
+    from vdc_graph.context import RequestContext
+    from vdc_graph.customer_import import BadFile, import_customers
+
+    with path.open(newline="", encoding="utf-8") as stream:
+        total = max(sum(1 for _ in stream) - 1, 0)
+    async with database(settings):
+        ctx = RequestContext(settings=settings, principal=await _provider_principal(provider))
+        with tqdm(total=total, unit="row", desc="importing", file=sys.stderr) as bar:
+            try:
+                summary = await import_customers(
+                    ctx,
+                    path,
+                    on_reject=lambda line, why: tqdm.write(f"line {line}: rejected: {why}"),
+                    on_row=lambda: bar.update(1),
+                )
+            except BadFile as exc:
+                print(f"cannot import {path}: {exc}", file=sys.stderr)
+                return 2
+    print(
+        f"{summary.created} customer(s) registered, {summary.existing} already registered, "
+        f"{len(summary.rejected)} row(s) rejected"
+    )
+    return 1 if summary.rejected else 0
+
+
+def cmd_import_customers(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"no such file: {args.file}", file=sys.stderr)
+        return 2
+    return asyncio.run(_import_customers(settings, args.file, args.provider))
+
+
+async def _complete_device_login(
+    settings: Settings, user_code: str, tenant_id: str | None, tenant_domain: str
+) -> str:
+    from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
+
+    async with database(settings):
+        try:
+            login = await complete_login(user_code, tenant_id, tenant_domain)
+        except UnknownDeviceLogin as exc:
+            raise SystemExit(str(exc)) from None
+    return f"signed in with {login.user_code}: tenant {login.tenant_id}"
+
+
+def cmd_complete_device_login(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.identity_platform != "simulated" or not settings.is_development:
+        print("device logins are simulated in development only", file=sys.stderr)
+        return 2
+    print(
+        asyncio.run(
+            _complete_device_login(settings, args.user_code, args.tenant_id, args.tenant_domain)
+        )
+    )
+    return 0
+
+
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     from vdc_graph.schema.root import build_schema
 
@@ -245,6 +332,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--provider", default=None, help="provider display name, when the email exists in several"
     )
     token.set_defaults(run=cmd_token)
+
+    intake = commands.add_parser(
+        "import-customers", help="register customers from a CSV file (idempotent)"
+    )
+    intake.add_argument("file", type=Path, help="CSV with displayName, externalId, … columns")
+    intake.add_argument(
+        "--provider", default=None, help="provider display name or ProPartner ID (if several)"
+    )
+    intake.set_defaults(run=cmd_import_customers)
+
+    device = commands.add_parser(
+        "complete-device-login",
+        help="development: sign in at the simulated Microsoft with a device login's user code",
+    )
+    device.add_argument("user_code", help="the code onboarding shows")
+    device.add_argument("--tenant-id", default=None, help="tenant ID to report (default: new)")
+    device.add_argument("--tenant-domain", default="", help="such as contoso.onmicrosoft.com")
+    device.set_defaults(run=cmd_complete_device_login)
 
     export = commands.add_parser("export-schema", help="print the schema in SDL")
     export.add_argument("--output", "-o", default=None, help="write to this file")

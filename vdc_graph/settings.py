@@ -16,6 +16,12 @@ class Mode(StrEnum):
     PRODUCTION = "production"
 
 
+class SmtpTls(StrEnum):
+    NONE = "none"  # plain SMTP (local relays, tests)
+    STARTTLS = "starttls"  # upgrade after connecting (port 587)
+    TLS = "tls"  # implicit TLS from the start (port 465)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VDC_", extra="ignore")
 
@@ -49,6 +55,23 @@ class Settings(BaseSettings):
 
     # Database resilience
     sqlite_busy_timeout_ms: int = 5000
+
+    # Outgoing email (SMTP). Without a host, email waits in the outbox until one is configured.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: SmtpTls = SmtpTls.STARTTLS
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "VDC Portal <no-reply@localhost>"
+    smtp_timeout_seconds: float = 30.0
+
+    # Links in emails point here (the customer portal's base URL).
+    public_url: str = "http://localhost:8000"
+    invitation_ttl_hours: int = 7 * 24
+
+    # Microsoft device login: the built-in simulator, or another platform when one exists.
+    identity_platform: str = "simulated"
+    device_code_ttl_seconds: int = 900
 
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:

@@ -66,9 +66,23 @@ def export_endpoint(
     return endpoint
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """The value as written: text that a spreadsheet would run as a formula gets a leading
+    apostrophe, so it shows as the text it is (numbers are left alone)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_line(values: Sequence[Any]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
+    csv.writer(buffer, lineterminator="\r\n").writerow([cell(v) for v in values])
     return buffer.getvalue()
 
 

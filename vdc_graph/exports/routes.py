@@ -9,10 +9,12 @@ from vdc_graph.settings import Settings
 
 from .customers import customers_csv
 from .http import Export, export_endpoint
+from .licensed_users import licensed_users_csv
 
 # path -> export; each download registers itself here.
 EXPORTS: dict[str, Export] = {
     "/exports/customers.csv": customers_csv,
+    "/exports/licensed-users.csv": licensed_users_csv,
 }
 
 

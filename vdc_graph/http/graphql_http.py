@@ -7,7 +7,8 @@ import json
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+from graphql import OperationType as AstOperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.schema import BaseSchema
@@ -42,6 +43,28 @@ def client_host(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+# Mutations a caller without a bearer token may run: their input carries the credential.
+ANONYMOUS_MUTATIONS = frozenset({"invitationAccept"})
+
+
+def anonymous_operation(params: dict[str, Any]) -> bool:
+    """Whether the request is one mutation selecting only fields open to anonymous callers."""
+    try:
+        document = parse(params["query"])
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    name = params.get("operation_name")
+    if name is not None:
+        operations = [o for o in operations if o.name and o.name.value == name]
+    if len(operations) != 1 or operations[0].operation is not AstOperationType.MUTATION:
+        return False
+    selections = operations[0].selection_set.selections
+    return bool(selections) and all(
+        isinstance(s, FieldNode) and s.name.value in ANONYMOUS_MUTATIONS for s in selections
+    )
+
+
 class GraphQLHttp:
     """The ``/graphql`` HTTP endpoint."""
 
@@ -67,9 +90,9 @@ class GraphQLHttp:
                     406, f"Accept {negotiation.GRAPHQL_RESPONSE} or {negotiation.JSON}"
                 )
             params = await self._params(request)
-            context.principal = await self._principal(request)
+            context.principal = await self._principal(request, params)
             key = request.headers.get("idempotency-key")
-            if key is not None and request.method == "POST":
+            if key is not None and request.method == "POST" and context.principal is not None:
                 return await idempotency.once(
                     context.principal,
                     key,
@@ -141,7 +164,9 @@ class GraphQLHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             raise RequestRefused(400, f"The {what} is not valid JSON") from exc
 
-    async def _principal(self, request: Request) -> Any:
+    async def _principal(self, request: Request, params: dict[str, Any]) -> Any:
+        if "authorization" not in request.headers and anonymous_operation(params):
+            return None  # the operation carries its own credential (an invitation token)
         try:
             principal = await self.authenticator.authenticate(request.headers.get("authorization"))
         except Unauthenticated as exc:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from vdc_graph.enums import OutboxKind
 from vdc_graph.settings import Settings
 
+from .email import SmtpDeliverer
 from .outbox import Deliverer
 
 
 def deliverers(settings: Settings) -> dict[OutboxKind, Deliverer]:
     # Each kind's deliverer is added here as it is built (email, Teams, signed webhooks).
-    return {}
+    found: dict[OutboxKind, Deliverer] = {}
+    if settings.smtp_host:
+        found[OutboxKind.EMAIL] = SmtpDeliverer(settings)
+    return found

@@ -14,7 +14,13 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from vdc_graph.context import RequestContext
-from vdc_graph.db.models import Customer, CustomerAdminUser, Onboarding, Subscription
+from vdc_graph.db.models import (
+    Customer,
+    CustomerAdminUser,
+    NotificationContact,
+    Onboarding,
+    Subscription,
+)
 from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
 from vdc_graph.db.queries import customers as queries
 from vdc_graph.enums import (
@@ -93,6 +99,16 @@ async def customer_ip_ranges(ctx: RequestContext, customer: Customer) -> list[An
 
 async def customer_contacts(ctx: RequestContext, customer: Customer) -> list[Any]:
     return await related(ctx, "contacts", queries.contacts_by_customer).load(customer.id)
+
+
+async def customer_invitations(ctx: RequestContext, customer: Customer) -> list[Any]:
+    return await related(ctx, "invitations", queries.invitations_by_customer).load(customer.id)
+
+
+async def customer_offboarding_requests(ctx: RequestContext, customer: Customer) -> list[Any]:
+    return await related(ctx, "offboarding", queries.offboarding_requests_by_customer).load(
+        customer.id
+    )
 
 
 async def customer_licensed_months(ctx: RequestContext, customer: Customer) -> list[Any]:
@@ -182,8 +198,11 @@ async def _create_pending(
     provider_id: UUID, data: RegisterCustomerInput, external_id: str
 ) -> Customer:
     async with in_transaction():
+        defaults = await queries.provider_notification_defaults(provider_id)
         customer = await Customer.create(
             provider_id=provider_id,
+            notification_language=defaults.language,
+            allow_system_notifications=defaults.allow_system_notifications,
             display_name=data.display_name.strip(),
             external_id=external_id,
             source_type=data.source_type,
@@ -194,6 +213,14 @@ async def _create_pending(
             contract_type=ContractType.PENDING,
         )
         await Onboarding.create(customer=customer)
+        for contact in defaults.contacts:  # the provider's default contacts seed the customer's
+            await NotificationContact.create(
+                provider_id=provider_id,
+                customer=customer,
+                kind=contact.kind,
+                address=contact.address,
+                topics=contact.topics,
+            )
         if customer.flex_subscription_id:
             await Subscription.create(
                 customer=customer,

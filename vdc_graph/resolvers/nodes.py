@@ -8,7 +8,15 @@ from typing import Any
 from uuid import UUID
 
 from vdc_graph.context import RequestContext
-from vdc_graph.db.models import CustomerAdminUser, IpRange, NotificationContact, Subscription
+from vdc_graph.db.models import (
+    CustomerAdminUser,
+    Invitation,
+    IpRange,
+    LicensedUser,
+    NotificationContact,
+    OffboardingRequest,
+    Subscription,
+)
 
 from . import customers
 
@@ -18,8 +26,11 @@ NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
 NODE_LOADERS: dict[str, NodeLoader] = {
     "Customer": customers.load_customer,
     "CustomerAdminUser": customers.loader_of_child(CustomerAdminUser),
+    "Invitation": customers.loader_of_child(Invitation),
     "IpRange": customers.loader_of_child(IpRange),
+    "LicensedUser": customers.loader_of_child(LicensedUser),
     "NotificationContact": customers.loader_of_child(NotificationContact),
+    "OffboardingRequest": customers.loader_of_child(OffboardingRequest),
     "Subscription": customers.loader_of_child(Subscription),
 }
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from vdc_graph import clock
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
+from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUserFilterQuery
 from vdc_graph.resolvers import customers as resolve
+from vdc_graph.resolvers import licensed_users as licensed
 from vdc_graph.resolvers.ids import Ref
 
 from .common import OrderDirection, UserError
@@ -30,8 +33,26 @@ from .enums import (
     SubscriptionPlan,
     described,
 )
+from .licensed_users import (
+    LicensedUserConnection,
+    LicensedUserFilter,
+    LicensedUserOrder,
+    LicensedUserOrderField,
+)
 from .relay import Connection, ModelNode
 from .scalars import Month
+
+if TYPE_CHECKING:
+    from .customer_people import Invitation
+    from .offboarding import OffboardingRequest
+
+
+FIRST = Annotated[
+    int | None, strawberry.argument(description="Page size from the start (1..100, default 20).")
+]
+AFTER = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
+LAST = Annotated[int | None, strawberry.argument(description="Page size from the end (1..100).")]
+BEFORE = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
 
 
 @strawberry.type(description="A VDC subscription of a customer.")
@@ -97,6 +118,15 @@ class CustomerSettings:
     restrict_access_to_ip_ranges: bool = strawberry.field(
         description="The customer portal only answers requests from the customer's IP ranges."
     )
+    retention_years: int | None = strawberry.field(
+        description="How many years backups are kept; null while pending or when unlimited."
+    )
+    retention_unlimited: bool = strawberry.field(
+        description="Backups are kept without a time limit (an onboarded customer without years)."
+    )
+    protected_services: list[M365Service] = strawberry.field(
+        description="The Microsoft 365 services chosen for protection at onboarding."
+    )
 
 
 @strawberry.type(description="Where a customer's managed onboarding stands.")
@@ -117,10 +147,42 @@ class Onboarding:
         description="When the Microsoft 365 tenant was connected."
     )
     finished_at: datetime | None = strawberry.field(description="When onboarding finished.")
+    custom_app_id: str | None = strawberry.field(
+        description="The application ID of the customer's own app registration, when one is used."
+    )
+    applied_recommended_policies: bool | None = strawberry.field(
+        description="Whether finishing applied the recommended policies; null until finished."
+    )
 
     @strawberry.field(description="Services chosen for protection.")
     def services(self) -> list[M365Service]:
         return [M365Service(s) for s in self.services]  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="The device code the customer's Global Administrator enters at Microsoft; "
+        "present while onboarding waits for that sign-in."
+    )
+    def device_login(self) -> DeviceLogin | None:
+        if self.step is not OnboardingStep.AWAITING_DEVICE_LOGIN:  # type: ignore[attr-defined]
+            return None
+        return DeviceLogin(
+            user_code=self.user_code,  # type: ignore[attr-defined]
+            verification_url=self.verification_url,  # type: ignore[attr-defined]
+            expires_at=self.device_code_expires_at,  # type: ignore[attr-defined]
+            interval_seconds=self.poll_interval_seconds,  # type: ignore[attr-defined]
+            expired=self.device_code_expires_at <= clock.now(),  # type: ignore[attr-defined]
+        )
+
+
+@strawberry.type(description="A device code for Microsoft's device login.")
+class DeviceLogin:
+    user_code: str = strawberry.field(description="The short code to enter.")
+    verification_url: str = strawberry.field(description="Where to enter it.")
+    expires_at: datetime = strawberry.field(description="When the code stops working.")
+    interval_seconds: int = strawberry.field(
+        description="How often to check whether the sign-in happened."
+    )
+    expired: bool = strawberry.field(description="The code has expired: renew it.")
 
 
 @strawberry.type(description="A customer of the service provider: one Microsoft 365 tenant.")
@@ -165,6 +227,9 @@ class Customer(ModelNode):
             allow_multiple_regions=c.allow_multiple_regions,
             enable_email_previews=c.enable_email_previews,
             restrict_access_to_ip_ranges=c.restrict_access_to_ip_ranges,
+            retention_years=c.retention_years,
+            retention_unlimited=c.activation_date is not None and c.retention_years is None,
+            protected_services=[M365Service(x) for x in c.protected_services or []],
         )
 
     @strawberry.field(description="The customer's managed-onboarding state.")
@@ -178,6 +243,18 @@ class Customer(ModelNode):
     @strawberry.field(description="The customer's admin users.")
     async def admin_users(self, info: Info) -> list[CustomerAdminUser]:
         return await resolve.customer_admin_users(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Addresses invited to onboard the customer by themselves.")
+    async def invitations(
+        self, info: Info
+    ) -> list[Annotated[Invitation, strawberry.lazy("vdc_graph.schema.customer_people")]]:
+        return await resolve.customer_invitations(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Requests to offboard the customer, newest first.")
+    async def offboarding_requests(
+        self, info: Info
+    ) -> list[Annotated[OffboardingRequest, strawberry.lazy("vdc_graph.schema.offboarding")]]:
+        return await resolve.customer_offboarding_requests(info.context, self)  # type: ignore[arg-type]
 
     @strawberry.field(description="Address ranges added by the provider and by the customer.")
     async def ip_ranges(self, info: Info) -> list[IpRange]:
@@ -194,6 +271,39 @@ class Customer(ModelNode):
     @strawberry.field(description="The language of notifications, such as `en` or `de`.")
     def notification_language(self) -> str:
         return self.notification_language  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="The tenant's licensed users with their protection status, a page at a time "
+        "(default order: display name)."
+    )
+    async def licensed_users(
+        self,
+        info: Info,
+        filter: Annotated[
+            LicensedUserFilter | None, strawberry.argument(description="Which users to list.")
+        ] = None,
+        order_by: Annotated[
+            LicensedUserOrder | None,
+            strawberry.argument(description="The order; display name ascending by default."),
+        ] = None,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+    ) -> LicensedUserConnection:
+        flt = filter or LicensedUserFilter()
+        order = order_by or LicensedUserOrder(field=LicensedUserOrderField.DISPLAY_NAME)
+        page = await licensed.list_licensed_users(
+            info.context,
+            self,  # type: ignore[arg-type]
+            LicensedUserFilterQuery(
+                search=flt.search, protection_statuses=tuple(flt.protection_statuses or ())
+            ),
+            order.field.value,
+            order.direction is OrderDirection.DESC,
+            PageArgs(first, after, last, before),
+        )
+        return LicensedUserConnection(page=page)
 
     @strawberry.field(description="Licensed users per month, oldest first.")
     async def licensed_users_history(self, info: Info) -> list[LicensedUsersMonth]:
@@ -260,13 +370,6 @@ class CustomerFilter:
 
 
 CustomerConnection = Connection[Customer]
-
-FIRST = Annotated[
-    int | None, strawberry.argument(description="Page size from the start (1..100, default 20).")
-]
-AFTER = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
-LAST = Annotated[int | None, strawberry.argument(description="Page size from the end (1..100).")]
-BEFORE = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
 
 
 @strawberry.type

@@ -129,3 +129,18 @@ UserErrorCode = described(
     LAST_USER_MANAGER="It would leave nobody able to manage users.",
     LICENSE_MANAGEMENT_SUSPENDED="Licence management is suspended until usage is submitted.",
 )
+ProtectionStatus = described(
+    enums.ProtectionStatus,
+    "Whether a licensed user's data is backed up.",
+    PROTECTED="Backed up by a policy.",
+    UNPROTECTED="Not covered by any policy.",
+    EXCLUDED="Excluded from backup on purpose.",
+)
+OffboardingStatus = described(
+    enums.OffboardingStatus,
+    "Where an offboarding request stands: REQUESTED, then APPROVED and COMPLETED, or REJECTED.",
+    REQUESTED="Waiting for support's review.",
+    APPROVED="Approved; the customer will be deleted on the desired date.",
+    COMPLETED="Done: the customer is deleted.",
+    REJECTED="Refused by support, with a note saying why.",
+)

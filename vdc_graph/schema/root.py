@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, get_named_type
 from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
@@ -15,14 +15,17 @@ from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
+from .customer_changes import CustomerChangeMutations
+from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .offboarding import OffboardingMutations
 from .scalars import SCALAR_MAP
 from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries):
+class Query(ViewerQueries, CustomerQueries, CustomerPeopleQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
         self,
@@ -51,7 +54,9 @@ class Query(ViewerQueries, CustomerQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations):
+class Mutation(
+    CustomerMutations, CustomerChangeMutations, CustomerPeopleMutations, OffboardingMutations
+):
     pass
 
 
@@ -63,8 +68,17 @@ class VdcSchema(strawberry.Schema):
         return None
 
 
+def _describe_inputs(schema: strawberry.Schema) -> None:
+    """A mutation's single ``input`` argument is described by its input type's description."""
+    mutation = schema._schema.mutation_type
+    for field in mutation.fields.values() if mutation else ():
+        argument = field.args.get("input")
+        if argument is not None and not argument.description:
+            argument.description = get_named_type(argument.type).description
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return VdcSchema(
+    schema = VdcSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
@@ -75,3 +89,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             MaskUnexpectedErrors,
         ],
     )
+    _describe_inputs(schema)
+    return schema

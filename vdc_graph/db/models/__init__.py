@@ -20,6 +20,7 @@ from .platform import (
     MaintenanceWindow,
     OutboxMessage,
     ServiceStatus,
+    SimulatedDeviceLogin,
     Webhook,
     WebhookDelivery,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "ServiceProvider",
     "ServiceStatus",
     "SessionLogRecord",
+    "SimulatedDeviceLogin",
     "SoftwareUsage",
     "Subscription",
     "UsageReport",

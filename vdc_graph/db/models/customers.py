@@ -203,6 +203,9 @@ class LicensedUser(Entity):
         indexes = (
             ("customer_id", "display_name", "id"),
             ("customer_id", "protection_status", "display_name", "id"),
+            ("customer_id", "email", "id"),
+            ("customer_id", "protection_status", "id"),
+            ("customer_id", "last_backup_at", "id"),
         )
 
 

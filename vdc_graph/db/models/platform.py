@@ -144,3 +144,18 @@ class IdempotencyRecord(Entity):
         table = "idempotency_record"
         unique_together = (("caller", "key"),)
         indexes = (("created_at",),)
+
+
+class SimulatedDeviceLogin(Entity):
+    # A device login pending at the built-in simulated Microsoft identity platform.
+
+    device_code = fields.CharField(max_length=200, unique=True)
+    user_code = fields.CharField(max_length=20)
+    expires_at = fields.DatetimeField()
+    approved_at = fields.DatetimeField(null=True)
+    tenant_id = fields.CharField(max_length=64, default="")
+    tenant_domain = fields.CharField(max_length=253, default="")
+
+    class Meta:
+        table = "simulated_device_login"
+        indexes = (("user_code",),)

@@ -17,10 +17,13 @@ from vdc_graph.db.loaders import by_key, grouped
 from vdc_graph.db.models import (
     Customer,
     CustomerAdminUser,
+    Invitation,
     IpRange,
     LicensedUsersMonth,
     NotificationContact,
+    OffboardingRequest,
     Onboarding,
+    ServiceProvider,
     Subscription,
 )
 from vdc_graph.db.pagination import SortKey
@@ -126,3 +129,31 @@ async def contacts_by_customer(ids: Sequence[UUID]) -> list[list[NotificationCon
 async def licensed_months_by_customer(ids: Sequence[UUID]) -> list[list[LicensedUsersMonth]]:
     rows = await LicensedUsersMonth.filter(customer_id__in=list(ids)).order_by("month", "id")
     return grouped(rows, ids, "customer_id")
+
+
+async def invitations_by_customer(ids: Sequence[UUID]) -> list[list[Invitation]]:
+    rows = await Invitation.filter(customer_id__in=list(ids)).order_by("email_key", "id")
+    return grouped(rows, ids, "customer_id")
+
+
+async def offboarding_requests_by_customer(ids: Sequence[UUID]) -> list[list[OffboardingRequest]]:
+    rows = await OffboardingRequest.filter(customer_id__in=list(ids)).order_by("-created_at", "id")
+    return grouped(rows, ids, "customer_id")
+
+
+@dataclass(frozen=True)
+class NotificationDefaults:
+    language: str
+    allow_system_notifications: bool
+    contacts: list[NotificationContact]
+
+
+async def provider_notification_defaults(provider_id: UUID) -> NotificationDefaults:
+    """A provider's system-notification settings, which seed each new customer's."""
+    provider = await ServiceProvider.get(id=provider_id)
+    contacts = await NotificationContact.filter(
+        provider_id=provider_id, customer_id__isnull=True
+    ).order_by("created_at", "id")
+    return NotificationDefaults(
+        provider.notification_language, provider.allow_customer_admin_notifications, contacts
+    )

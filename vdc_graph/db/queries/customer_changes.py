@@ -1,0 +1,62 @@
+"""Queries behind changes to one customer and the rows that hang off it."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from tortoise.queryset import QuerySet
+
+from vdc_graph.db.models import (
+    Customer,
+    CustomerAdminUser,
+    Invitation,
+    IpRange,
+    OffboardingRequest,
+)
+from vdc_graph.db.scope import Scope
+
+from .customers import visible_customers
+
+
+async def customer_for_update(scope: Scope, key: UUID) -> Customer | None:
+    # Locked on PostgreSQL so concurrent wizard steps on one customer run one after the other.
+    return await visible_customers(scope).select_for_update().get_or_none(id=key)
+
+
+def ip_ranges_of(customer_id: UUID) -> QuerySet[IpRange]:
+    return IpRange.filter(customer_id=customer_id)
+
+
+def admin_users_of(customer_id: UUID) -> QuerySet[CustomerAdminUser]:
+    return CustomerAdminUser.filter(customer_id=customer_id)
+
+
+def invitations_of(customer_id: UUID) -> QuerySet[Invitation]:
+    return Invitation.filter(customer_id=customer_id)
+
+
+async def admin_user_for_update(scope: Scope, key: UUID) -> CustomerAdminUser | None:
+    qs = CustomerAdminUser.filter(
+        id=key, customer__provider_id=scope.provider_id, customer__deleted_at__isnull=True
+    )
+    if scope.customer_id is not None:
+        qs = qs.filter(customer_id=scope.customer_id)
+    return await qs.select_for_update().first()
+
+
+def organizations_of(scope: Scope, email: str) -> QuerySet[Customer]:
+    """The customers whose admin users include this email (the caller's, within its scope)."""
+    return visible_customers(scope).filter(admin_users__email_key=email.strip().lower())
+
+
+def offboarding_requests_of(customer_id: UUID) -> QuerySet[OffboardingRequest]:
+    return OffboardingRequest.filter(customer_id=customer_id)
+
+
+async def offboarding_request_for_update(scope: Scope, key: UUID) -> OffboardingRequest | None:
+    qs = OffboardingRequest.filter(
+        id=key, customer__provider_id=scope.provider_id, customer__deleted_at__isnull=True
+    )
+    if scope.customer_id is not None:
+        qs = qs.filter(customer_id=scope.customer_id)
+    return await qs.select_for_update().first()

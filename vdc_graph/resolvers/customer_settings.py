@@ -1,0 +1,211 @@
+"""Changing an onboarded customer: settings, IP ranges and notification settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vdc_graph.context import RequestContext
+from vdc_graph.db.models import Customer, IpRange, NotificationContact
+from vdc_graph.db.queries import customer_changes as queries
+from vdc_graph.enums import AddedBy, ContactKind, ContractType, NotificationTopic, Region
+from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+
+from .ids import Ref
+from .managing import customer_to_change
+from .validation import ip_address, is_email, is_https_url
+
+SETTING_FLAGS = (
+    "enable_self_service",
+    "allow_create_delete_policy",
+    "allow_edit_trigger_policy",
+    "auto_create_policies",
+    "allow_multiple_regions",
+    "enable_email_previews",
+    "restrict_access_to_ip_ranges",
+)
+_LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+
+
+def refuse_pending(customer: Customer) -> None:
+    if customer.contract_type is ContractType.PENDING:
+        raise UserErrors(
+            [
+                UserError(
+                    "The customer is still pending: finish onboarding before changing settings",
+                    ["input", "customerId"],
+                    UserErrorCode.CUSTOMER_PENDING,
+                )
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    # None leaves a setting as it is.
+    region: Region | None = None
+    enable_self_service: bool | None = None
+    allow_create_delete_policy: bool | None = None
+    allow_edit_trigger_policy: bool | None = None
+    auto_create_policies: bool | None = None
+    allow_multiple_regions: bool | None = None
+    enable_email_previews: bool | None = None
+    restrict_access_to_ip_ranges: bool | None = None
+
+
+async def update_settings(ctx: RequestContext, ref: Ref, change: SettingsChange) -> Customer:
+    _, customer = await customer_to_change(ctx, ref)
+    refuse_pending(customer)
+    fields = [name for name in ("region", *SETTING_FLAGS) if getattr(change, name) is not None]
+    for name in fields:
+        setattr(customer, name, getattr(change, name))
+    if fields:
+        await customer.save(update_fields=fields)
+    return customer
+
+
+@dataclass(frozen=True)
+class RangeInput:
+    start_address: str
+    end_address: str
+
+
+def _range_problems(ranges: list[RangeInput], others: set[tuple[str, str]]) -> list[UserError]:
+    problems: list[UserError] = []
+    seen: set[tuple[str, str]] = set()
+    for i, r in enumerate(ranges):
+        path = ["input", "ipRanges", str(i)]
+        start, end = ip_address(r.start_address), ip_address(r.end_address)
+        if start is None or end is None:
+            bad = r.start_address if start is None else r.end_address
+            problems.append(
+                UserError(
+                    f"{bad!r} is not an IPv4 or IPv6 address", path, UserErrorCode.INVALID_IP_RANGE
+                )
+            )
+            continue
+        if start.version != end.version:
+            problems.append(
+                UserError(
+                    f"{start} and {end} are not the same kind of address (IPv4 and IPv6)",
+                    path,
+                    UserErrorCode.INVALID_IP_RANGE,
+                )
+            )
+            continue
+        if start > end:
+            problems.append(
+                UserError(f"{start} comes after {end}", path, UserErrorCode.INVALID_IP_RANGE)
+            )
+            continue
+        key = (str(start), str(end))
+        if key in seen or key in others:
+            problems.append(
+                UserError(
+                    f"The range {start} to {end} is listed already", path, UserErrorCode.DUPLICATE
+                )
+            )
+        seen.add(key)
+    return problems
+
+
+async def set_ip_ranges(
+    ctx: RequestContext, ref: Ref, ranges: list[RangeInput], restrict_access: bool | None
+) -> Customer:
+    """Replace the ranges added by the caller's side (provider or customer); the other side's
+    ranges stay, and the customer's list is both merged."""
+    principal, customer = await customer_to_change(ctx, ref)
+    refuse_pending(customer)
+    side = AddedBy.CUSTOMER if principal.customer_scope is not None else AddedBy.PROVIDER
+    others = {
+        (r.start_address, r.end_address)
+        for r in await queries.ip_ranges_of(customer.id)
+        if r.added_by is not side
+    }
+    if problems := _range_problems(ranges, others):
+        raise UserErrors(problems)
+    await queries.ip_ranges_of(customer.id).filter(added_by=side).delete()
+    for r in ranges:
+        await IpRange.create(
+            customer_id=customer.id,
+            start_address=str(ip_address(r.start_address)),
+            end_address=str(ip_address(r.end_address)),
+            added_by=side,
+        )
+    if restrict_access is not None:
+        customer.restrict_access_to_ip_ranges = restrict_access
+        await customer.save(update_fields=["restrict_access_to_ip_ranges"])
+    return customer
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    kind: ContactKind
+    address: str
+    topics: list[NotificationTopic]
+
+
+@dataclass(frozen=True)
+class NotificationsChange:
+    allow_system_notifications: bool | None = None
+    language: str | None = None
+    contacts: list[ContactInput] | None = None  # None keeps the contacts; a list replaces them
+
+
+def _contact_problems(contacts: list[ContactInput]) -> list[UserError]:
+    problems = []
+    for i, c in enumerate(contacts):
+        path = ["input", "contacts", str(i), "address"]
+        address = c.address.strip()
+        if c.kind is ContactKind.EMAIL and not is_email(address):
+            problems.append(
+                UserError(f"{address!r} is not an email address", path, UserErrorCode.INVALID_EMAIL)
+            )
+        elif c.kind is ContactKind.TEAMS_WEBHOOK and not is_https_url(address):
+            problems.append(
+                UserError(
+                    f"{address!r} is not an https URL (Teams webhooks must use https)",
+                    path,
+                    UserErrorCode.INVALID_URL,
+                )
+            )
+    return problems
+
+
+async def update_notifications(
+    ctx: RequestContext, ref: Ref, change: NotificationsChange
+) -> Customer:
+    _, customer = await customer_to_change(ctx, ref)
+    refuse_pending(customer)
+    problems = []
+    if change.language is not None and not _LANGUAGE.match(change.language):
+        problems.append(
+            UserError(
+                "Use a language code such as en, de or fr",
+                ["input", "language"],
+                UserErrorCode.INVALID,
+            )
+        )
+    problems += _contact_problems(change.contacts or [])
+    if problems:
+        raise UserErrors(problems)
+    fields = []
+    if change.allow_system_notifications is not None:
+        customer.allow_system_notifications = change.allow_system_notifications
+        fields.append("allow_system_notifications")
+    if change.language is not None:
+        customer.notification_language = change.language
+        fields.append("notification_language")
+    if fields:
+        await customer.save(update_fields=fields)
+    if change.contacts is not None:
+        await NotificationContact.filter(customer_id=customer.id).delete()
+        for c in change.contacts:
+            await NotificationContact.create(
+                provider_id=customer.provider_id,
+                customer_id=customer.id,
+                kind=c.kind,
+                address=c.address.strip(),
+                topics=sorted({t.value for t in c.topics}),
+            )
+    return customer

@@ -1,0 +1,287 @@
+"""Managed onboarding: legal agreement → connect tenant → device login → finish.
+
+Each step checks that the wizard is where that step belongs; a wrong order, a repeat or a bad
+value is a userError with a code and nothing changes. Going back is allowed until the tenant is
+connected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vdc_graph import clock
+from vdc_graph.context import RequestContext
+from vdc_graph.db.models import BackupPolicy, Customer, Onboarding
+from vdc_graph.enums import ContractType, M365Service, OnboardingStep, Region
+from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
+from vdc_graph.identity import LoginState, device_login
+from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
+
+from .ids import Ref
+from .managing import customer_to_change
+from .recommended_policies import create_recommended_policies
+
+MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
+# A customer that finishes onboarding starts billing month by month.
+ACTIVE_CONTRACT = ContractType.MONTH_TO_MONTH
+
+
+def _refuse(message: str, field: str, code: UserErrorCode) -> UserErrors:
+    return UserErrors([UserError(message, ["input", field], code)])
+
+
+def _wrong_step(onboarding: Onboarding, *expected: OnboardingStep) -> UserErrors:
+    wanted = " or ".join(s.value for s in expected)
+    return _refuse(
+        f"Onboarding is at {onboarding.step.value}; this step needs {wanted}",
+        "customerId",
+        UserErrorCode.WRONG_STEP,
+    )
+
+
+async def _wizard(ctx: RequestContext, ref: Ref) -> tuple[str, Customer, Onboarding]:
+    principal, customer = await customer_to_change(ctx, ref)
+    onboarding = await Onboarding.get_or_none(customer_id=customer.id)
+    if onboarding is None:
+        onboarding = await Onboarding.create(customer_id=customer.id)
+    if onboarding.step is OnboardingStep.FINISHED or customer.contract_type is not (
+        ContractType.PENDING
+    ):
+        raise _refuse(
+            "This customer has finished onboarding", "customerId", UserErrorCode.INVALID_STATE
+        )
+    return principal.email or "", customer, onboarding
+
+
+async def accept_legal_agreement(ctx: RequestContext, ref: Ref) -> Customer:
+    who, customer, onboarding = await _wizard(ctx, ref)
+    if onboarding.step is not OnboardingStep.LEGAL_AGREEMENT:
+        raise _wrong_step(onboarding, OnboardingStep.LEGAL_AGREEMENT)
+    onboarding.legal_accepted_by = who
+    onboarding.legal_accepted_at = clock.now()
+    onboarding.step = OnboardingStep.CONNECT_TENANT
+    await onboarding.save()
+    return customer
+
+
+@dataclass(frozen=True)
+class ConnectTenantInput:
+    region: Region
+    retention_years: int | None = None
+    retention_unlimited: bool = False
+    services: list[M365Service] | None = None  # None: all
+    custom_app_id: str | None = None
+    custom_app_credential_ref: str | None = None
+
+
+def _connect_problems(data: ConnectTenantInput) -> list[UserError]:
+    problems = []
+    if data.retention_unlimited and data.retention_years is not None:
+        problems.append(
+            UserError(
+                "Choose a retention in years or unlimited, not both",
+                ["input", "retentionYears"],
+                UserErrorCode.INVALID,
+            )
+        )
+    elif not data.retention_unlimited and data.retention_years is None:
+        problems.append(
+            UserError(
+                "Choose a retention of 1 to 25 years, or unlimited",
+                ["input", "retentionYears"],
+                UserErrorCode.REQUIRED,
+            )
+        )
+    elif data.retention_years is not None and not (
+        MIN_RETENTION_YEARS <= data.retention_years <= MAX_RETENTION_YEARS
+    ):
+        problems.append(
+            UserError(
+                f"Retention must be 1 to 25 whole years (got {data.retention_years})",
+                ["input", "retentionYears"],
+                UserErrorCode.OUT_OF_RANGE,
+            )
+        )
+    if data.services is not None and not data.services:
+        problems.append(
+            UserError(
+                "Choose at least one service to protect",
+                ["input", "services"],
+                UserErrorCode.REQUIRED,
+            )
+        )
+    app_id = (data.custom_app_id or "").strip()
+    credential = (data.custom_app_credential_ref or "").strip()
+    if bool(app_id) != bool(credential):
+        problems.append(
+            UserError(
+                "A custom app registration needs both its application ID and a certificate "
+                "or secret reference",
+                ["input", "customApp"],
+                UserErrorCode.REQUIRED,
+            )
+        )
+    elif app_id and not _is_guid(app_id):
+        problems.append(
+            UserError(
+                "The application ID is a GUID such as 00000000-0000-0000-0000-000000000000",
+                ["input", "customApp", "applicationId"],
+                UserErrorCode.INVALID,
+            )
+        )
+    return problems
+
+
+def _is_guid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == 36
+
+
+async def _issue_device_code(ctx: RequestContext, onboarding: Onboarding) -> None:
+    code = await device_login(ctx.settings).start()
+    onboarding.device_code = code.device_code
+    onboarding.user_code = code.user_code
+    onboarding.verification_url = code.verification_url
+    onboarding.device_code_expires_at = code.expires_at
+    onboarding.poll_interval_seconds = code.interval_seconds
+
+
+async def connect_tenant(ctx: RequestContext, ref: Ref, data: ConnectTenantInput) -> Customer:
+    """Record the tenant's choices and issue a device code; choosing again issues a new one."""
+    _, customer, onboarding = await _wizard(ctx, ref)
+    if onboarding.step not in (
+        OnboardingStep.CONNECT_TENANT,
+        OnboardingStep.AWAITING_DEVICE_LOGIN,
+    ):
+        raise _wrong_step(
+            onboarding, OnboardingStep.CONNECT_TENANT, OnboardingStep.AWAITING_DEVICE_LOGIN
+        )
+    if problems := _connect_problems(data):
+        raise UserErrors(problems)
+    chosen = data.services or list(M365Service)
+    onboarding.region = data.region
+    onboarding.retention_years = data.retention_years
+    onboarding.retention_unlimited = data.retention_unlimited
+    onboarding.services = [s.value for s in M365Service if s in chosen]
+    onboarding.custom_app_id = (data.custom_app_id or "").strip() or None
+    onboarding.custom_app_credential_ref = (data.custom_app_credential_ref or "").strip() or None
+    await _issue_device_code(ctx, onboarding)
+    onboarding.step = OnboardingStep.AWAITING_DEVICE_LOGIN
+    await onboarding.save()
+    return customer
+
+
+async def renew_device_code(ctx: RequestContext, ref: Ref) -> Customer:
+    _, customer, onboarding = await _wizard(ctx, ref)
+    if onboarding.step is not OnboardingStep.AWAITING_DEVICE_LOGIN:
+        raise _wrong_step(onboarding, OnboardingStep.AWAITING_DEVICE_LOGIN)
+    expires = onboarding.device_code_expires_at
+    if expires is not None and expires > clock.now():
+        raise _refuse(
+            "The device code is still valid; renew it once it has expired",
+            "customerId",
+            UserErrorCode.INVALID_STATE,
+        )
+    await _issue_device_code(ctx, onboarding)
+    await onboarding.save()
+    return customer
+
+
+async def check_device_login(ctx: RequestContext, ref: Ref) -> Customer:
+    """Ask the identity platform whether the administrator signed in; connect when they did.
+
+    Still waiting is not an error: the onboarding stays at AWAITING_DEVICE_LOGIN.
+    """
+    _, customer, onboarding = await _wizard(ctx, ref)
+    if onboarding.step is not OnboardingStep.AWAITING_DEVICE_LOGIN or not onboarding.device_code:
+        raise _wrong_step(onboarding, OnboardingStep.AWAITING_DEVICE_LOGIN)
+    outcome = await device_login(ctx.settings).poll(onboarding.device_code)
+    if outcome.state is LoginState.EXPIRED:
+        raise _refuse(
+            "The device code has expired; renew it and sign in again",
+            "customerId",
+            UserErrorCode.EXPIRED,
+        )
+    if outcome.state is LoginState.COMPLETED:
+        onboarding.step = OnboardingStep.TENANT_CONNECTED
+        onboarding.tenant_connected_at = clock.now()
+        onboarding.device_code = None
+        await onboarding.save()
+        customer.microsoft_tenant_id = outcome.tenant_id
+        if outcome.tenant_domain and not customer.m365_account:
+            customer.m365_account = outcome.tenant_domain
+        await customer.save(update_fields=["microsoft_tenant_id", "m365_account"])
+    return customer
+
+
+async def go_back(ctx: RequestContext, ref: Ref) -> Customer:
+    _, customer, onboarding = await _wizard(ctx, ref)
+    if onboarding.step is OnboardingStep.AWAITING_DEVICE_LOGIN:
+        onboarding.step = OnboardingStep.CONNECT_TENANT
+        onboarding.device_code = onboarding.user_code = None
+        onboarding.device_code_expires_at = onboarding.verification_url = None
+    elif onboarding.step is OnboardingStep.CONNECT_TENANT:
+        onboarding.step = OnboardingStep.LEGAL_AGREEMENT
+        onboarding.legal_accepted_by = onboarding.legal_accepted_at = None
+    else:
+        raise _refuse(
+            f"Onboarding cannot go back from {onboarding.step.value}",
+            "customerId",
+            UserErrorCode.WRONG_STEP,
+        )
+    await onboarding.save()
+    return customer
+
+
+async def activate(
+    customer: Customer, onboarding: Onboarding, apply_recommended: bool
+) -> list[BackupPolicy]:
+    """The end of both onboarding paths: the customer becomes active from now."""
+    now = clock.now()
+    onboarding.step = OnboardingStep.FINISHED
+    onboarding.finished_at = now
+    onboarding.applied_recommended_policies = apply_recommended
+    await onboarding.save()  # first: the recommended policies follow its chosen services
+    policies = await create_recommended_policies(customer) if apply_recommended else []
+    customer.contract_type = ACTIVE_CONTRACT
+    customer.activation_date = now
+    customer.region = onboarding.region or customer.region
+    customer.retention_years = (
+        None if onboarding.retention_unlimited else onboarding.retention_years
+    )
+    customer.protected_services = onboarding.services or [s.value for s in M365Service]
+    await customer.save()
+    return policies
+
+
+async def finish(
+    ctx: RequestContext, ref: Ref, apply_recommended: bool
+) -> tuple[Customer, list[BackupPolicy]]:
+    _, customer, onboarding = await _wizard(ctx, ref)
+    if onboarding.step is not OnboardingStep.TENANT_CONNECTED:
+        raise _wrong_step(onboarding, OnboardingStep.TENANT_CONNECTED)
+    policies = await activate(customer, onboarding, apply_recommended)
+    return customer, policies
+
+
+async def simulate_device_login(
+    ctx: RequestContext, ref: Ref, tenant_id: str | None, tenant_domain: str
+) -> Customer:
+    """Development only: the Global Administrator signs in at the simulated Microsoft."""
+    if not ctx.settings.is_development or ctx.settings.identity_platform != "simulated":
+        raise Forbidden("Device logins can only be simulated in development")
+    _, customer, onboarding = await _wizard(ctx, ref)
+    if onboarding.step is not OnboardingStep.AWAITING_DEVICE_LOGIN or not onboarding.user_code:
+        raise _wrong_step(onboarding, OnboardingStep.AWAITING_DEVICE_LOGIN)
+    try:
+        await complete_login(onboarding.user_code, tenant_id, tenant_domain)
+    except UnknownDeviceLogin as exc:
+        raise _refuse(
+            "The device code has expired; renew it first", "customerId", UserErrorCode.EXPIRED
+        ) from exc
+    return customer
