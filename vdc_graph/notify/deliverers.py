@@ -6,8 +6,9 @@ from vdc_graph.enums import OutboxKind
 from vdc_graph.settings import Settings
 
 from .outbox import Deliverer
+from .teams import TeamsDeliverer
 
 
 def deliverers(settings: Settings) -> dict[OutboxKind, Deliverer]:
     # Each kind's deliverer is added here as it is built (email, Teams, signed webhooks).
-    return {}
+    return {OutboxKind.TEAMS: TeamsDeliverer(timeout_seconds=settings.teams_timeout_seconds)}

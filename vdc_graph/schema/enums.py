@@ -29,3 +29,22 @@ OnboardingStep = strawberry.enum(
     enums.OnboardingStep, description="Where a customer is in managed onboarding."
 )
 SubscriptionPlan = strawberry.enum(enums.SubscriptionPlan, description="A VDC subscription plan.")
+BackupType = strawberry.enum(
+    enums.BackupType, description="What a policy backs up: the whole tenant or selected objects."
+)
+PolicyType = strawberry.enum(enums.PolicyType, description="The kind of a backup policy.")
+BackupObjectType = strawberry.enum(
+    enums.BackupObjectType, description="A kind of Microsoft 365 object a policy can select."
+)
+PolicyStatus = strawberry.enum(
+    enums.PolicyStatus, description="The result of a policy's most recent run."
+)
+SessionStatus = strawberry.enum(enums.SessionStatus, description="Where a backup session stands.")
+SessionTrigger = strawberry.enum(
+    enums.SessionTrigger, description="What started a session: the schedule or a user."
+)
+LogStatus = strawberry.enum(enums.LogStatus, description="The severity of a session log record.")
+RestoreStatus = strawberry.enum(enums.RestoreStatus, description="Where a restore stands.")
+SessionService = strawberry.enum(
+    enums.SessionService, description="A service a backup session counts objects for."
+)

@@ -13,14 +13,17 @@ from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
+from .backup import BackupQueries
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .live import Subscription
+from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries):
+class Query(ViewerQueries, CustomerQueries, BackupQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
@@ -41,7 +44,7 @@ class Query(ViewerQueries, CustomerQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations):
+class Mutation(CustomerMutations, BackupMutations):
     pass
 
 
@@ -57,6 +60,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return VdcSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
