@@ -328,3 +328,16 @@ async def test_the_legacy_graphql_ws_protocol_runs_a_session_log_subscription(
             assert message["type"] == "data", message
             payloads.append(message["payload"])
     assert sequences(payloads) == await stored_sequences(session.id)
+
+
+async def test_session_updates_of_another_providers_customer_is_not_found(live_server, settings):
+    _, _, token = await setup(settings)
+    theirs = await connected_customer(await make_provider("Other"))
+    async with Socket(live_server.ws_url, token) as socket:
+        await socket.subscribe(
+            "1", SESSION_UPDATES, {"filter": {"customerId": gid("Customer", theirs.id)}}
+        )
+        message = await socket.receive()
+        assert message["type"] == "next", message
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert await socket.receive() == {"id": "1", "type": "complete"}

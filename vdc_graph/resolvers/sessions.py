@@ -147,8 +147,18 @@ class UpdatesFilter:
 
 
 async def watch_updates(ctx: RequestContext, flt: UpdatesFilter) -> AsyncIterator[BackupSession]:
-    """Sessions of the caller's scope as they are queued, progress and end."""
+    """Sessions of the caller's scope as they are queued, progress and end.
+
+    A filter naming a customer or policy the caller may not see is NOT_FOUND, as in queries.
+    """
     scope = reading(ctx)
+    if flt.customer_id is not None and (await customers_by_id(scope, [flt.customer_id]))[0] is None:
+        raise not_found("Customer")
+    if (
+        flt.policy_id is not None
+        and (await queries.policies_by_id(scope, [flt.policy_id]))[0] is None
+    ):
+        raise not_found("BackupPolicy")
     async with broker().subscribe(updates_topic(scope.provider_id)) as live:
         async for message in live:
             state = session_from_snapshot(message["session"])

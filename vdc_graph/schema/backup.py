@@ -247,9 +247,6 @@ class RestoreFilter:
     customer_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Only this customer's restores."
     )
-    statuses: list[RestoreStatus] | None = strawberry.field(
-        default=None, description="Only restores with these statuses."
-    )
 
 
 def _key(gid: relay.GlobalID | None, type_name: str):
@@ -330,9 +327,7 @@ class BackupQueries:
         flt = filter or RestoreFilter()
         page = await resolve_restores.list_restores(
             info.context,
-            queries.RestoreFilter(
-                customer_id=_key(flt.customer_id, "Customer"), statuses=tuple(flt.statuses or ())
-            ),
+            queries.RestoreFilter(customer_id=_key(flt.customer_id, "Customer")),
             PageArgs(first, after, last, before),
         )
         return Connection[Restore](page=page)

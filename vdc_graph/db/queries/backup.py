@@ -13,7 +13,7 @@ from vdc_graph.db.loaders import by_key
 from vdc_graph.db.models import BackupPolicy, BackupSession, Restore, SessionLogRecord
 from vdc_graph.db.pagination import SortKey
 from vdc_graph.db.scope import Scope
-from vdc_graph.enums import LogStatus, PolicyStatus, RestoreStatus, SessionStatus
+from vdc_graph.enums import LogStatus, PolicyStatus, SessionStatus
 
 ACTIVE_SESSION = (SessionStatus.QUEUED, SessionStatus.RUNNING)
 
@@ -106,15 +106,12 @@ async def log_records_after(session_id: UUID, seq: int) -> list[SessionLogRecord
 @dataclass(frozen=True)
 class RestoreFilter:
     customer_id: UUID | None = None
-    statuses: tuple[RestoreStatus, ...] = ()
 
 
 def filtered_restores(scope: Scope, flt: RestoreFilter) -> QuerySet[Restore]:
     qs = visible_restores(scope)
     if flt.customer_id is not None:
         qs = qs.filter(customer_id=flt.customer_id)
-    if flt.statuses:
-        qs = qs.filter(status__in=list(flt.statuses))
     return qs
 
 
