@@ -344,3 +344,24 @@ async def test_a_sessions_log_pages_and_filters_by_status(api):
     assert nodes and all(n["status"] == "SUCCESS" for n in nodes)
     hidden = await api.errors(query, {"id": gid("BackupSession", theirs.id)}, token=token)
     assert hidden[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_node_and_nodes_resolve_backup_objects_within_the_provider(api):
+    settings = api_settings(api)
+    provider, other = await make_provider(), await make_provider("Other")
+    policy = await make_policy(await connected_customer(provider), "Mine")
+    session = await run_policy(settings, policy)
+    record = await SessionLogRecord.filter(session_id=session.id).order_by("seq").first()
+    theirs = await run_policy(settings, await make_policy(await connected_customer(other)))
+    token = token_for(settings, await make_user(provider, []))
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) {
+      ... on BackupPolicy { name } ... on BackupSession { policyName }
+      ... on SessionLogRecord { sequence } } }"""
+    ids = [
+        gid("BackupPolicy", policy.id),
+        gid("BackupSession", session.id),
+        gid("SessionLogRecord", record.id),
+        gid("BackupSession", theirs.id),
+    ]
+    data = await api.data(query, {"ids": ids}, token=token)
+    assert data["nodes"] == [{"name": "Mine"}, {"policyName": "Mine"}, {"sequence": 1}, None]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -331,8 +330,3 @@ class BackupQueries:
             PageArgs(first, after, last, before),
         )
         return Connection[Restore](page=page)
-
-
-LogFilterArg = Annotated[
-    SessionLogFilter | None, strawberry.argument(description="Which records to list.")
-]
