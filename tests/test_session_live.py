@@ -140,6 +140,7 @@ async def test_a_session_watched_from_start_to_end_receives_every_record_once(
 async def test_a_client_that_reconnects_with_its_cursor_gets_the_rest_exactly_once(
     live_server, settings
 ):
+    settings.engine_step_seconds = 0.1  # the server's settings: the session outlasts the drop
     _, policy, token = await setup(settings)
     await start_policy(live_server, token, policy.id)
     session = await queued_session(policy)

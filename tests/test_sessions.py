@@ -246,6 +246,8 @@ async def test_the_scheduler_runs_a_due_policy_and_skips_a_disabled_one(db, sett
         customer, "Disabled", enabled=False, next_run=now - timedelta(minutes=5)
     )
     later = await make_policy(customer, "Later", next_run=now + timedelta(hours=1))
+    gone = await connected_customer(provider, deleted_at=now - timedelta(days=1))
+    offboarded = await make_policy(gone, "Offboarded", next_run=now - timedelta(minutes=5))
     scheduler = Scheduler(settings)
 
     assert await scheduler.run_once() == 1
@@ -253,7 +255,9 @@ async def test_the_scheduler_runs_a_due_policy_and_skips_a_disabled_one(db, sett
     assert session.trigger == SessionTrigger.SCHEDULE
     stored = await BackupPolicy.get(id=due.id)
     assert stored.next_run == now - timedelta(minutes=5) + timedelta(hours=24)
-    assert not await BackupSession.filter(policy_id__in=[disabled.id, later.id]).exists()
+    assert not await BackupSession.filter(
+        policy_id__in=[disabled.id, later.id, offboarded.id]
+    ).exists()
     await ended(session.id)
     assert await scheduler.run_once() == 0  # nothing is due any more
 

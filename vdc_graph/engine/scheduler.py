@@ -2,7 +2,7 @@
 
 A due policy is claimed with a conditional update of its ``next_run`` (so two processes never
 start it twice), its next run moves forward by whole intervals past now, and a session is
-queued unless one is already active. Disabled policies are skipped.
+queued unless one is already active. Disabled policies (and deleted customers') are skipped.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ class Scheduler:
         """Start the policies that are due; returns how many sessions were queued."""
         now = clock.now()
         due = (
-            await BackupPolicy.filter(enabled=True, next_run__lte=now)
+            await BackupPolicy.filter(
+                enabled=True, next_run__lte=now, customer__deleted_at__isnull=True
+            )
             .order_by("next_run", "id")
             .limit(self.batch_size)
         )
