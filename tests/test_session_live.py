@@ -227,8 +227,10 @@ async def test_another_providers_session_is_not_found(live_server, settings):
         assert await socket.receive() == {"id": "1", "type": "complete"}
 
 
-async def test_a_bad_cursor_is_bad_user_input(live_server, settings):
+async def test_a_bad_cursor_or_another_sessions_cursor_is_bad_user_input(live_server, settings):
     _, policy, token = await setup(settings)
+    await start_policy(live_server, token, policy.id)
+    finished = await ended((await queued_session(policy)).id)
     session = await BackupSession.create(
         provider_id=policy.provider_id,
         customer_id=policy.customer_id,
@@ -236,13 +238,18 @@ async def test_a_bad_cursor_is_bad_user_input(live_server, settings):
         policy_name=policy.name,
         status="SUCCESS",
     )
+    from vdc_graph.resolvers.sessions import log_cursor
+
+    foreign = log_cursor(await SessionLogRecord.get(session_id=finished.id, seq=2))
     async with Socket(live_server.ws_url, token) as socket:
-        await socket.subscribe(
-            "1", SESSION_LOG, {"id": gid("BackupSession", session.id), "after": "nonsense"}
-        )
-        message = await socket.receive()
-        assert message["type"] == "next", message
-        assert message["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        for op_id, cursor in (("1", "nonsense"), ("2", foreign)):
+            await socket.subscribe(
+                op_id, SESSION_LOG, {"id": gid("BackupSession", session.id), "after": cursor}
+            )
+            message = await socket.receive()
+            assert message["type"] == "next", message
+            assert message["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+            assert await socket.receive() == {"id": op_id, "type": "complete"}
 
 
 SESSION_UPDATES = """subscription($filter: SessionUpdatesFilter) {

@@ -91,11 +91,14 @@ def log_cursor(record: SessionLogRecord) -> str:
     return encode_cursor(queries.LOG_SORT, record)
 
 
-def _seq_of(cursor: str | None) -> int:
+async def _seq_of(session: BackupSession, cursor: str | None) -> int:
+    """The sequence number ``cursor`` points at, when it is a cursor of this session's log."""
     if cursor is None:
         return 0
-    seq, _ = decode_cursor(SessionLogRecord, queries.LOG_SORT, cursor, "after")
-    if not isinstance(seq, int) or seq < 0:
+    seq, key = decode_cursor(SessionLogRecord, queries.LOG_SORT, cursor, "after")
+    if not isinstance(seq, int) or not await SessionLogRecord.exists(
+        id=key, session_id=session.id, seq=seq
+    ):
         raise BadUserInput("after is not a cursor of this session's log", field=["after"])
     return seq
 
@@ -113,7 +116,7 @@ async def watch_log(ctx: RequestContext, ref: Ref, after: str | None) -> AsyncIt
     """The session's records after ``after``, then live ones, until the session has ended and
     every record was sent."""
     session = await get_session(ctx, ref)
-    sent = _seq_of(after)
+    sent = await _seq_of(session, after)
     cursor = after
     async with broker().subscribe(log_topic(session.id)) as live:
         # Read after subscribing: whatever commits from now on is also announced.
