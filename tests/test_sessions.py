@@ -369,3 +369,41 @@ async def test_node_and_nodes_resolve_backup_objects_within_the_provider(api):
     ]
     data = await api.data(query, {"ids": ids}, token=token)
     assert data["nodes"] == [{"name": "Mine"}, {"policyName": "Mine"}, {"sequence": 1}, None]
+
+
+async def test_statement_count_of_sessions_and_policies_does_not_grow_with_page_size(api, caplog):
+    import logging
+
+    settings = api_settings(api)
+    provider = await make_provider()
+    for i in range(6):
+        customer = await connected_customer(provider)
+        policy = await make_policy(customer, f"Policy {i}")
+        for _ in range(2):
+            await BackupSession.create(
+                provider_id=provider.id,
+                customer=customer,
+                policy=policy,
+                policy_name=policy.name,
+                status=SessionStatus.SUCCESS,
+            )
+    token = token_for(settings, await make_user(provider, []))
+    sessions = """query($n: Int) { list: backupSessions(first: $n) { nodes {
+      policy { name runningSession { id } } customer { displayName } } } }"""
+    policies = """query($n: Int) { list: backupPolicies(first: $n) { nodes {
+      customer { displayName } runningSession { id } } } }"""
+
+    async def statements(query: str, size: int) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            data = await api.data(query, {"n": size}, token=token)
+        assert len(data["list"]["nodes"]) == size
+        return sum(
+            1
+            for r in caplog.records
+            if r.name == "tortoise.db_client" and "SELECT" in r.getMessage().upper()
+        )
+
+    for query in (sessions, policies):
+        few = await statements(query, 2)
+        assert await statements(query, 6) == few
