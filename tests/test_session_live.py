@@ -349,3 +349,26 @@ async def test_session_updates_of_another_providers_customer_is_not_found(live_s
         assert message["type"] == "next", message
         assert message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         assert await socket.receive() == {"id": "1", "type": "complete"}
+
+
+@pytest.fixture
+async def left_running(db):
+    """A session a previous server process was running when it stopped."""
+    provider = await make_provider()
+    policy = await make_policy_row(await connected_customer(provider))
+    return await BackupSession.create(
+        provider_id=provider.id,
+        customer_id=policy.customer_id,
+        policy=policy,
+        policy_name=policy.name,
+        status="RUNNING",
+    )
+
+
+async def test_a_server_start_fails_the_sessions_a_previous_process_left_running(
+    left_running, live_server
+):
+    session = await ended(left_running.id)  # the server's start-up did it
+    assert session.status == "FAILED"
+    record = await SessionLogRecord.get(session_id=session.id)
+    assert record.status == "FAILED" and "restarted" in record.message
