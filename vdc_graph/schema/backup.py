@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -163,7 +164,9 @@ class BackupSession(ModelNode):
     async def logs(
         self,
         info: Info,
-        filter: SessionLogFilter | None = None,
+        filter: Annotated[
+            SessionLogFilter | None, strawberry.argument(description="Which records to list.")
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -258,8 +261,13 @@ class BackupQueries:
     async def backup_policies(
         self,
         info: Info,
-        filter: BackupPolicyFilter | None = None,
-        order_by: BackupPolicyOrder | None = None,
+        filter: Annotated[
+            BackupPolicyFilter | None, strawberry.argument(description="Which policies to list.")
+        ] = None,
+        order_by: Annotated[
+            BackupPolicyOrder | None,
+            strawberry.argument(description="The order (default: name ascending)."),
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -282,14 +290,20 @@ class BackupQueries:
         return Connection[BackupPolicy](page=page)
 
     @strawberry.field(description="One backup policy by ID.")
-    async def backup_policy(self, info: Info, id: relay.GlobalID) -> BackupPolicy | None:
+    async def backup_policy(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The policy's ID.")],
+    ) -> BackupPolicy | None:
         return await resolve_policies.get_policy(info.context, _ref(id))  # type: ignore[return-value]
 
     @strawberry.field(description="Backup sessions, newest first, a page at a time.")
     async def backup_sessions(
         self,
         info: Info,
-        filter: BackupSessionFilter | None = None,
+        filter: Annotated[
+            BackupSessionFilter | None, strawberry.argument(description="Which sessions to list.")
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -310,14 +324,20 @@ class BackupQueries:
         return Connection[BackupSession](page=page)
 
     @strawberry.field(description="One backup session by ID.")
-    async def backup_session(self, info: Info, id: relay.GlobalID) -> BackupSession | None:
+    async def backup_session(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The session's ID.")],
+    ) -> BackupSession | None:
         return await resolve_sessions.get_session(info.context, _ref(id))  # type: ignore[return-value]
 
     @strawberry.field(description="Restore activity, newest first, a page at a time.")
     async def restores(
         self,
         info: Info,
-        filter: RestoreFilter | None = None,
+        filter: Annotated[
+            RestoreFilter | None, strawberry.argument(description="Which restores to list.")
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,

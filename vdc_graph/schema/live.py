@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -48,8 +49,16 @@ class Subscription:
     async def session_log(
         self,
         info: Info,
-        session_id: relay.GlobalID,
-        after: str | None = None,
+        session_id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The session to watch.")
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this cursor (an event's `cursor`, or a cursor of "
+                "`backupSession.logs`)."
+            ),
+        ] = None,
     ) -> AsyncGenerator[SessionLogEvent, None]:
         ref = Ref(session_id.type_name, session_id.node_id)
         async for batch in resolve.watch_log(info.context, ref, after):
@@ -63,7 +72,12 @@ class Subscription:
         description="Sessions as they are queued, progress and end (never completes)."
     )
     async def session_updates(
-        self, info: Info, filter: SessionUpdatesFilter | None = None
+        self,
+        info: Info,
+        filter: Annotated[
+            SessionUpdatesFilter | None,
+            strawberry.argument(description="Which sessions (default: all the caller may see)."),
+        ] = None,
     ) -> AsyncGenerator[BackupSession, None]:
         flt = filter or SessionUpdatesFilter()
         customer = (

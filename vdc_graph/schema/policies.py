@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -146,7 +147,9 @@ class BackupMutations:
         "any further one also ADVANCED_BACKUP_MANAGEMENT."
     )
     async def backup_policy_create(
-        self, info: Info, input: BackupPolicyCreateInput
+        self,
+        info: Info,
+        input: Annotated[BackupPolicyCreateInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
         data = resolve.CreatePolicyInput(
             customer=_ref(input.customer_id),
@@ -161,7 +164,9 @@ class BackupMutations:
 
     @strawberry.mutation(description="Rename a policy, change its services, add or remove objects.")
     async def backup_policy_update(
-        self, info: Info, input: BackupPolicyUpdateInput
+        self,
+        info: Info,
+        input: Annotated[BackupPolicyUpdateInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
         data = resolve.UpdatePolicyInput(
             policy=_ref(input.id),
@@ -176,19 +181,25 @@ class BackupMutations:
 
     @strawberry.mutation(description="Run a policy now (also when disabled).")
     async def backup_policy_start(
-        self, info: Info, input: BackupPolicyActionInput
+        self,
+        info: Info,
+        input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyRunPayload:
         return await _run_payload(info, lambda: resolve.start_policy(info.context, _ref(input.id)))  # type: ignore[misc]
 
     @strawberry.mutation(description="Stop a policy's running session (it ends STOPPED).")
     async def backup_policy_stop(
-        self, info: Info, input: BackupPolicyActionInput
+        self,
+        info: Info,
+        input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyRunPayload:
         return await _run_payload(info, lambda: resolve.stop_policy(info.context, _ref(input.id)))  # type: ignore[misc]
 
     @strawberry.mutation(description="Let the schedule run a policy again.")
     async def backup_policy_enable(
-        self, info: Info, input: BackupPolicyActionInput
+        self,
+        info: Info,
+        input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
         return await _policy_payload(  # type: ignore[misc]
             info, lambda: resolve.set_policy_enabled(info.context, _ref(input.id), True)
@@ -196,7 +207,9 @@ class BackupMutations:
 
     @strawberry.mutation(description="Stop the schedule from running a policy.")
     async def backup_policy_disable(
-        self, info: Info, input: BackupPolicyActionInput
+        self,
+        info: Info,
+        input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
         return await _policy_payload(  # type: ignore[misc]
             info, lambda: resolve.set_policy_enabled(info.context, _ref(input.id), False)
@@ -204,7 +217,9 @@ class BackupMutations:
 
     @strawberry.mutation(description="Delete a policy that is not running; its sessions are kept.")
     async def backup_policy_delete(
-        self, info: Info, input: BackupPolicyActionInput
+        self,
+        info: Info,
+        input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyDeletePayload:
         async def act() -> BackupPolicyDeletePayload:
             deleted = await resolve.delete_policy(info.context, _ref(input.id))
@@ -220,7 +235,11 @@ class BackupMutations:
         description="Record a restore done in the customer portal (raises RESTORE_ACTIVITY "
         "notifications). Needs BACKUP_MANAGEMENT."
     )
-    async def restore_record(self, info: Info, input: RestoreRecordInput) -> RestoreRecordPayload:
+    async def restore_record(
+        self,
+        info: Info,
+        input: Annotated[RestoreRecordInput, strawberry.argument(description="What to do.")],
+    ) -> RestoreRecordPayload:
         data = resolve_restores.RecordRestoreInput(
             customer=_ref(input.customer_id),
             requested_by=input.requested_by,
