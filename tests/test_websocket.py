@@ -24,6 +24,28 @@ async def token(settings, db):
     return token_for(settings, await make_user(provider, []))
 
 
+async def finished_session_with_log(messages: list[str]) -> str:
+    """A finished session (of the only provider's first customer) and its global ID."""
+    from strawberry.relay import to_base64
+
+    from vdc_graph import clock
+    from vdc_graph.db.models import BackupSession, Customer, SessionLogRecord
+
+    customer = await Customer.all().order_by("created_at").first()
+    session = await BackupSession.create(
+        provider_id=customer.provider_id,
+        customer=customer,
+        policy_name="Daily",
+        status="SUCCESS",
+        last_seq=len(messages),
+    )
+    for seq, message in enumerate(messages, start=1):
+        await SessionLogRecord.create(
+            session=session, seq=seq, at=clock.now(), status="INFO", message=message
+        )
+    return to_base64("BackupSession", str(session.id))
+
+
 async def receive(ws) -> dict:
     return json.loads(await asyncio.wait_for(ws.recv(), 5))
 
@@ -92,7 +114,9 @@ async def test_subscribe_before_ack_closes_with_4401(live_server, token):
         assert await closed_with(ws) == 4401
 
 
-async def test_legacy_graphql_ws_signs_in_and_explains_it_carries_subscriptions(live_server, token):
+async def test_legacy_graphql_ws_signs_in_runs_subscriptions_and_refuses_queries(
+    live_server, token
+):
     async with websockets.connect(live_server.ws_url, subprotocols=[LEGACY_WS]) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
@@ -107,6 +131,34 @@ async def test_legacy_graphql_ws_signs_in_and_explains_it_carries_subscriptions(
         assert message["type"] in ("data", "error")
         error = (message["payload"].get("errors") or [message["payload"]])[0]
         assert "subscriptions only" in error["message"]
+
+        # A subscription runs over it: a finished session's log, replayed, then complete.
+        session_id = await finished_session_with_log(["Job started at: x", "Job finished at: y"])
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "2",
+                    "type": "start",
+                    "payload": {
+                        "query": "subscription($id: ID!) { sessionLog(sessionId: $id) "
+                        "{ records { sequence message } session { status } } }",
+                        "variables": {"id": session_id},
+                    },
+                }
+            )
+        )
+        data = await receive(ws)
+        while data["id"] != "2":  # what is left of the refused operation
+            data = await receive(ws)
+        assert data["type"] == "data"
+        assert data["payload"]["data"]["sessionLog"] == {
+            "records": [
+                {"sequence": 1, "message": "Job started at: x"},
+                {"sequence": 2, "message": "Job finished at: y"},
+            ],
+            "session": {"status": "SUCCESS"},
+        }
+        assert await receive(ws) == {"id": "2", "type": "complete"}
 
 
 async def test_legacy_graphql_ws_refuses_a_bad_token(live_server, token):

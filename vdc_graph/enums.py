@@ -201,3 +201,11 @@ class OutboxKind(StrEnum):
 class AuditOutcome(StrEnum):
     SUCCESS = "SUCCESS"
     DENIED = "DENIED"
+
+
+class SessionService(StrEnum):
+    # The services a backup session counts objects for.
+    EXCHANGE = "EXCHANGE"
+    ONEDRIVE = "ONEDRIVE"
+    SHAREPOINT = "SHAREPOINT"
+    TEAMS = "TEAMS"

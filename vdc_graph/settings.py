@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     # Microsoft device login: the built-in simulator, or another platform when one exists.
     identity_platform: str = "simulated"
     device_code_ttl_seconds: int = 900
+    # The backup engine (the built-in Microsoft 365 backup simulator)
+    engine_step_seconds: float = 0.5  # pause between processed objects: the pace of a session
+    engine_seed: int = 1  # same seed, same policy: the same session
+    engine_warning_rate: float = 0.1  # share of objects processed with a warning
+    engine_failure_rate: float = 0.03  # share of objects whose processing fails
+    scheduler_interval_seconds: float = 30.0  # how often due policies are looked for
+
+    # Notifications
+    teams_timeout_seconds: float = 10.0
 
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:

@@ -10,11 +10,14 @@ from vdc_graph.settings import Settings
 from .customers import customers_csv
 from .http import Export, export_endpoint
 from .licensed_users import licensed_users_csv
+from .sessions import session_log_csv, sessions_zip
 
 # path -> export; each download registers itself here.
 EXPORTS: dict[str, Export] = {
     "/exports/customers.csv": customers_csv,
     "/exports/licensed-users.csv": licensed_users_csv,
+    "/exports/session-log.csv": session_log_csv,
+    "/exports/sessions.zip": sessions_zip,
 }
 
 

@@ -7,11 +7,14 @@ from vdc_graph.settings import Settings
 
 from .email import SmtpDeliverer
 from .outbox import Deliverer
+from .teams import TeamsDeliverer
 
 
 def deliverers(settings: Settings) -> dict[OutboxKind, Deliverer]:
     # Each kind's deliverer is added here as it is built (email, Teams, signed webhooks).
-    found: dict[OutboxKind, Deliverer] = {}
+    found: dict[OutboxKind, Deliverer] = {
+        OutboxKind.TEAMS: TeamsDeliverer(timeout_seconds=settings.teams_timeout_seconds)
+    }
     if settings.smtp_host:
         found[OutboxKind.EMAIL] = SmtpDeliverer(settings)
     return found

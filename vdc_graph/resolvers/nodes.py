@@ -18,7 +18,7 @@ from vdc_graph.db.models import (
     Subscription,
 )
 
-from . import customers
+from . import customers, policies, restores, sessions
 
 NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
 
@@ -32,6 +32,10 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "NotificationContact": customers.loader_of_child(NotificationContact),
     "OffboardingRequest": customers.loader_of_child(OffboardingRequest),
     "Subscription": customers.loader_of_child(Subscription),
+    "BackupPolicy": policies.load_policy,
+    "BackupSession": sessions.load_session,
+    "SessionLogRecord": sessions.load_log_record,
+    "Restore": restores.load_restore,
 }
 
 

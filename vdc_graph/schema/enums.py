@@ -127,6 +127,7 @@ UserErrorCode = described(
     PERMISSION_REQUIRED="This needs a permission the caller lacks.",
     BUILT_IN_ROLE="The built-in role cannot be changed this way.",
     LAST_USER_MANAGER="It would leave nobody able to manage users.",
+    INVALID_SELECTION="The selected or excluded objects do not fit the backup type.",
     LICENSE_MANAGEMENT_SUSPENDED="Licence management is suspended until usage is submitted.",
 )
 ProtectionStatus = described(
@@ -143,4 +144,73 @@ OffboardingStatus = described(
     APPROVED="Approved; the customer will be deleted on the desired date.",
     COMPLETED="Done: the customer is deleted.",
     REJECTED="Refused by support, with a note saying why.",
+)
+BackupType = described(
+    enums.BackupType,
+    "What a policy backs up: the whole tenant or selected objects.",
+    ENTIRE_ORGANIZATION="Every user, group, site and team of the tenant (minus exclusions).",
+    SELECTED_ITEMS="Only the selected objects.",
+)
+PolicyType = described(
+    enums.PolicyType, "The kind of a backup policy.", FLEX="A Flex backup policy."
+)
+BackupObjectType = described(
+    enums.BackupObjectType,
+    "A kind of Microsoft 365 object a policy can select.",
+    USER="A user (mailbox and OneDrive).",
+    GROUP="A Microsoft 365 group.",
+    SITE="A SharePoint site.",
+    TEAM="A team in Microsoft Teams.",
+)
+PolicyStatus = described(
+    enums.PolicyStatus,
+    "The result of a policy's most recent run.",
+    SUCCESS="Finished without warnings.",
+    WARNING="Finished with warnings.",
+    FAILED="Failed.",
+    RUNNING="Running now.",
+    STOPPED="Stopped by a user.",
+    DISCONNECTED="The tenant's connection is broken or not yet made.",
+    NEVER_RUN="Has not run yet.",
+)
+SessionStatus = described(
+    enums.SessionStatus,
+    "Where a backup session stands.",
+    QUEUED="Waiting to run.",
+    RUNNING="Running.",
+    SUCCESS="Finished without warnings.",
+    WARNING="Finished with warnings.",
+    FAILED="Failed.",
+    STOPPED="Stopped by a user.",
+    DISCONNECTED="Could not reach the tenant: its connection is broken or not yet made.",
+)
+SessionTrigger = described(
+    enums.SessionTrigger,
+    "What started a session.",
+    SCHEDULE="The policy's schedule.",
+    USER="A user, with backupPolicyStart.",
+)
+LogStatus = described(
+    enums.LogStatus,
+    "The severity of a session log record.",
+    INFO="Information.",
+    SUCCESS="Something was processed successfully.",
+    WARNING="Something was processed with a warning.",
+    FAILED="Something failed.",
+)
+RestoreStatus = described(
+    enums.RestoreStatus,
+    "Where a restore stands.",
+    IN_PROGRESS="Running.",
+    SUCCESS="Finished without warnings.",
+    WARNING="Finished with warnings.",
+    FAILED="Failed.",
+)
+SessionService = described(
+    enums.SessionService,
+    "A service a backup session counts objects for.",
+    EXCHANGE="Exchange Online.",
+    ONEDRIVE="OneDrive.",
+    SHAREPOINT="SharePoint.",
+    TEAMS="Microsoft Teams.",
 )

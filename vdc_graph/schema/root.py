@@ -15,17 +15,20 @@ from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
+from .backup import BackupQueries
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .live import Subscription
 from .offboarding import OffboardingMutations
+from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries, CustomerPeopleQueries):
+class Query(ViewerQueries, CustomerQueries, CustomerPeopleQueries, BackupQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
         self,
@@ -55,7 +58,11 @@ class Query(ViewerQueries, CustomerQueries, CustomerPeopleQueries):
 
 @strawberry.type(description="Everything a client can change.")
 class Mutation(
-    CustomerMutations, CustomerChangeMutations, CustomerPeopleMutations, OffboardingMutations
+    CustomerMutations,
+    CustomerChangeMutations,
+    CustomerPeopleMutations,
+    OffboardingMutations,
+    BackupMutations,
 ):
     pass
 
@@ -81,6 +88,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     schema = VdcSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

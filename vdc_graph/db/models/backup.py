@@ -45,6 +45,7 @@ class BackupPolicy(Entity):
             ("provider_id", "last_status", "id"),
             ("provider_id", "last_run", "id"),
             ("customer_id", "name", "id"),
+            ("provider_id", "enabled", "name", "id"),
             ("enabled", "next_run"),
         )
 

@@ -27,6 +27,10 @@ class Migration(migrations.Migration):
             bases=['Entity'],
         ),
         ops.AddIndex(
+            model_name='BackupPolicy',
+            index=Index(fields=['provider_id', 'enabled', 'name', 'id']),
+        ),
+        ops.AddIndex(
             model_name='LicensedUser',
             index=Index(fields=['customer_id', 'email', 'id']),
         ),

@@ -1,0 +1,84 @@
+"""What the backup tests share: fast engine settings, connected customers, waiting for sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from strawberry.relay import to_base64
+
+from tests.factories import make_customer
+from vdc_graph import clock
+from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, Onboarding
+from vdc_graph.enums import BackupType, OnboardingStep, PolicyStatus
+from vdc_graph.events.sessions import ENDED
+from vdc_graph.settings import Settings
+
+
+def fast_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "dev_token_secret": "test-secret-" + "x" * 40,
+        "state_dir": tmp_path / "state",
+        "ws_init_timeout_seconds": 0.5,
+        "engine_step_seconds": 0.002,
+        "engine_warning_rate": 0.0,
+        "engine_failure_rate": 0.0,
+        "scheduler_interval_seconds": 3600,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+def gid(type_name: str, key: Any) -> str:
+    return to_base64(type_name, str(key))
+
+
+async def connected_customer(provider: Any, **fields: Any) -> Customer:
+    customer = await make_customer(provider, **fields)
+    await Onboarding.create(
+        customer=customer, step=OnboardingStep.FINISHED, tenant_connected_at=clock.now()
+    )
+    return customer
+
+
+async def make_policy(customer: Customer, name: str = "Entire organization", **fields: Any):
+    values: dict[str, Any] = {
+        "provider_id": customer.provider_id,
+        "customer": customer,
+        "name": name,
+        "name_key": name.lower(),
+        "backup_type": BackupType.ENTIRE_ORGANIZATION,
+        "services": ["EXCHANGE", "ONEDRIVE_SHAREPOINT", "TEAMS"],
+        "last_status": PolicyStatus.NEVER_RUN,
+        **fields,
+    }
+    return await BackupPolicy.create(**values)
+
+
+async def until(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something truthy (fails the test after ``timeout``)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await asyncio.sleep(0.01)
+
+
+async def ended(session_id: Any, timeout: float = 10.0) -> BackupSession:
+    async def check() -> BackupSession | None:
+        session = await BackupSession.get(id=session_id)
+        return session if session.status in ENDED else None
+
+    return await until(check, timeout)
+
+
+async def all_ended(timeout: float = 10.0) -> None:
+    """Wait for every session to end, so no run outlives its test's database."""
+
+    async def check() -> bool:
+        return not await BackupSession.filter(status__in=("QUEUED", "RUNNING")).exists()
+
+    await until(check, timeout)

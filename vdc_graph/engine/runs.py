@@ -1,0 +1,129 @@
+"""Writing a session as it happens: queue it, append log records, finish it.
+
+Every change is committed before it is announced on the events broker, so a subscriber that
+reads the database after subscribing misses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from uuid import UUID
+
+from vdc_graph import clock
+from vdc_graph.db.models import BackupPolicy, BackupSession, SessionLogRecord
+from vdc_graph.db.transactions import after_commit, atomic
+from vdc_graph.enums import LogStatus, PolicyStatus, SessionStatus, SessionTrigger
+from vdc_graph.events.sessions import ENDED, publish_finished, publish_session
+from vdc_graph.notify import backup as notifications
+from vdc_graph.settings import Settings
+
+Entry = tuple[LogStatus, str]
+
+
+async def queue_session(
+    settings: Settings,
+    policy: BackupPolicy,
+    trigger: SessionTrigger,
+    *,
+    started_by_id: UUID | None = None,
+    started_by_label: str = "",
+) -> BackupSession:
+    """Create a QUEUED session of ``policy``; the engine starts it once this commits.
+
+    Call inside ``atomic()`` (a mutation, the scheduler).
+    """
+    from . import engine_for
+
+    session = await BackupSession.create(
+        provider_id=policy.provider_id,  # type: ignore[attr-defined]
+        customer_id=policy.customer_id,  # type: ignore[attr-defined]
+        policy=policy,
+        policy_name=policy.name,
+        status=SessionStatus.QUEUED,
+        trigger=trigger,
+        started_by_id=started_by_id,
+        started_by_label=started_by_label or "Schedule",
+    )
+    policy.last_status = PolicyStatus.RUNNING
+    await policy.save(update_fields=["last_status"])
+    engine = engine_for(settings)
+
+    async def announce_and_start() -> None:
+        await publish_session(session)
+        await engine.start(session.id)
+
+    after_commit(announce_and_start)
+    return session
+
+
+async def append(
+    session: BackupSession, entries: Sequence[Entry], **changes: object
+) -> list[SessionLogRecord]:
+    """Commit ``entries`` as the next log records together with ``changes`` to the session,
+    then announce them."""
+    records: list[SessionLogRecord] = []
+    async with atomic():
+        for status, message in entries:
+            session.last_seq += 1
+            records.append(
+                await SessionLogRecord.create(
+                    session=session,
+                    seq=session.last_seq,
+                    at=clock.now(),
+                    status=status,
+                    message=message,
+                )
+            )
+        for name, value in changes.items():
+            setattr(session, name, value)
+        await session.save()
+    await publish_session(session, records)
+    return records
+
+
+async def finish(session: BackupSession, status: SessionStatus, entries: Sequence[Entry]) -> None:
+    """End the session with ``status``: its last records, the policy's figures and the
+    notifications in one transaction; then the announcements."""
+    assert status in ENDED
+    records: list[SessionLogRecord] = []
+    async with atomic():
+        now = clock.now()
+        for level, message in entries:
+            session.last_seq += 1
+            records.append(
+                await SessionLogRecord.create(
+                    session=session, seq=session.last_seq, at=now, status=level, message=message
+                )
+            )
+        session.status, session.ended_at = status, now
+        if status is SessionStatus.SUCCESS:
+            session.progress = 100
+        await session.save()
+        await _update_policy(session)
+        await notifications.session_finished(session)
+    await publish_session(session, records)
+    await publish_finished(session)
+
+
+async def _update_policy(session: BackupSession) -> None:
+    policy_id = session.policy_id  # type: ignore[attr-defined]
+    if policy_id is None:
+        return  # the policy was deleted; its history stays
+    policy = await BackupPolicy.get_or_none(id=policy_id)
+    if policy is None:
+        return
+    policy.last_run = session.started_at or session.ended_at
+    policy.last_status = PolicyStatus(session.status.value)
+    if session.started_at is not None and session.ended_at is not None:
+        took = (session.ended_at - session.started_at).total_seconds()
+        ended = await BackupSession.filter(
+            policy_id=policy_id, started_at__isnull=False, ended_at__isnull=False
+        ).count()
+        previous = policy.average_processing_seconds or 0.0
+        policy.average_processing_seconds = previous + (took - previous) / max(ended, 1)
+    await policy.save(update_fields=["last_run", "last_status", "average_processing_seconds"])
+
+
+def every(policy: BackupPolicy) -> timedelta:
+    return timedelta(hours=policy.schedule_interval_hours)

@@ -1,0 +1,71 @@
+"""The scheduler: enabled policies run every ``schedule_interval_hours`` from their next run.
+
+A due policy is claimed with a conditional update of its ``next_run`` (so two processes never
+start it twice), its next run moves forward by whole intervals past now, and a session is
+queued unless one is already active. Disabled policies (and deleted customers') are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from vdc_graph import clock
+from vdc_graph.db.models import BackupPolicy, BackupSession
+from vdc_graph.db.transactions import atomic
+from vdc_graph.enums import SessionStatus, SessionTrigger
+from vdc_graph.settings import Settings
+
+from .runs import every, queue_session
+
+log = logging.getLogger("vdc_graph.scheduler")
+
+
+def following_run(next_run: datetime, policy: BackupPolicy, now: datetime) -> datetime:
+    step = every(policy)
+    while next_run <= now:
+        next_run += step
+    return next_run
+
+
+class Scheduler:
+    def __init__(self, settings: Settings, batch_size: int = 100) -> None:
+        self.settings = settings
+        self.batch_size = batch_size
+
+    async def run_once(self) -> int:
+        """Start the policies that are due; returns how many sessions were queued."""
+        now = clock.now()
+        due = (
+            await BackupPolicy.filter(
+                enabled=True, next_run__lte=now, customer__deleted_at__isnull=True
+            )
+            .order_by("next_run", "id")
+            .limit(self.batch_size)
+        )
+        started = 0
+        for policy in due:
+            async with atomic():
+                claimed = await BackupPolicy.filter(
+                    id=policy.id, enabled=True, next_run=policy.next_run
+                ).update(next_run=following_run(policy.next_run, policy, now))
+                if not claimed:
+                    continue  # another process took it, or it changed meanwhile
+                active = await BackupSession.filter(
+                    policy_id=policy.id,
+                    status__in=(SessionStatus.QUEUED, SessionStatus.RUNNING),
+                ).exists()
+                if active:
+                    continue  # still running from the last time: this run is skipped
+                await queue_session(self.settings, policy, SessionTrigger.SCHEDULE)
+                started += 1
+        return started
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # a database hiccup must not end the scheduler
+                log.exception("scheduler pass failed; retrying")
+            await asyncio.sleep(self.settings.scheduler_interval_seconds)

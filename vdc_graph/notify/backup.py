@@ -1,0 +1,118 @@
+"""Notifications about backups and restores, queued in the outbox with the change.
+
+Recipients: the customer's contacts subscribed to the topic (only while the customer allows
+system notifications) and the provider's own contacts subscribed to it. Email contacts get an
+EMAIL message; Teams contacts a TEAMS message whose payload is a Teams message card.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vdc_graph.db.models import BackupSession, Customer, NotificationContact, Restore
+from vdc_graph.enums import ContactKind, NotificationTopic, OutboxKind, SessionStatus
+
+from .outbox import enqueue
+
+TOPIC_OF_SESSION = {
+    SessionStatus.SUCCESS: NotificationTopic.BACKUP_COMPLETE,
+    SessionStatus.WARNING: NotificationTopic.BACKUP_COMPLETE,
+    SessionStatus.FAILED: NotificationTopic.BACKUP_FAILED,
+    SessionStatus.DISCONNECTED: NotificationTopic.BACKUP_FAILED,
+    # A stopped session was ended by a person on purpose: nobody is notified.
+}
+
+_COLOURS = {
+    NotificationTopic.BACKUP_COMPLETE: "2E7D32",
+    NotificationTopic.BACKUP_FAILED: "C62828",
+    NotificationTopic.RESTORE_ACTIVITY: "1565C0",
+}
+
+
+async def _recipients(customer: Customer, topic: NotificationTopic) -> list[NotificationContact]:
+    contacts = await NotificationContact.filter(
+        provider_id=customer.provider_id,  # type: ignore[attr-defined]
+        customer_id__isnull=True,
+    ).order_by("created_at", "id")
+    if customer.allow_system_notifications:
+        contacts += await NotificationContact.filter(customer_id=customer.id).order_by(
+            "created_at", "id"
+        )
+    return [c for c in contacts if topic.value in (c.topics or [])]
+
+
+def teams_card(topic: NotificationTopic, title: str, facts: list[tuple[str, str]]) -> dict:
+    """A Microsoft Teams (Office 365 connector) message card."""
+    return {
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "themeColor": _COLOURS[topic],
+        "summary": title,
+        "title": title,
+        "sections": [{"facts": [{"name": n, "value": v} for n, v in facts], "markdown": False}],
+    }
+
+
+async def _send(
+    customer: Customer, topic: NotificationTopic, title: str, facts: list[tuple[str, str]]
+) -> int:
+    recipients = await _recipients(customer, topic)
+    body = title + "\n\n" + "\n".join(f"{name}: {value}" for name, value in facts) + "\n"
+    payload: dict[str, Any] = {"topic": topic.value, "customerId": str(customer.id)}
+    for contact in recipients:
+        if contact.kind is ContactKind.TEAMS_WEBHOOK:
+            await enqueue(
+                OutboxKind.TEAMS,
+                contact.address,
+                provider_id=customer.provider_id,  # type: ignore[attr-defined]
+                subject=title,
+                payload={**payload, "card": teams_card(topic, title, facts)},
+            )
+        else:
+            await enqueue(
+                OutboxKind.EMAIL,
+                contact.address,
+                provider_id=customer.provider_id,  # type: ignore[attr-defined]
+                subject=title,
+                body=body,
+                payload=payload,
+            )
+    return len(recipients)
+
+
+def _time(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
+
+
+async def session_finished(session: BackupSession) -> int:
+    """Queue BACKUP_COMPLETE or BACKUP_FAILED for a session that ended; returns the count."""
+    topic = TOPIC_OF_SESSION.get(session.status)
+    if topic is None:
+        return 0
+    customer = await Customer.get(id=session.customer_id)  # type: ignore[attr-defined]
+    outcome = "completed" if topic is NotificationTopic.BACKUP_COMPLETE else "failed"
+    title = f"Backup {outcome}: {session.policy_name} ({customer.display_name})"
+    facts = [
+        ("Customer", customer.display_name),
+        ("Policy", session.policy_name),
+        ("Status", session.status.value),
+        ("Started", _time(session.started_at)),
+        ("Finished", _time(session.ended_at)),
+        ("Processed objects", str(session.processed_objects)),
+    ]
+    return await _send(customer, topic, title, facts)
+
+
+async def restore_recorded(restore: Restore) -> int:
+    """Queue RESTORE_ACTIVITY for a recorded restore; returns the count."""
+    customer = await Customer.get(id=restore.customer_id)  # type: ignore[attr-defined]
+    title = f"Restore {restore.status.value.lower().replace('_', ' ')}: {customer.display_name}"
+    facts = [
+        ("Customer", customer.display_name),
+        ("Requested by", restore.requested_by),
+        ("Requested at", _time(restore.requested_at)),
+        ("Type", restore.restore_type),
+        ("Items", str(restore.item_count)),
+        ("Status", restore.status.value),
+    ]
+    return await _send(customer, NotificationTopic.RESTORE_ACTIVITY, title, facts)

@@ -1,0 +1,152 @@
+"""Session downloads: one session's log, and a customer's sessions of one month with their logs.
+
+Both need BACKUP_MANAGEMENT; rights and the objects are checked when the download is prepared,
+rows are read page by page while it is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+
+from vdc_graph.context import RequestContext
+from vdc_graph.db.models import BackupSession, Customer
+from vdc_graph.db.pagination import PageArgs, paginate
+from vdc_graph.db.queries import backup as queries
+from vdc_graph.db.queries.customers import visible_customers
+from vdc_graph.enums import LogStatus, Permission
+
+from .access import changing
+from .ids import Ref, key_of, not_found
+from .sessions import get_session
+
+LOG_HEADER = ["Sequence", "Time", "Status", "Message"]
+SESSION_HEADER = [
+    "Session ID",
+    "Policy",
+    "Status",
+    "Trigger",
+    "Started by",
+    "Queued at",
+    "Started at",
+    "Ended at",
+    "Progress (%)",
+    "Processed objects",
+    "Transferred bytes",
+    "Transferred items",
+    "Log file",
+]
+
+Rows = AsyncIterator[list[Any]]
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _exporting(ctx: RequestContext) -> Any:
+    _, scope = changing(ctx, Permission.MONITORING_ACCESS, Permission.BACKUP_MANAGEMENT)
+    return scope
+
+
+async def _log_rows(session_id: Any, statuses: tuple[LogStatus, ...] = ()) -> Rows:
+    after = None
+    while True:
+        page = await paginate(
+            queries.session_logs(session_id, statuses),
+            queries.LOG_SORT,
+            False,
+            PageArgs(first=100, after=after),
+        )
+        for record in page.rows:
+            yield [record.seq, _value(record.at), record.status.value, record.message]
+        if not page.has_next_page:
+            return
+        after = page.end_cursor
+
+
+async def export_session_log(
+    ctx: RequestContext, ref: Ref, statuses: tuple[LogStatus, ...] = ()
+) -> tuple[BackupSession, Rows]:
+    _exporting(ctx)
+    session = await get_session(ctx, ref)
+    return session, _log_rows(session.id, statuses)
+
+
+def log_file_name(session: BackupSession) -> str:
+    when = (session.started_at or session.created_at).strftime("%Y-%m-%d_%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in session.policy_name)[:60]
+    return f"logs/{when}_{safe}_{str(session.id)[:8]}.csv"
+
+
+@dataclass(frozen=True)
+class MonthExport:
+    customer: Customer
+    month: date
+
+    def file_name(self) -> str:
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.customer.display_name)
+        return f"sessions_{safe}_{self.month:%Y-%m}.zip"
+
+
+def _month_bounds(month: date) -> tuple[datetime, datetime]:
+    start = datetime(month.year, month.month, 1, tzinfo=UTC)
+    end = datetime(month.year + (month.month == 12), month.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+async def prepare_month_export(ctx: RequestContext, customer_ref: Ref, month: date) -> MonthExport:
+    scope = _exporting(ctx)
+    customer = await visible_customers(scope).get_or_none(id=key_of(customer_ref, "Customer"))
+    if customer is None:
+        raise not_found("Customer")
+    return MonthExport(customer, month.replace(day=1))
+
+
+async def month_sessions(ctx: RequestContext, export: MonthExport) -> AsyncIterator[BackupSession]:
+    """The customer's sessions queued in the month, oldest first."""
+    scope = _exporting(ctx)
+    start, end = _month_bounds(export.month)
+    flt = queries.SessionFilter(customer_id=export.customer.id, created_from=start, created_to=end)
+    after = None
+    while True:
+        page = await paginate(
+            queries.filtered_sessions(scope, flt),
+            queries.SESSION_SORT,
+            False,
+            PageArgs(first=100, after=after),
+        )
+        for session in page.rows:
+            yield session
+        if not page.has_next_page:
+            return
+        after = page.end_cursor
+
+
+def session_row(session: BackupSession) -> list[Any]:
+    return [
+        str(session.id),
+        session.policy_name,
+        session.status.value,
+        session.trigger.value,
+        session.started_by_label,
+        _value(session.created_at),
+        _value(session.started_at),
+        _value(session.ended_at),
+        session.progress,
+        session.processed_objects,
+        session.transferred_bytes,
+        session.transferred_items,
+        log_file_name(session),
+    ]
+
+
+def log_rows(session: BackupSession) -> Rows:
+    return _log_rows(session.id)
