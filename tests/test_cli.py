@@ -79,7 +79,11 @@ def stop(process: subprocess.Popen) -> int:
 
 
 def test_migrate_applies_once(env):
-    assert "applied 1 migration(s)" in run(env, "migrate").stdout
+    migrations = sorted(p.stem for p in Path("vdc_graph/db/migrations").glob("0*.py"))
+    assert (
+        f"applied {len(migrations)} migration(s): {', '.join(migrations)}"
+        in run(env, "migrate").stdout
+    )
     assert "up to date" in run(env, "migrate").stdout
 
 

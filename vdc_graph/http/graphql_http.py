@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.schema import BaseSchema
@@ -16,10 +16,12 @@ from strawberry.types.graphql import OperationType
 
 from vdc_graph.auth import Authenticator
 from vdc_graph.context import RequestContext
-from vdc_graph.errors import ErrorCode, Unauthenticated
+from vdc_graph.errors import ErrorCode, Forbidden, Unauthenticated
+from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
 from . import negotiation
+from .client_address import client_address
 from .graphiql import graphiql_page
 
 log = logging.getLogger("vdc_graph.http")
@@ -37,8 +39,24 @@ class RequestRefused(Exception):
         self.status, self.message, self.code, self.headers = status, message, code, headers or {}
 
 
-def client_host(request: Request) -> str | None:
-    return request.client.host if request.client else None
+def operation_action(query: str, operation_name: str | None) -> str:
+    """What a refused request tried, for the audit log: its first root field, if it parses."""
+    try:
+        document = parse(query, max_tokens=2000)
+    except GraphQLError:
+        return "request"
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name is not None and (
+            definition.name is None or definition.name.value != operation_name
+        ):
+            continue
+        for selection in definition.selection_set.selections:
+            if isinstance(selection, FieldNode):
+                return selection.name.value
+        return definition.operation.value
+    return "request"
 
 
 class GraphQLHttp:
@@ -49,7 +67,9 @@ class GraphQLHttp:
 
     async def __call__(self, request: Request) -> Response:
         context = RequestContext(
-            settings=self.settings, client_host=client_host(request), request=request
+            settings=self.settings,
+            client_host=client_address(request, self.settings),
+            request=request,
         )
         headers = {"X-Request-Id": context.request_id}
         if (
@@ -66,7 +86,7 @@ class GraphQLHttp:
                     406, f"Accept {negotiation.GRAPHQL_RESPONSE} or {negotiation.JSON}"
                 )
             params = await self._params(request)
-            context.principal = await self._principal(request)
+            context.principal = await self._principal(request, context, params)
             result = await self._execute(request, params, context)
         except RequestRefused as refused:
             return self._refusal(refused, media or negotiation.JSON, headers)
@@ -116,23 +136,26 @@ class GraphQLHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             raise RequestRefused(400, f"The {what} is not valid JSON") from exc
 
-    async def _principal(self, request: Request) -> Any:
+    async def _principal(
+        self, request: Request, context: RequestContext, params: dict[str, Any]
+    ) -> Any:
+        action = operation_action(params["query"], params["operation_name"])
         try:
-            principal = await self.authenticator.authenticate(request.headers.get("authorization"))
-        except Unauthenticated as exc:
-            raise RequestRefused(
-                401,
-                exc.message,
-                ErrorCode.UNAUTHENTICATED,
-                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            ) from exc
-        if principal is None:
-            raise RequestRefused(
-                401,
-                "Sign in: send Authorization: Bearer <token>",
-                ErrorCode.UNAUTHENTICATED,
-                {"WWW-Authenticate": "Bearer"},
+            principal = await self.authenticator.authenticate(
+                request.headers.get("authorization"), context.client_host
             )
+            if principal is None:
+                raise Unauthenticated("Sign in: send Authorization: Bearer <token>")
+        except (Unauthenticated, Forbidden) as exc:
+            who = getattr(exc, "principal", None)
+            await audit.record_refusal(who, context.client_host, action, exc)
+            if isinstance(exc, Forbidden):
+                raise RequestRefused(403, exc.message, ErrorCode.FORBIDDEN) from exc
+            has_token = bool((request.headers.get("authorization") or "").strip())
+            challenge = 'Bearer error="invalid_token"' if has_token else "Bearer"
+            raise RequestRefused(
+                401, exc.message, ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": challenge}
+            ) from exc
         return principal
 
     async def _execute(

@@ -14,7 +14,7 @@ from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .customers import CustomerMutations, CustomerQueries
-from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
 from .viewer import ViewerQueries
 
@@ -62,6 +62,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             validation_with_limits(settings),
             PerOperation,
+            AuditRefusals,
             MaskUnexpectedErrors,
         ],
     )
