@@ -103,7 +103,15 @@ async def _belongs_to(row: Model, provider_id: UUID) -> bool:
     return False
 
 
-async def snapshot(ctx: RequestContext, model: type[Model], key: str) -> Model | None:
+@dataclass(frozen=True)
+class Snapshot:
+    """An object as it was before a mutation touched it."""
+
+    summary: dict[str, Any]
+    customer_id: UUID | None
+
+
+async def snapshot(ctx: RequestContext, model: type[Model], key: str) -> Snapshot | None:
     """The row a mutation is about to change, when it is the caller's provider's."""
     if ctx.principal is None:
         return None
@@ -113,20 +121,19 @@ async def snapshot(ctx: RequestContext, model: type[Model], key: str) -> Model |
         return None
     if row is None or not await _belongs_to(row, ctx.principal.provider_id):
         return None
-    return row
+    return Snapshot(await summary(row), await customer_of(row))
 
 
 async def change_of(
-    target_type: str, target_id: str, before: Model | None, after: Model | None
+    target_type: str, target_id: str, before: Snapshot | None, after: Model | None
 ) -> Change:
-    customer_id = None
-    for row in (after, before):
-        if row is not None and customer_id is None:
-            customer_id = await customer_of(row)
+    customer_id = await customer_of(after) if after is not None else None
+    if customer_id is None and before is not None:
+        customer_id = before.customer_id
     return Change(
         target_type=target_type,
         target_id=target_id,
-        before=await summary(before) if before is not None else None,
+        before=before.summary if before is not None else None,
         after=await summary(after) if after is not None else None,
         customer_id=customer_id,
     )
@@ -212,6 +219,12 @@ async def list_audit_records(
     scope = _audit_scope(ctx)
     key = sort_key(queries.SORT_KEYS, "CREATED_AT")
     return await paginate(queries.filtered_records(scope, flt), key, descending, page)
+
+
+async def load_audit_record(ctx: RequestContext, key: Any) -> AuditRecord | None:
+    scope = _audit_scope(ctx)
+    loader = ctx.loaders.get(("audit", scope), lambda ids: queries.records_by_id(scope, ids))
+    return await loader.load(key)
 
 
 def actor_filter(ref: Ref | None) -> tuple[UUID | None, UUID | None]:

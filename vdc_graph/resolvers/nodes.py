@@ -10,7 +10,7 @@ from uuid import UUID
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import CustomerAdminUser, IpRange, NotificationContact, Subscription
 
-from . import customers
+from . import api_keys, audit, customers, roles, users
 
 NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
 
@@ -21,6 +21,10 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "IpRange": customers.loader_of_child(IpRange),
     "NotificationContact": customers.loader_of_child(NotificationContact),
     "Subscription": customers.loader_of_child(Subscription),
+    "Role": roles.load_role,
+    "PortalUser": users.load_user,
+    "ApiKey": api_keys.load_api_key,
+    "AuditRecord": audit.load_audit_record,
 }
 
 

@@ -91,7 +91,7 @@ def _input_targets(info: Info) -> list[tuple[str, str]]:
     return []
 
 
-async def _snapshot(ctx: Any, target: tuple[str, str]) -> Model | None:
+async def _snapshot(ctx: Any, target: tuple[str, str]) -> audit.Snapshot | None:
     model = _models_by_type().get(target[0])
     if model is None:
         return None

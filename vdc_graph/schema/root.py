@@ -13,6 +13,7 @@ from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
+from .access import AccessMutations, AccessQueries
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
@@ -20,7 +21,7 @@ from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries):
+class Query(ViewerQueries, CustomerQueries, AccessQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
@@ -41,7 +42,7 @@ class Query(ViewerQueries, CustomerQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations):
+class Mutation(CustomerMutations, AccessMutations):
     pass
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from tortoise.queryset import QuerySet
 
+from vdc_graph.db.loaders import by_key
 from vdc_graph.db.models import AuditRecord
 from vdc_graph.db.pagination import SortKey
 from vdc_graph.db.scope import Scope
@@ -45,3 +47,7 @@ def filtered_records(scope: Scope, flt: AuditFilter) -> QuerySet[AuditRecord]:
     if flt.until is not None:
         qs = qs.filter(created_at__lt=flt.until)
     return qs
+
+
+async def records_by_id(scope: Scope, ids: Sequence[UUID]) -> list[AuditRecord | None]:
+    return by_key(await visible_records(scope).filter(id__in=list(ids)), ids)
