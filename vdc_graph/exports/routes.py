@@ -7,12 +7,14 @@ from starlette.routing import Route
 from vdc_graph.auth import Authenticator
 from vdc_graph.settings import Settings
 
+from .audit import audit_log_csv
 from .customers import customers_csv
 from .http import Export, export_endpoint
 
 # path -> export; each download registers itself here.
 EXPORTS: dict[str, Export] = {
     "/exports/customers.csv": customers_csv,
+    "/exports/audit-log.csv": audit_log_csv,
 }
 
 
