@@ -21,7 +21,7 @@ from tortoise.models import Model
 
 from vdc_graph.auth import Principal, require
 from vdc_graph.context import RequestContext
-from vdc_graph.db.models import AuditRecord, Customer
+from vdc_graph.db.models import AuditRecord, Customer, ServiceProvider
 from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
 from vdc_graph.db.queries import audit as queries
 from vdc_graph.db.scope import Scope
@@ -94,6 +94,8 @@ async def customer_of(row: Model) -> UUID | None:
 
 
 async def _belongs_to(row: Model, provider_id: UUID) -> bool:
+    if isinstance(row, ServiceProvider):
+        return bool(row.id == provider_id)
     owner = getattr(row, "provider_id", None)
     if owner is not None:
         return bool(owner == provider_id)

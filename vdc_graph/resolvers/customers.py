@@ -28,6 +28,7 @@ from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
 
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
+from .settings import apply_provider_notification_defaults
 
 
 async def list_customers(
@@ -194,6 +195,7 @@ async def _create_pending(
             contract_type=ContractType.PENDING,
         )
         await Onboarding.create(customer=customer)
+        await apply_provider_notification_defaults(customer)
         if customer.flex_subscription_id:
             await Subscription.create(
                 customer=customer,

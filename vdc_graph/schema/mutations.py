@@ -24,11 +24,18 @@ P = TypeVar("P")
 
 
 async def run_mutation(
-    info: Info, act: Callable[[], Awaitable[P]], refused: Callable[[list[UserError]], P]
+    info: Info,
+    act: Callable[[], Awaitable[P]],
+    refused: Callable[[list[UserError]], P],
+    target: tuple[str, str] | None = None,
 ) -> P:
-    """Run ``act`` atomically; when it raises userErrors nothing it wrote is kept."""
+    """Run ``act`` atomically; when it raises userErrors nothing it wrote is kept.
+
+    The audit record names the object of the payload (or, when there is none, the object the
+    input's ID names); ``target`` (GraphQL type name, key) names it when neither can.
+    """
     ctx = info.context
-    targets = _input_targets(info)
+    targets = [target] if target is not None else _input_targets(info)
     try:
         async with in_transaction():
             before = {t: await _snapshot(ctx, t) for t in targets}

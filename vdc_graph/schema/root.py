@@ -17,11 +17,12 @@ from .access import AccessMutations, AccessQueries
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
+from .settings import SettingsMutations, SettingsQueries
 from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries, AccessQueries):
+class Query(ViewerQueries, CustomerQueries, AccessQueries, SettingsQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
@@ -42,7 +43,7 @@ class Query(ViewerQueries, CustomerQueries, AccessQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations, AccessMutations):
+class Mutation(CustomerMutations, AccessMutations, SettingsMutations):
     pass
 
 
