@@ -10,6 +10,7 @@ from strawberry import relay
 from tests.factories import make_customer, make_provider, make_user, token_for
 from vdc_graph import clock
 from vdc_graph.app import create_app
+from vdc_graph.auth import Authenticator
 from vdc_graph.db.models import AuditRecord, CustomerAdminUser, IpRange
 from vdc_graph.enums import AddedBy, AuditOutcome, Permission
 
@@ -160,3 +161,27 @@ async def test_forwarded_address_is_believed_only_from_a_trusted_proxy(db, setti
         assert (await http.post("/graphql", json=body, headers=forwarded)).status_code == 200
         outside = {**forwarded, "X-Forwarded-For": "198.51.100.1"}
         assert (await http.post("/graphql", json=body, headers=outside)).status_code == 403
+
+
+async def test_the_customers_flags_limit_a_switched_caller_only(db, settings):
+    import pytest
+
+    from vdc_graph.context import RequestContext
+    from vdc_graph.errors import Forbidden
+    from vdc_graph.resolvers.access import require_customer_flag
+
+    provider, user, mine, _ = await setup()
+    authenticator = Authenticator(settings)
+    switched = await authenticator.authenticate(
+        f"Bearer {token_for(settings, user, customer_id=mine.id)}"
+    )
+    provider_level = await authenticator.authenticate(f"Bearer {token_for(settings, user)}")
+    with pytest.raises(Forbidden):
+        await require_customer_flag(RequestContext(settings, switched), "allow_edit_trigger_policy")
+    await require_customer_flag(
+        RequestContext(settings, provider_level), "allow_edit_trigger_policy"
+    )
+    mine.allow_edit_trigger_policy = True
+    await mine.save()
+    await require_customer_flag(RequestContext(settings, switched), "allow_edit_trigger_policy")
+    assert provider is not None

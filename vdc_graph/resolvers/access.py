@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vdc_graph.auth import Principal, require
 from vdc_graph.context import RequestContext
+from vdc_graph.db.models import Customer
 from vdc_graph.db.scope import Scope
 from vdc_graph.enums import Permission
 from vdc_graph.errors import Forbidden
@@ -47,3 +48,23 @@ def provider_changing(ctx: RequestContext, *permissions: Permission) -> tuple[Pr
     if scope.limited:
         raise Forbidden(PROVIDER_LEVEL)
     return principal, scope
+
+
+CUSTOMER_FLAGS = {
+    "allow_create_delete_policy": "create or delete backup policies",
+    "allow_edit_trigger_policy": "edit or start backup policies",
+    "enable_self_service": "use self-service",
+}
+
+
+async def require_customer_flag(ctx: RequestContext, flag: str) -> None:
+    """For a caller switched into a customer, refuse (FORBIDDEN) unless the customer's ``flag``
+    (one of ``CUSTOMER_FLAGS``) allows the action; provider-level callers are not limited."""
+    if flag not in CUSTOMER_FLAGS:
+        raise ValueError(f"unknown customer flag {flag}")
+    principal = require(ctx.principal)
+    if principal.customer_scope is None:
+        return
+    allowed = await Customer.filter(id=principal.customer_scope, **{flag: True}).exists()
+    if not allowed:
+        raise Forbidden(f"This customer does not allow you to {CUSTOMER_FLAGS[flag]}")
