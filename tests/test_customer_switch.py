@@ -185,3 +185,37 @@ async def test_the_customers_flags_limit_a_switched_caller_only(db, settings):
     await mine.save()
     await require_customer_flag(RequestContext(settings, switched), "allow_edit_trigger_policy")
     assert provider is not None
+
+
+async def test_ip_restriction_applies_to_websocket_and_downloads_too(live_server, settings):
+    import asyncio
+    import json
+
+    import websockets
+    from websockets.exceptions import ConnectionClosed
+
+    _, user, mine, _ = await setup()
+    mine.restrict_access_to_ip_ranges = True
+    await mine.save()
+    await IpRange.create(
+        customer=mine, start_address="10.0.0.1", end_address="10.0.0.9", added_by=AddedBy.PROVIDER
+    )
+    token = token_for(settings, user, customer_id=mine.id)
+    async with websockets.connect(live_server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        try:
+            await asyncio.wait_for(ws.recv(), 5)
+            code = None
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code
+        assert code == 4403
+    async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+        download = await http.get(
+            "/exports/customers.csv", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert download.status_code == 403
+    actions = set(
+        await AuditRecord.filter(outcome=AuditOutcome.DENIED).values_list("action", flat=True)
+    )
+    assert {"connectionInit", "/exports/customers.csv"} <= actions
