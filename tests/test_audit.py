@@ -154,3 +154,35 @@ def test_no_mutation_changes_or_deletes_audit_records(settings) -> None:
     mutation = build_schema(settings)._schema.mutation_type
     assert mutation is not None
     assert not [name for name in mutation.fields if name.lower().startswith("audit")]
+
+
+async def test_bulk_edits_and_deletions_record_each_object_before_and_after(api, settings):
+    provider, _, token = await admin(settings)
+    role = await make_role(provider, [Permission.SITE_SETTINGS], name="Settings")
+    a = await make_user(provider, email="a@contoso.com")
+    b = await make_user(provider, email="b@contoso.com")
+    await api.data(
+        """mutation($input: UsersBulkEditInput!) { usersBulkEdit(input: $input) {
+        userErrors { code } } }""",
+        {
+            "input": {
+                "userIds": [gid("PortalUser", a), gid("PortalUser", b)],
+                "roleIds": [gid("Role", role)],
+            }
+        },
+        token=token,
+    )
+    bulk = await AuditRecord.filter(action="usersBulkEdit").order_by("target_id")
+    assert sorted(r.target_id for r in bulk) == sorted([str(a.id), str(b.id)])
+    assert all(r.before["roles"] == [] and r.after["roles"] == ["Settings"] for r in bulk)
+    await api.data(
+        """mutation($input: UserDeleteInput!) { userDelete(input: $input) {
+        userErrors { code } } }""",
+        {"input": {"id": gid("PortalUser", a)}},
+        token=token,
+    )
+    deleted = await AuditRecord.get(action="userDelete")
+    assert (deleted.target_type, deleted.target_id) == ("PortalUser", str(a.id))
+    assert deleted.before["email"] == "a@contoso.com"
+    assert deleted.before["roles"] == ["Settings"]
+    assert deleted.after is None

@@ -87,14 +87,15 @@ def _decoded(value: Any) -> list[tuple[str, str]]:
 
 
 def _input_targets(info: Info) -> list[tuple[str, str]]:
-    """The objects the input names: its ``id`` or ``ids``, else the first other ID it holds."""
+    """The objects the input names: its ``id`` or ``ids``, else those of its first other ID
+    field (such as ``userIds``)."""
     data = _raw_input(info)
     own = [t for name in ("id", "ids") for t in _decoded(data.get(name))]
     if own:
         return own
     for name, value in data.items():
         if name.endswith(("Id", "Ids")) and (found := _decoded(value)):
-            return found[:1]
+            return found
     return []
 
 
