@@ -292,3 +292,23 @@ async def test_a_changed_role_applies_to_the_users_next_request(api, settings):
     )
     after = (await api.data(VIEWER, token=their_token))["viewer"]["permissions"]
     assert after == ["MONITORING_ACCESS", "BACKUP_MANAGEMENT"]
+
+
+async def test_the_administrator_name_is_taken_and_never_grants_a_custom_role_more(api, settings):
+    provider, _, token = await admin(settings)
+    taken = (
+        await api.data(
+            ROLE_CREATE, {"input": {"name": "ADMINISTRATOR", "permissions": []}}, token=token
+        )
+    )["roleCreate"]
+    assert taken["userErrors"][0]["code"] == "DUPLICATE"
+    # A role made outside the API that holds the name keeps its permissions.
+    other = await make_provider()
+    await make_role(other, [], name="administrator")
+    other_token = token_for(settings, await make_user(other, [Permission.USER_MANAGEMENT]))
+    roles = (await api.data(ROLES, token=other_token))["roles"]["nodes"]
+    by_name = {r["name"]: r for r in roles}
+    assert by_name["administrator"]["builtIn"] is False
+    assert by_name["administrator"]["permissions"] == ["MONITORING_ACCESS"]
+    assert by_name["Administrator (built-in)"]["builtIn"] is True
+    assert provider is not None

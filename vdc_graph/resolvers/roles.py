@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Role
@@ -24,25 +25,31 @@ MAX_NAME = 100
 
 
 async def ensure_administrator(provider_id: UUID) -> Role:
-    """The provider's built-in Administrator role, created on first need."""
-    role = await Role.get_or_none(provider_id=provider_id, built_in=True)
-    if role is not None:
-        return role
-    try:
-        return await Role.create(
-            provider_id=provider_id,
-            name=ADMINISTRATOR,
-            name_key=ADMINISTRATOR.lower(),
-            permissions=ALL_PERMISSIONS,
-            built_in=True,
-        )
-    except IntegrityError:
-        # Created concurrently, or a custom role already took the name: that one is it.
-        role = await Role.get(provider_id=provider_id, name_key=ADMINISTRATOR.lower())
-        if not role.built_in or role.permissions != ALL_PERMISSIONS:
-            await Role.filter(id=role.id).update(built_in=True, permissions=ALL_PERMISSIONS)
-            await role.refresh_from_db()
-        return role
+    """The provider's built-in Administrator role, created on first need.
+
+    Through the API no other role can take its name (it exists before any other is created);
+    should a role made elsewhere hold it, the built-in one is named ``Administrator (built-in)``
+    rather than giving that role every permission.
+    """
+    for name in (ADMINISTRATOR, f"{ADMINISTRATOR} (built-in)"):
+        role = await Role.get_or_none(provider_id=provider_id, built_in=True)
+        if role is not None:
+            return role
+        if await Role.filter(provider_id=provider_id, name_key=name.lower()).exists():
+            continue
+        try:
+            # A savepoint: a concurrent creation must not abort the caller's transaction.
+            async with in_transaction():
+                return await Role.create(
+                    provider_id=provider_id,
+                    name=name,
+                    name_key=name.lower(),
+                    permissions=ALL_PERMISSIONS,
+                    built_in=True,
+                )
+        except IntegrityError:
+            continue  # created concurrently: found as built-in on the next round
+    return await Role.get(provider_id=provider_id, built_in=True)
 
 
 def permission_names(permissions: list[Permission]) -> list[str]:
@@ -152,6 +159,7 @@ async def _own_role(scope_provider: UUID, ref: Ref) -> Role:
 
 async def update_role(ctx: RequestContext, ref: Ref, change: RoleChange) -> Role:
     _, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
+    await ensure_administrator(scope.provider_id)
     role = await _own_role(scope.provider_id, ref)
     problems = []
     if change.name is not None:
