@@ -156,6 +156,7 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
         self.audited: Counter[tuple[str, str]] = Counter()  # (action, outcome) -> how many
+        self.idempotency_keys: set[str] = set()
 
     def _note_mutations(self, query: str, response: httpx.Response) -> None:
         try:
@@ -204,7 +205,12 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables}, headers=all_headers
         )
-        self._note_mutations(query, response)
+        # A retry with an Idempotency-Key replays the first answer: it did nothing new.
+        key = {k.lower(): v for k, v in all_headers.items()}.get("idempotency-key")
+        if key is None or key not in self.idempotency_keys:
+            self._note_mutations(query, response)
+        if key is not None:
+            self.idempotency_keys.add(key)
         return response
 
     async def data(self, query: str, variables: dict | None = None, *, token: str) -> dict:
