@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from vdc_graph import enums
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.audit import AuditFilter as AuditFilterQuery
@@ -21,10 +22,19 @@ from vdc_graph.resolvers.ids import Ref
 
 from .common import OrderDirection, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
-from .enums import AuditOutcome, Permission
+from .enums import Permission
 from .mutations import run_mutation
 from .relay import Connection, ModelNode
 from .viewer import PortalUser
+
+AuditOutcome = strawberry.enum(
+    enums.AuditOutcome, description="Whether an audited action was done or refused."
+)
+for _value in AuditOutcome.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = {
+        "SUCCESS": "The change was made.",
+        "DENIED": "The attempt was refused (not signed in, or not permitted).",
+    }[_value.name]
 
 
 def ref(gid: relay.GlobalID) -> Ref:
@@ -33,6 +43,9 @@ def ref(gid: relay.GlobalID) -> Ref:
 
 def page_args(first: int | None, after: str | None, last: int | None, before: str | None) -> Any:
     return PageArgs(first, after, last, before)
+
+
+INPUT = strawberry.argument(description="What to change, and how.")
 
 
 @strawberry.type(description="A named set of permissions given to users.")
@@ -172,7 +185,9 @@ class AccessQueries:
     async def roles(
         self,
         info: Info,
-        filter: RoleFilter | None = None,
+        filter: Annotated[
+            RoleFilter | None, strawberry.argument(description="Which roles.")
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -187,7 +202,9 @@ class AccessQueries:
     async def users(
         self,
         info: Info,
-        filter: UserFilter | None = None,
+        filter: Annotated[
+            UserFilter | None, strawberry.argument(description="Which users.")
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -220,7 +237,9 @@ class AccessQueries:
     async def audit_log(
         self,
         info: Info,
-        filter: AuditLogFilter | None = None,
+        filter: Annotated[
+            AuditLogFilter | None, strawberry.argument(description="Which records.")
+        ] = None,
         direction: Annotated[
             OrderDirection,
             strawberry.argument(description="DESC (newest first, the default) or ASC."),
@@ -380,7 +399,9 @@ class ApiKeyRevokePayload:
 @strawberry.type
 class AccessMutations:
     @strawberry.mutation(description="Create a role (USER_MANAGEMENT).")
-    async def role_create(self, info: Info, input: RoleCreateInput) -> RolePayload:
+    async def role_create(
+        self, info: Info, input: Annotated[RoleCreateInput, INPUT]
+    ) -> RolePayload:
         async def act() -> RolePayload:
             role = await resolve_roles.create_role(info.context, input.name, input.permissions)
             return RolePayload(role=role, user_errors=[])  # type: ignore[arg-type]
@@ -388,7 +409,9 @@ class AccessMutations:
         return await run_mutation(info, act, lambda e: RolePayload(role=None, user_errors=e))
 
     @strawberry.mutation(description="Rename a role or change its permissions (USER_MANAGEMENT).")
-    async def role_update(self, info: Info, input: RoleUpdateInput) -> RolePayload:
+    async def role_update(
+        self, info: Info, input: Annotated[RoleUpdateInput, INPUT]
+    ) -> RolePayload:
         async def act() -> RolePayload:
             role = await resolve_roles.update_role(
                 info.context,
@@ -400,7 +423,9 @@ class AccessMutations:
         return await run_mutation(info, act, lambda e: RolePayload(role=None, user_errors=e))
 
     @strawberry.mutation(description="Delete a role; its users lose it (USER_MANAGEMENT).")
-    async def role_delete(self, info: Info, input: RoleDeleteInput) -> RoleDeletePayload:
+    async def role_delete(
+        self, info: Info, input: Annotated[RoleDeleteInput, INPUT]
+    ) -> RoleDeletePayload:
         async def act() -> RoleDeletePayload:
             key = await resolve_roles.delete_role(info.context, ref(input.id))
             return RoleDeletePayload(
@@ -412,7 +437,9 @@ class AccessMutations:
         )
 
     @strawberry.mutation(description="Add a portal user (USER_MANAGEMENT).")
-    async def user_create(self, info: Info, input: UserCreateInput) -> UserPayload:
+    async def user_create(
+        self, info: Info, input: Annotated[UserCreateInput, INPUT]
+    ) -> UserPayload:
         async def act() -> UserPayload:
             user = await resolve_users.create_user(
                 info.context,
@@ -428,7 +455,9 @@ class AccessMutations:
         return await run_mutation(info, act, lambda e: UserPayload(user=None, user_errors=e))
 
     @strawberry.mutation(description="Change a user's names or roles (USER_MANAGEMENT).")
-    async def user_update(self, info: Info, input: UserUpdateInput) -> UserPayload:
+    async def user_update(
+        self, info: Info, input: Annotated[UserUpdateInput, INPUT]
+    ) -> UserPayload:
         async def act() -> UserPayload:
             user = await resolve_users.update_user(
                 info.context,
@@ -446,7 +475,9 @@ class AccessMutations:
         return await run_mutation(info, act, lambda e: UserPayload(user=None, user_errors=e))
 
     @strawberry.mutation(description="Set the roles of many users in one step (USER_MANAGEMENT).")
-    async def users_bulk_edit(self, info: Info, input: UsersBulkEditInput) -> UsersBulkEditPayload:
+    async def users_bulk_edit(
+        self, info: Info, input: Annotated[UsersBulkEditInput, INPUT]
+    ) -> UsersBulkEditPayload:
         async def act() -> UsersBulkEditPayload:
             users = await resolve_users.bulk_edit_roles(
                 info.context, [ref(u) for u in input.user_ids], [ref(r) for r in input.role_ids]
@@ -458,7 +489,9 @@ class AccessMutations:
         )
 
     @strawberry.mutation(description="Delete a portal user (USER_MANAGEMENT).")
-    async def user_delete(self, info: Info, input: UserDeleteInput) -> UserDeletePayload:
+    async def user_delete(
+        self, info: Info, input: Annotated[UserDeleteInput, INPUT]
+    ) -> UserDeletePayload:
         async def act() -> UserDeletePayload:
             key = await resolve_users.delete_user(info.context, ref(input.id))
             return UserDeletePayload(
@@ -474,7 +507,7 @@ class AccessMutations:
         "email (CUSTOMER_MANAGEMENT)."
     )
     async def customer_switch(
-        self, info: Info, input: CustomerSwitchInput
+        self, info: Info, input: Annotated[CustomerSwitchInput, INPUT]
     ) -> CustomerSwitchPayload:
         async def act() -> CustomerSwitchPayload:
             done = await switch.switch_customer(info.context, ref(input.customer_id))
@@ -494,7 +527,9 @@ class AccessMutations:
         )
 
     @strawberry.mutation(description="Create an API key; its secret is shown once.")
-    async def api_key_create(self, info: Info, input: ApiKeyCreateInput) -> ApiKeySecretPayload:
+    async def api_key_create(
+        self, info: Info, input: Annotated[ApiKeyCreateInput, INPUT]
+    ) -> ApiKeySecretPayload:
         async def act() -> ApiKeySecretPayload:
             issued = await keys.create_api_key(
                 info.context,
@@ -519,7 +554,9 @@ class AccessMutations:
         )
 
     @strawberry.mutation(description="Give an API key a new secret; the old one stops at once.")
-    async def api_key_rotate(self, info: Info, input: ApiKeyInput) -> ApiKeySecretPayload:
+    async def api_key_rotate(
+        self, info: Info, input: Annotated[ApiKeyInput, INPUT]
+    ) -> ApiKeySecretPayload:
         async def act() -> ApiKeySecretPayload:
             issued = await keys.rotate_api_key(info.context, ref(input.id))
             return ApiKeySecretPayload(
@@ -533,7 +570,9 @@ class AccessMutations:
         )
 
     @strawberry.mutation(description="Revoke an API key; it is refused from now on.")
-    async def api_key_revoke(self, info: Info, input: ApiKeyInput) -> ApiKeyRevokePayload:
+    async def api_key_revoke(
+        self, info: Info, input: Annotated[ApiKeyInput, INPUT]
+    ) -> ApiKeyRevokePayload:
         async def act() -> ApiKeyRevokePayload:
             key = await keys.revoke_api_key(info.context, ref(input.id))
             return ApiKeyRevokePayload(api_key=key, user_errors=[])  # type: ignore[arg-type]

@@ -29,6 +29,3 @@ OnboardingStep = strawberry.enum(
     enums.OnboardingStep, description="Where a customer is in managed onboarding."
 )
 SubscriptionPlan = strawberry.enum(enums.SubscriptionPlan, description="A VDC subscription plan.")
-AuditOutcome = strawberry.enum(
-    enums.AuditOutcome, description="Whether an audited action was done or refused."
-)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +13,8 @@ from .common import UserError
 from .customers import NotificationContact
 from .enums import ContactKind, NotificationTopic
 from .mutations import run_mutation
+
+INPUT = strawberry.argument(description="What to change, and how.")
 
 
 @strawberry.type(description="The provider's account details.")
@@ -126,12 +128,14 @@ async def _run(info: Info, change: Any) -> SettingsPayload:
 @strawberry.type
 class SettingsMutations:
     @strawberry.mutation(description="Change the account's display name (SITE_SETTINGS).")
-    async def account_update(self, info: Info, input: AccountUpdateInput) -> SettingsPayload:
+    async def account_update(
+        self, info: Info, input: Annotated[AccountUpdateInput, INPUT]
+    ) -> SettingsPayload:
         return await _run(info, lambda: resolve.update_account(info.context, input.display_name))
 
     @strawberry.mutation(description="Set the default system notifications (SITE_SETTINGS).")
     async def system_notifications_update(
-        self, info: Info, input: SystemNotificationsUpdateInput
+        self, info: Info, input: Annotated[SystemNotificationsUpdateInput, INPUT]
     ) -> SettingsPayload:
         data = resolve.NotificationDefaults(
             language=input.language,
@@ -145,7 +149,7 @@ class SettingsMutations:
 
     @strawberry.mutation(description="Set the customer portal's support button (SITE_SETTINGS).")
     async def support_settings_update(
-        self, info: Info, input: SupportSettingsUpdateInput
+        self, info: Info, input: Annotated[SupportSettingsUpdateInput, INPUT]
     ) -> SettingsPayload:
         data = resolve.SupportSettings(
             display_button=input.display_button, link=input.link, text=input.text
