@@ -143,3 +143,11 @@ async def test_another_providers_key_is_not_found(api, settings):
     _, _, other = await creator(settings)
     errors = await api.errors(REVOKE, {"input": {"id": key_id}}, token=other)
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_key_cannot_create_keys(api, settings):
+    _, _, token = await creator(settings)
+    secret = (await create(api, token, name="Admin key", permissions=["USER_MANAGEMENT"]))["secret"]
+    errors = await api.errors(CREATE, {"input": {"name": "Child", "permissions": []}}, token=secret)
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    assert errors[0]["message"] == "API keys are created by signed-in users, not by other keys"
