@@ -128,6 +128,9 @@ def _real_clock() -> None:
 
 # --- the API as clients see it -------------------------------------------------------------
 
+from collections import Counter  # noqa: E402
+
+import graphql  # noqa: E402
 import httpx  # noqa: E402
 
 from vdc_graph.app import create_app  # noqa: E402
@@ -144,10 +147,50 @@ def settings(tmp_path: Path) -> Settings:
 
 
 class GraphQLClient:
-    """Speaks GraphQL over HTTP to the app in-process, the way a client does."""
+    """Speaks GraphQL over HTTP to the app in-process, the way a client does.
+
+    It also notes every mutation it sees done or refused, so the ``api`` fixture can check that
+    the audit log holds a record for each one the test performed.
+    """
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
+        self.audited: Counter[tuple[str, str]] = Counter()  # (action, outcome) -> how many
+        self.idempotency_keys: set[str] = set()
+
+    def _note_mutations(self, query: str, response: httpx.Response) -> None:
+        try:
+            document = graphql.parse(query)
+        except graphql.GraphQLError:
+            return
+        operations = [
+            d
+            for d in document.definitions
+            if isinstance(d, graphql.OperationDefinitionNode)
+            and d.operation is graphql.OperationType.MUTATION
+        ]
+        if len(operations) != 1:
+            return
+        fields = [
+            f for f in operations[0].selection_set.selections if isinstance(f, graphql.FieldNode)
+        ]
+        body = response.json()
+        if response.status_code in (401, 403):
+            self.audited[(fields[0].name.value, "DENIED")] += 1
+            return
+        data = body.get("data") or {}
+        refused_at = {
+            e["path"][0]
+            for e in body.get("errors", [])
+            if e.get("path") and e.get("extensions", {}).get("code") in REFUSALS
+        }
+        for field in fields:
+            key = field.alias.value if field.alias else field.name.value
+            result = data.get(key)
+            if key in refused_at:
+                self.audited[(field.name.value, "DENIED")] += 1
+            elif isinstance(result, dict) and not result.get("userErrors"):
+                self.audited[(field.name.value, "SUCCESS")] += 1
 
     async def post(
         self,
@@ -159,9 +202,16 @@ class GraphQLClient:
     ) -> httpx.Response:
         all_headers = {"Authorization": f"Bearer {token}"} if token else {}
         all_headers.update(headers or {})
-        return await self.http.post(
+        response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables}, headers=all_headers
         )
+        # A retry with an Idempotency-Key replays the first answer: it did nothing new.
+        key = {k.lower(): v for k, v in all_headers.items()}.get("idempotency-key")
+        if key is None or key not in self.idempotency_keys:
+            self._note_mutations(query, response)
+        if key is not None:
+            self.idempotency_keys.add(key)
+        return response
 
     async def data(self, query: str, variables: dict | None = None, *, token: str) -> dict:
         """The response's data, failing the test on any error."""
@@ -183,7 +233,26 @@ async def api(db: str, settings: Settings) -> AsyncIterator[GraphQLClient]:
     app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield GraphQLClient(http)
+        client = GraphQLClient(http)
+        yield client
+    await _check_audit_log(client.audited)
+
+
+REFUSALS = {"UNAUTHENTICATED", "FORBIDDEN"}
+
+
+async def _check_audit_log(expected: Counter[tuple[str, str]]) -> None:
+    """Every mutation the test performed (done or refused) has its audit record."""
+    from vdc_graph.db.models import AuditRecord
+
+    rows = await AuditRecord.all().values_list("action", "outcome")
+    # A mutation that changed several objects writes one record per object: at least one.
+    found = Counter(
+        (action, str(outcome.value if hasattr(outcome, "value") else outcome))
+        for action, outcome in rows
+    )
+    missing = {k: n for k, n in expected.items() if found[k] < n}
+    assert not missing, f"mutations without their audit records: {missing}"
 
 
 class LiveServer:

@@ -425,6 +425,7 @@ async def test_dev_tokens_are_refused_without_a_development_secret(
     production = Settings(
         mode=Mode.PRODUCTION,
         dev_token_secret=None,
+        switch_token_secret="switch-" + "s" * 40,
         oidc_issuer=ISSUER,
         oidc_audience=AUDIENCE,
         oidc_jwks_url=jwks_server.url,

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     oidc_jwks_cache_seconds: int = 3600
     token_leeway_seconds: int = 30
 
+    # Customer-switch tokens (HS256, short-lived). Required in production; in development the
+    # development secret is used when unset.
+    switch_token_secret: SecretStr | None = None
+    switch_token_ttl_seconds: int = 900
+
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, a JSON list).
+    trusted_proxies: list[str] = []
+
     # Request limits, each checked before execution.
     max_depth: int = 12
     max_aliases: int = 30
@@ -90,6 +98,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "production mode needs VDC_OIDC_ISSUER, VDC_OIDC_AUDIENCE and VDC_OIDC_JWKS_URL"
             )
+        if self.mode is Mode.PRODUCTION and self.switch_token_secret is None:
+            raise ValueError("production mode needs VDC_SWITCH_TOKEN_SECRET")
         return self
 
     @property
@@ -108,6 +118,13 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def switch_secret(self) -> str | None:
+        """The HS256 secret of customer-switch tokens (the development one in development)."""
+        if self.switch_token_secret is not None:
+            return self.switch_token_secret.get_secret_value()
+        development = self.development_secret()
+        return None if development is None else "customer-switch:" + development
 
 
 @lru_cache(maxsize=1)

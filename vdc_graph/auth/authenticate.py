@@ -8,19 +8,20 @@ from uuid import UUID
 
 import httpx
 
-from vdc_graph.db.models import CustomerAdminUser, PortalUser, Role
-from vdc_graph.enums import Permission
-from vdc_graph.errors import Unauthenticated
+from vdc_graph.db.models import CustomerAdminUser, PortalUser
+from vdc_graph.errors import Forbidden, Unauthenticated
 from vdc_graph.settings import Settings
 
 from ._verify import MSG_NO_USER, claim_uuid, decode_verified, invalid, peek
+from .api_keys import authenticate_api_key, is_api_key, user_permissions
+from .ip_restriction import check_customer_address
 from .oidc import JwksClient, oidc_configured, oidc_user, verify_oidc_token
 from .principal import Principal
+from .switch_tokens import SWITCH_ALGORITHM, SWITCH_ISSUER
 from .tokens import DEV_ALGORITHM, DEV_ISSUER
 
 BAD_HEADER = "Send Authorization: Bearer <token>"
 BAD_CUSTOMER_SCOPE = "The token's customer scope is not valid for this user"
-_PERMISSIONS = {p.value: p for p in Permission}
 
 
 class Authenticator:
@@ -30,18 +31,41 @@ class Authenticator:
         self._settings = settings
         # None in production without a secret: development tokens are then refused.
         self._dev_secret = settings.development_secret()
+        self._switch_secret = settings.switch_secret()
         self._jwks = (
             JwksClient(settings, http_client=http_client) if oidc_configured(settings) else None
         )
 
-    async def authenticate(self, authorization: str | None) -> Principal | None:
+    async def authenticate(
+        self, authorization: str | None, client_host: str | None = None
+    ) -> Principal | None:
+        """The caller of ``authorization``, or None when there is none.
+
+        A customer-scoped caller is refused (FORBIDDEN) when its customer restricts access to
+        IP ranges and ``client_host`` is outside them: every transport passes its client
+        address here, so the rule lives in one place.
+        """
+        principal = await self._principal(authorization)
+        if principal is not None and principal.customer_scope is not None:
+            try:
+                await check_customer_address(principal.customer_scope, client_host)
+            except Forbidden as exc:
+                exc.principal = principal  # type: ignore[attr-defined]  # for the audit log
+                raise
+        return principal
+
+    async def _principal(self, authorization: str | None) -> Principal | None:
         if authorization is None or not authorization.strip():
             return None  # anonymous: the caller decides what that may do
         token = _bearer_token(authorization)
+        if is_api_key(token):
+            return await authenticate_api_key(token)
         header, unverified = peek(token)
         # The unverified issuer only picks a verifier; each verifier fixes its own algorithm.
         if unverified.get("iss") == DEV_ISSUER:
             claims, user = await self._development(token)
+        elif unverified.get("iss") == SWITCH_ISSUER:
+            claims, user = await self._switched(token)
         elif self._jwks is not None:
             claims = await verify_oidc_token(token, header, self._settings, self._jwks)
             user = await oidc_user(claims)
@@ -53,7 +77,7 @@ class Authenticator:
             api_key_id=None,
             email=user.email,
             # Read on every request, so a role change applies to the very next one.
-            permissions=await _permissions(user.id),
+            permissions=await user_permissions(user.id),
             customer_scope=await _customer_scope(claims, user),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
@@ -65,21 +89,42 @@ class Authenticator:
     async def _development(self, token: str) -> tuple[dict[str, Any], PortalUser]:
         if self._dev_secret is None:
             raise invalid("development token without a development secret")
-        claims = decode_verified(
-            token,
-            self._dev_secret,
-            algorithm=DEV_ALGORITHM,
-            issuer=DEV_ISSUER,
-            audience=None,
-            leeway=self._settings.token_leeway_seconds,
-            required=("iss", "sub", "pid", "iat"),
+        return await _local_user(
+            token, self._dev_secret, DEV_ALGORITHM, DEV_ISSUER, self._settings, ("iat",)
         )
-        user_id, provider_id = claim_uuid(claims, "sub"), claim_uuid(claims, "pid")
-        user = await PortalUser.get_or_none(id=user_id)
-        # Deleted since minting, or moved claims: either way not this user any more.
-        if user is None or user.provider_id != provider_id:
-            raise Unauthenticated(MSG_NO_USER)
-        return claims, user
+
+    async def _switched(self, token: str) -> tuple[dict[str, Any], PortalUser]:
+        if self._switch_secret is None:
+            raise invalid("switch token without a switch secret")
+        return await _local_user(
+            token, self._switch_secret, SWITCH_ALGORITHM, SWITCH_ISSUER, self._settings, ("cid",)
+        )
+
+
+async def _local_user(
+    token: str,
+    secret: str,
+    algorithm: str,
+    issuer: str,
+    settings: Settings,
+    required: tuple[str, ...],
+) -> tuple[dict[str, Any], PortalUser]:
+    """Claims and user of a token signed here (development or customer-switch)."""
+    claims = decode_verified(
+        token,
+        secret,
+        algorithm=algorithm,
+        issuer=issuer,
+        audience=None,
+        leeway=settings.token_leeway_seconds,
+        required=("iss", "sub", "pid", *required),
+    )
+    user_id, provider_id = claim_uuid(claims, "sub"), claim_uuid(claims, "pid")
+    user = await PortalUser.get_or_none(id=user_id)
+    # Deleted since minting, or moved claims: either way not this user any more.
+    if user is None or user.provider_id != provider_id:
+        raise Unauthenticated(MSG_NO_USER)
+    return claims, user
 
 
 def _bearer_token(authorization: str) -> str:
@@ -87,18 +132,6 @@ def _bearer_token(authorization: str) -> str:
     if len(parts) != 2 or parts[0].lower() != "bearer":
         raise Unauthenticated(BAD_HEADER)
     return parts[1]
-
-
-async def _permissions(user_id: UUID) -> frozenset[Permission]:
-    rows = await Role.filter(users__id=user_id).values_list("permissions", flat=True)
-    # A stored name this version does not know grants nothing.
-    return frozenset(
-        _PERMISSIONS[name]
-        for names in rows
-        if isinstance(names, list)
-        for name in names
-        if isinstance(name, str) and name in _PERMISSIONS
-    )
 
 
 async def _customer_scope(claims: dict[str, Any], user: PortalUser) -> UUID | None:

@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from vdc_graph.auth import Authenticator
 from vdc_graph.context import RequestContext
 from vdc_graph.errors import ApiError, ErrorCode, Unauthenticated
+from vdc_graph.http.client_address import client_address
+from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
 Export = Callable[[Request, RequestContext], Awaitable[Response]]
@@ -49,16 +51,19 @@ def export_endpoint(
         context = RequestContext(
             settings=settings,
             request=request,
-            client_host=request.client.host if request.client else None,
+            client_host=client_address(request, settings),
         )
         try:
             context.principal = await authenticator.authenticate(
-                request.headers.get("authorization")
+                request.headers.get("authorization"), context.client_host
             )
             if context.principal is None:
                 raise Unauthenticated("Sign in: send Authorization: Bearer <token>")
             response = await export(request, context)
         except ApiError as error:
+            if audit.is_refusal(error):
+                who = context.principal or getattr(error, "principal", None)
+                await audit.record_refusal(who, context.client_host, request.url.path, error)
             return refusal(error)
         response.headers["X-Request-Id"] = context.request_id
         return response

@@ -7,6 +7,7 @@ from starlette.routing import Route
 from vdc_graph.auth import Authenticator
 from vdc_graph.settings import Settings
 
+from .audit import audit_log_csv
 from .customers import customers_csv
 from .http import Export, export_endpoint
 from .licensed_users import licensed_users_csv
@@ -18,6 +19,7 @@ EXPORTS: dict[str, Export] = {
     "/exports/licensed-users.csv": licensed_users_csv,
     "/exports/session-log.csv": session_log_csv,
     "/exports/sessions.zip": sessions_zip,
+    "/exports/audit-log.csv": audit_log_csv,
 }
 
 

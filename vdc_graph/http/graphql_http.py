@@ -18,10 +18,12 @@ from strawberry.types.graphql import OperationType
 
 from vdc_graph.auth import Authenticator
 from vdc_graph.context import RequestContext
-from vdc_graph.errors import ErrorCode, Unauthenticated
+from vdc_graph.errors import ErrorCode, Forbidden, Unauthenticated
+from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
 from . import idempotency, negotiation
+from .client_address import client_address
 from .graphiql import graphiql_page
 
 log = logging.getLogger("vdc_graph.http")
@@ -39,8 +41,28 @@ class RequestRefused(Exception):
         self.status, self.message, self.code, self.headers = status, message, code, headers or {}
 
 
-def client_host(request: Request) -> str | None:
-    return request.client.host if request.client else None
+def chosen_operation(query: str, operation_name: str | None) -> OperationDefinitionNode | None:
+    """The operation a request runs, when its document parses (small documents only: this runs
+    before the limits do)."""
+    try:
+        document = parse(query, max_tokens=2000)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    return operations[0] if len(operations) == 1 else None
+
+
+def operation_action(query: str, operation_name: str | None) -> str:
+    """What a refused request tried, for the audit log: its first root field, if it parses."""
+    operation = chosen_operation(query, operation_name)
+    if operation is None:
+        return "request"
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            return selection.name.value
+    return operation.operation.value
 
 
 # Mutations a caller without a bearer token may run: their input carries the credential.
@@ -49,17 +71,10 @@ ANONYMOUS_MUTATIONS = frozenset({"invitationAccept"})
 
 def anonymous_operation(params: dict[str, Any]) -> bool:
     """Whether the request is one mutation selecting only fields open to anonymous callers."""
-    try:
-        document = parse(params["query"])
-    except GraphQLError:
+    operation = chosen_operation(params["query"], params.get("operation_name"))
+    if operation is None or operation.operation is not AstOperationType.MUTATION:
         return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    name = params.get("operation_name")
-    if name is not None:
-        operations = [o for o in operations if o.name and o.name.value == name]
-    if len(operations) != 1 or operations[0].operation is not AstOperationType.MUTATION:
-        return False
-    selections = operations[0].selection_set.selections
+    selections = operation.selection_set.selections
     return bool(selections) and all(
         isinstance(s, FieldNode) and s.name.value in ANONYMOUS_MUTATIONS for s in selections
     )
@@ -73,7 +88,9 @@ class GraphQLHttp:
 
     async def __call__(self, request: Request) -> Response:
         context = RequestContext(
-            settings=self.settings, client_host=client_host(request), request=request
+            settings=self.settings,
+            client_host=client_address(request, self.settings),
+            request=request,
         )
         headers = {"X-Request-Id": context.request_id}
         if (
@@ -90,7 +107,7 @@ class GraphQLHttp:
                     406, f"Accept {negotiation.GRAPHQL_RESPONSE} or {negotiation.JSON}"
                 )
             params = await self._params(request)
-            context.principal = await self._principal(request, params)
+            context.principal = await self._principal(request, context, params)
             key = request.headers.get("idempotency-key")
             if key is not None and request.method == "POST" and context.principal is not None:
                 return await idempotency.once(
@@ -164,25 +181,28 @@ class GraphQLHttp:
         except (ValueError, UnicodeDecodeError) as exc:
             raise RequestRefused(400, f"The {what} is not valid JSON") from exc
 
-    async def _principal(self, request: Request, params: dict[str, Any]) -> Any:
+    async def _principal(
+        self, request: Request, context: RequestContext, params: dict[str, Any]
+    ) -> Any:
         if "authorization" not in request.headers and anonymous_operation(params):
             return None  # the operation carries its own credential (an invitation token)
+        action = operation_action(params["query"], params["operation_name"])
         try:
-            principal = await self.authenticator.authenticate(request.headers.get("authorization"))
-        except Unauthenticated as exc:
-            raise RequestRefused(
-                401,
-                exc.message,
-                ErrorCode.UNAUTHENTICATED,
-                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            ) from exc
-        if principal is None:
-            raise RequestRefused(
-                401,
-                "Sign in: send Authorization: Bearer <token>",
-                ErrorCode.UNAUTHENTICATED,
-                {"WWW-Authenticate": "Bearer"},
+            principal = await self.authenticator.authenticate(
+                request.headers.get("authorization"), context.client_host
             )
+            if principal is None:
+                raise Unauthenticated("Sign in: send Authorization: Bearer <token>")
+        except (Unauthenticated, Forbidden) as exc:
+            who = getattr(exc, "principal", None)
+            await audit.record_refusal(who, context.client_host, action, exc)
+            if isinstance(exc, Forbidden):
+                raise RequestRefused(403, exc.message, ErrorCode.FORBIDDEN) from exc
+            has_token = bool((request.headers.get("authorization") or "").strip())
+            challenge = 'Bearer error="invalid_token"' if has_token else "Bearer"
+            raise RequestRefused(
+                401, exc.message, ErrorCode.UNAUTHENTICATED, {"WWW-Authenticate": challenge}
+            ) from exc
         return principal
 
     async def _execute(

@@ -23,8 +23,11 @@ from strawberry.types.unset import UNSET, UnsetType
 from vdc_graph import clock
 from vdc_graph.auth import Authenticator
 from vdc_graph.context import RequestContext
-from vdc_graph.errors import Unauthenticated
+from vdc_graph.errors import Forbidden, Unauthenticated
+from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
+
+from .client_address import client_address
 
 
 class GraphQLWebSocket(GraphQL):
@@ -51,7 +54,7 @@ class GraphQLWebSocket(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         return RequestContext(
             settings=self.settings,
-            client_host=request.client.host if request.client else None,
+            client_host=client_address(request, self.settings),
             request=request,
             response=response,
         )
@@ -61,20 +64,22 @@ class GraphQLWebSocket(GraphQL):
         header = params.get("authorization") or params.get("Authorization")
         header = header if isinstance(header, str) else None
         try:
-            principal = await self.authenticator.authenticate(header)
-        except Unauthenticated as exc:
+            principal = await self.authenticator.authenticate(header, context.client_host)
+            if principal is None:
+                raise Unauthenticated("Sign in: send authorization in the connection_init payload")
+        except (Unauthenticated, Forbidden) as exc:
+            who = getattr(exc, "principal", None)
+            await audit.record_refusal(who, context.client_host, "connectionInit", exc)
             raise ConnectionRejectionError({"message": exc.message}) from exc
-        if principal is None:
-            raise ConnectionRejectionError(
-                {"message": "Sign in: send authorization in the connection_init payload"}
-            )
         context.principal = principal
 
         async def refresh() -> None:
             # Rights are read again before every operation; a revoked caller gets none.
             try:
-                context.principal = await self.authenticator.authenticate(header)
-            except Unauthenticated:
+                context.principal = await self.authenticator.authenticate(
+                    header, context.client_host
+                )
+            except (Unauthenticated, Forbidden):
                 context.principal = None
 
         context.refresh_principal = refresh

@@ -17,7 +17,6 @@ from vdc_graph.context import RequestContext
 from vdc_graph.db.models import (
     Customer,
     CustomerAdminUser,
-    NotificationContact,
     Onboarding,
     Subscription,
 )
@@ -34,6 +33,7 @@ from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
 
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
+from .settings import apply_provider_notification_defaults
 
 
 async def list_customers(
@@ -198,11 +198,8 @@ async def _create_pending(
     provider_id: UUID, data: RegisterCustomerInput, external_id: str
 ) -> Customer:
     async with in_transaction():
-        defaults = await queries.provider_notification_defaults(provider_id)
         customer = await Customer.create(
             provider_id=provider_id,
-            notification_language=defaults.language,
-            allow_system_notifications=defaults.allow_system_notifications,
             display_name=data.display_name.strip(),
             external_id=external_id,
             source_type=data.source_type,
@@ -213,14 +210,7 @@ async def _create_pending(
             contract_type=ContractType.PENDING,
         )
         await Onboarding.create(customer=customer)
-        for contact in defaults.contacts:  # the provider's default contacts seed the customer's
-            await NotificationContact.create(
-                provider_id=provider_id,
-                customer=customer,
-                kind=contact.kind,
-                address=contact.address,
-                topics=contact.topics,
-            )
+        await apply_provider_notification_defaults(customer)
         if customer.flex_subscription_id:
             await Subscription.create(
                 customer=customer,

@@ -18,7 +18,7 @@ from vdc_graph.db.models import (
     Subscription,
 )
 
-from . import customers, policies, restores, sessions
+from . import api_keys, audit, customers, policies, restores, roles, sessions, users
 
 NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
 
@@ -36,6 +36,10 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "BackupSession": sessions.load_session,
     "SessionLogRecord": sessions.load_log_record,
     "Restore": restores.load_restore,
+    "Role": roles.load_role,
+    "PortalUser": users.load_user,
+    "ApiKey": api_keys.load_api_key,
+    "AuditRecord": audit.load_audit_record,
 }
 
 

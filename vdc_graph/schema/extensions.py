@@ -22,6 +22,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from vdc_graph.context import RequestContext
 from vdc_graph.db.loaders import Loaders
 from vdc_graph.errors import ApiError, ErrorCode
+from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
 from .limits import Limits, check, measure
@@ -182,3 +183,29 @@ class MaskUnexpectedErrors(MaskErrors):
             path=error.path,
             extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
         )
+
+
+class AuditRefusals(SchemaExtension):
+    """Every UNAUTHENTICATED or FORBIDDEN answer of a field is written to the audit log.
+
+    Mutations record their own refusals (with the object they named); this catches the rest:
+    queries, and anything refused before a mutation's runner started.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        if not isinstance(context, RequestContext) or result is None or not result.errors:
+            return
+        seen: set[str] = set()
+        for error in result.errors:
+            original = error.original_error
+            if not audit.is_refusal(original):
+                continue
+            action = str(error.path[0]) if error.path else "request"
+            if action in seen:  # one record per refused field, not per list item
+                original.audited = True  # type: ignore[union-attr]
+                continue
+            seen.add(action)
+            await audit.record_refusal(context.principal, context.client_host, action, original)  # type: ignore[arg-type]

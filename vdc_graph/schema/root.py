@@ -15,20 +15,29 @@ from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
+from .access import AccessMutations, AccessQueries
 from .backup import BackupQueries
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
-from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .live import Subscription
 from .offboarding import OffboardingMutations
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
+from .settings import SettingsMutations, SettingsQueries
 from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries, CustomerPeopleQueries, BackupQueries):
+class Query(
+    ViewerQueries,
+    CustomerQueries,
+    CustomerPeopleQueries,
+    BackupQueries,
+    AccessQueries,
+    SettingsQueries,
+):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
         self,
@@ -63,6 +72,8 @@ class Mutation(
     CustomerPeopleMutations,
     OffboardingMutations,
     BackupMutations,
+    AccessMutations,
+    SettingsMutations,
 ):
     pass
 
@@ -94,6 +105,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             validation_with_limits(settings),
             PerOperation,
+            AuditRefusals,
             MaskUnexpectedErrors,
         ],
     )

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from vdc_graph.db import models
+from vdc_graph.resolvers import users
 from vdc_graph.resolvers import viewer as resolve
 
 from .customers import Customer
 from .enums import Permission
 from .relay import ModelNode
+
+if TYPE_CHECKING:
+    from .access import Role
 
 
 @strawberry.type(description="A service provider: the tenant that resells backup to customers.")
@@ -26,6 +33,13 @@ class PortalUser(ModelNode):
     email: str = strawberry.field(description="Microsoft 365 sign-in address (a UPN).")
     first_name: str = strawberry.field(description="First name.")
     last_name: str = strawberry.field(description="Last name.")
+    created_at: datetime = strawberry.field(description="When the user was added.")
+
+    @strawberry.field(description="The user's roles, by name.")
+    async def roles(
+        self, info: Info
+    ) -> list[Annotated[Role, strawberry.lazy("vdc_graph.schema.access")]]:
+        return await users.user_roles(info.context, self)  # type: ignore[arg-type,return-value]
 
 
 @strawberry.type(description="The caller of this request.")

@@ -76,6 +76,8 @@ class ApiKey(Entity):
     customers = fields.ManyToManyField(
         "models.Customer", related_name="api_keys", through="api_key_customer"
     )
+    # True when the key sees only ``customers``; kept apart so an emptied list never widens it.
+    limited_to_customers = fields.BooleanField(default=False)
     expires_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)

@@ -43,6 +43,8 @@ class AuditRecord(Entity):
             ("provider_id", "action", "created_at"),
             ("provider_id", "target_id"),
             ("customer_id", "created_at"),
+            ("provider_id", "actor_user_id", "created_at"),
+            ("provider_id", "actor_api_key_id", "created_at"),
         )
 
 

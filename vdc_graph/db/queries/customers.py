@@ -67,9 +67,7 @@ class CustomerFilter:
 def visible_customers(scope: Scope) -> QuerySet[Customer]:
     """The customers a caller may see: its provider's, not deleted, within its customer scope."""
     qs = Customer.filter(provider_id=scope.provider_id, deleted_at__isnull=True)
-    if scope.customer_id is not None:
-        qs = qs.filter(id=scope.customer_id)
-    return qs
+    return scope.restrict(qs, "id")
 
 
 def filtered_customers(scope: Scope, flt: CustomerFilter) -> QuerySet[Customer]:
@@ -96,9 +94,7 @@ async def children_by_id(model: type[Model], scope: Scope, ids: Sequence[UUID]) 
         customer__provider_id=scope.provider_id,
         customer__deleted_at__isnull=True,
     )
-    if scope.customer_id is not None:
-        qs = qs.filter(customer_id=scope.customer_id)
-    return by_key(await qs, ids)
+    return by_key(await scope.restrict(qs), ids)
 
 
 async def onboardings_by_customer(ids: Sequence[UUID]) -> list[Onboarding | None]:

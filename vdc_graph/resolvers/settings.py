@@ -1,0 +1,209 @@
+"""The provider's settings: account, default system notifications, customer-portal support."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from vdc_graph.context import RequestContext
+from vdc_graph.db.models import Customer, NotificationContact, ServiceProvider
+from vdc_graph.db.queries.customers import provider_notification_defaults
+from vdc_graph.enums import ContactKind, NotificationTopic, Permission
+from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+
+from . import audit
+from .access import provider_changing, provider_reading
+
+EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+LANGUAGE = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
+MAX_DISPLAY_NAME = 200
+MAX_SUPPORT_TEXT = 200
+MAX_URL = 2000
+
+
+async def _default_contacts(provider: ServiceProvider) -> dict[str, Any]:
+    contacts = await NotificationContact.filter(
+        provider_id=provider.id, customer_id__isnull=True
+    ).order_by("created_at", "id")
+    return {"contacts": [{"address": c.address, "topics": c.topics} for c in contacts]}
+
+
+audit.SUMMARY_EXTRAS[ServiceProvider] = _default_contacts
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    provider: ServiceProvider
+    contacts: list[NotificationContact]
+
+
+async def _settings_of(provider_id: object) -> ProviderSettings:
+    provider = await ServiceProvider.get(id=provider_id)
+    contacts = await NotificationContact.filter(
+        provider_id=provider.id, customer_id__isnull=True
+    ).order_by("created_at", "id")
+    return ProviderSettings(provider, list(contacts))
+
+
+async def get_settings(ctx: RequestContext) -> ProviderSettings:
+    scope = provider_reading(ctx, Permission.SITE_SETTINGS)
+    return await _settings_of(scope.provider_id)
+
+
+def _is_web_url(value: str, schemes: tuple[str, ...]) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in schemes and bool(parsed.hostname) and len(value) <= MAX_URL
+
+
+async def update_account(ctx: RequestContext, display_name: str) -> ProviderSettings:
+    _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
+    name = display_name.strip()
+    if not name:
+        raise UserErrors(
+            [UserError("Enter the display name", ["input", "displayName"], UserErrorCode.REQUIRED)]
+        )
+    if len(name) > MAX_DISPLAY_NAME:
+        raise UserErrors(
+            [
+                UserError(
+                    f"The display name is longer than {MAX_DISPLAY_NAME} characters",
+                    ["input", "displayName"],
+                    UserErrorCode.TOO_LONG,
+                )
+            ]
+        )
+    await ServiceProvider.filter(id=scope.provider_id).update(display_name=name)
+    return await _settings_of(scope.provider_id)
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    kind: ContactKind
+    address: str
+    topics: list[NotificationTopic]
+
+
+def contact_problems(contacts: list[ContactInput], field: str = "contacts") -> list[UserError]:
+    """An email address, or a Microsoft Teams incoming-webhook URL over https; some topic."""
+    problems = []
+    for index, contact in enumerate(contacts):
+        path = ["input", field, str(index)]
+        address = contact.address.strip()
+        if contact.kind is ContactKind.EMAIL and not (EMAIL.match(address) and len(address) <= 254):
+            problems.append(
+                UserError(
+                    "Enter a valid email address", [*path, "address"], UserErrorCode.INVALID_EMAIL
+                )
+            )
+        if contact.kind is ContactKind.TEAMS_WEBHOOK and not _is_web_url(address, ("https",)):
+            problems.append(
+                UserError(
+                    "Enter the Teams webhook's https URL",
+                    [*path, "address"],
+                    UserErrorCode.INVALID_URL,
+                )
+            )
+        if not contact.topics:
+            problems.append(
+                UserError("Choose at least one topic", [*path, "topics"], UserErrorCode.REQUIRED)
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class NotificationDefaults:
+    language: str
+    allow_customer_admin_notifications: bool
+    contacts: list[ContactInput]
+
+
+async def update_system_notifications(
+    ctx: RequestContext, data: NotificationDefaults
+) -> ProviderSettings:
+    """Replace the provider's notification defaults (they seed new customers)."""
+    _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
+    problems = contact_problems(data.contacts)
+    if not LANGUAGE.match(data.language.strip()):
+        problems.append(
+            UserError(
+                "Use a language code such as en, de or fr",
+                ["input", "language"],
+                UserErrorCode.INVALID,
+            )
+        )
+    if problems:
+        raise UserErrors(problems)
+    await ServiceProvider.filter(id=scope.provider_id).update(
+        notification_language=data.language.strip(),
+        allow_customer_admin_notifications=data.allow_customer_admin_notifications,
+    )
+    await NotificationContact.filter(
+        provider_id=scope.provider_id, customer_id__isnull=True
+    ).delete()
+    for contact in data.contacts:
+        await NotificationContact.create(
+            provider_id=scope.provider_id,
+            kind=contact.kind,
+            address=contact.address.strip(),
+            topics=sorted({t.value for t in contact.topics}),
+        )
+    return await _settings_of(scope.provider_id)
+
+
+@dataclass(frozen=True)
+class SupportSettings:
+    display_button: bool
+    link: str
+    text: str
+
+
+async def update_support(ctx: RequestContext, data: SupportSettings) -> ProviderSettings:
+    """The support button of the customer portal: link and text are required when shown."""
+    _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
+    link, text = data.link.strip(), data.text.strip()
+    problems = []
+    if link and not _is_web_url(link, ("http", "https")):
+        problems.append(
+            UserError("Enter an http or https URL", ["input", "link"], UserErrorCode.INVALID_URL)
+        )
+    elif data.display_button and not link:
+        problems.append(
+            UserError("Enter the button's link", ["input", "link"], UserErrorCode.REQUIRED)
+        )
+    if data.display_button and not text:
+        problems.append(
+            UserError("Enter the button's text", ["input", "text"], UserErrorCode.REQUIRED)
+        )
+    if len(text) > MAX_SUPPORT_TEXT:
+        problems.append(
+            UserError(
+                f"The text is longer than {MAX_SUPPORT_TEXT} characters",
+                ["input", "text"],
+                UserErrorCode.TOO_LONG,
+            )
+        )
+    if problems:
+        raise UserErrors(problems)
+    await ServiceProvider.filter(id=scope.provider_id).update(
+        support_button_enabled=data.display_button, support_link=link, support_text=text
+    )
+    return await _settings_of(scope.provider_id)
+
+
+async def apply_provider_notification_defaults(customer: Customer) -> None:
+    """A new customer takes its provider's notification defaults: language, whether customer
+    admins get system notifications, and a copy of the default contacts."""
+    defaults = await provider_notification_defaults(customer.provider_id)
+    customer.notification_language = defaults.language
+    customer.allow_system_notifications = defaults.allow_system_notifications
+    await customer.save(update_fields=["notification_language", "allow_system_notifications"])
+    for contact in defaults.contacts:
+        await NotificationContact.create(
+            provider_id=customer.provider_id,
+            customer_id=customer.id,
+            kind=contact.kind,
+            address=contact.address,
+            topics=list(contact.topics),
+        )
