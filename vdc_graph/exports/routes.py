@@ -9,10 +9,12 @@ from vdc_graph.settings import Settings
 
 from .customers import customers_csv
 from .http import Export, export_endpoint
+from .usage import usage_report_csv
 
 # path -> export; each download registers itself here.
 EXPORTS: dict[str, Export] = {
     "/exports/customers.csv": customers_csv,
+    "/exports/usage-report.csv": usage_report_csv,
 }
 
 

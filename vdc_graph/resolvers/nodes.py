@@ -10,7 +10,7 @@ from uuid import UUID
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import CustomerAdminUser, IpRange, NotificationContact, Subscription
 
-from . import customers
+from . import customers, usage
 
 NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
 
@@ -21,6 +21,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "IpRange": customers.loader_of_child(IpRange),
     "NotificationContact": customers.loader_of_child(NotificationContact),
     "Subscription": customers.loader_of_child(Subscription),
+    "UsageReport": usage.load_report,
 }
 
 

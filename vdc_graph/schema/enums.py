@@ -29,3 +29,16 @@ OnboardingStep = strawberry.enum(
     enums.OnboardingStep, description="Where a customer is in managed onboarding."
 )
 SubscriptionPlan = strawberry.enum(enums.SubscriptionPlan, description="A VDC subscription plan.")
+UsageReportStatus = strawberry.enum(
+    enums.UsageReportStatus,
+    description="Where a monthly usage report stands: PENDING_REVIEW (generated, awaiting the "
+    "provider), SAVED (submitted), CONFIRMED (sent to the aggregator), REJECTED (with a reason; "
+    "the provider reviews and submits again).",
+)
+ServiceName = strawberry.enum(enums.ServiceName, description="A service of the platform.")
+ServiceHealth = strawberry.enum(enums.ServiceHealth, description="How a service is doing.")
+WebhookEvent = strawberry.enum(enums.WebhookEvent, description="An event a webhook can receive.")
+DeliveryStatus = strawberry.enum(
+    enums.DeliveryStatus,
+    description="A delivery's state: PENDING (waiting or retrying), SUCCEEDED, FAILED (gave up).",
+)

@@ -16,11 +16,12 @@ from vdc_graph.settings import Settings
 from .customers import CustomerMutations, CustomerQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
+from .usage import UsageMutations, UsageQueries
 from .viewer import ViewerQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries):
+class Query(ViewerQueries, CustomerQueries, UsageQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
@@ -41,7 +42,7 @@ class Query(ViewerQueries, CustomerQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations):
+class Mutation(CustomerMutations, UsageMutations):
     pass
 
 
