@@ -10,7 +10,7 @@ from uuid import UUID
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import CustomerAdminUser, IpRange, NotificationContact, Subscription
 
-from . import customers, usage
+from . import customers, usage, webhooks
 
 NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
 
@@ -22,6 +22,8 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "NotificationContact": customers.loader_of_child(NotificationContact),
     "Subscription": customers.loader_of_child(Subscription),
     "UsageReport": usage.load_report,
+    "Webhook": webhooks.load_webhook,
+    "WebhookDelivery": webhooks.load_delivery,
 }
 
 

@@ -18,10 +18,11 @@ from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limi
 from .scalars import SCALAR_MAP
 from .usage import UsageMutations, UsageQueries
 from .viewer import ViewerQueries
+from .webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries, UsageQueries):
+class Query(ViewerQueries, CustomerQueries, UsageQueries, WebhookQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
@@ -42,7 +43,7 @@ class Query(ViewerQueries, CustomerQueries, UsageQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(CustomerMutations, UsageMutations):
+class Mutation(CustomerMutations, UsageMutations, WebhookMutations):
     pass
 
 
