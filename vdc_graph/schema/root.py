@@ -14,6 +14,7 @@ from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .customers import CustomerMutations, CustomerQueries
+from .dashboard import DashboardQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
 from .usage import UsageMutations, UsageQueries
@@ -22,7 +23,7 @@ from .webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries, UsageQueries, WebhookQueries):
+class Query(ViewerQueries, CustomerQueries, UsageQueries, WebhookQueries, DashboardQueries):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
