@@ -17,13 +17,16 @@ from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
 from .extensions import MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .scalars import SCALAR_MAP
+from .status import StatusQueries
 from .usage import UsageMutations, UsageQueries
 from .viewer import ViewerQueries
 from .webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(ViewerQueries, CustomerQueries, UsageQueries, WebhookQueries, DashboardQueries):
+class Query(
+    ViewerQueries, CustomerQueries, UsageQueries, WebhookQueries, DashboardQueries, StatusQueries
+):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         found = await load_node(info.context, id.type_name, id.node_id)
