@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -174,8 +175,13 @@ class UsageQueries:
     async def usage_reports(
         self,
         info: Info,
-        filter: UsageReportFilter | None = None,
-        order_by: UsageReportOrder | None = None,
+        filter: Annotated[
+            UsageReportFilter | None, strawberry.argument(description="Which reports to list.")
+        ] = None,
+        order_by: Annotated[
+            UsageReportOrder | None,
+            strawberry.argument(description="The order; newest month first by default."),
+        ] = None,
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -194,7 +200,11 @@ class UsageQueries:
         return UsageReportConnection(page=page)
 
     @strawberry.field(description="One usage report by ID.")
-    async def usage_report(self, info: Info, id: relay.GlobalID) -> UsageReport | None:
+    async def usage_report(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The report's ID.")],
+    ) -> UsageReport | None:
         return await resolve.get_report(info.context, Ref(id.type_name, id.node_id))  # type: ignore[return-value]
 
     @strawberry.field(
@@ -241,7 +251,11 @@ class UsageMutations:
         "licence-management suspension. Needs SITE_SETTINGS."
     )
     async def usage_report_submit(
-        self, info: Info, input: UsageReportSubmitInput
+        self,
+        info: Info,
+        input: Annotated[
+            UsageReportSubmitInput, strawberry.argument(description="The report to submit.")
+        ],
     ) -> UsageReportSubmitPayload:
         from .mutations import run_mutation
 
@@ -263,7 +277,11 @@ class UsageMutations:
         "SITE_SETTINGS."
     )
     async def usage_report_confirm(
-        self, info: Info, input: UsageReportConfirmInput
+        self,
+        info: Info,
+        input: Annotated[
+            UsageReportConfirmInput, strawberry.argument(description="The report to confirm.")
+        ],
     ) -> UsageReportConfirmPayload:
         from .mutations import run_mutation
 

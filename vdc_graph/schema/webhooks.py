@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -92,7 +93,7 @@ class WebhookQueries:
     async def webhook_deliveries(
         self,
         info: Info,
-        webhook_id: relay.GlobalID,
+        webhook_id: Annotated[relay.GlobalID, strawberry.argument(description="The webhook's ID.")],
         first: FIRST = None,
         after: AFTER = None,
         last: LAST = None,
@@ -181,7 +182,11 @@ def _events(events: list[WebhookEvent] | None) -> tuple | None:
 @strawberry.type
 class WebhookMutations:
     @strawberry.mutation(description="Register a webhook. Needs SITE_SETTINGS.")
-    async def webhook_create(self, info: Info, input: WebhookCreateInput) -> WebhookCreatePayload:
+    async def webhook_create(
+        self,
+        info: Info,
+        input: Annotated[WebhookCreateInput, strawberry.argument(description="The new webhook.")],
+    ) -> WebhookCreatePayload:
         from .mutations import run_mutation
 
         async def act() -> WebhookCreatePayload:
@@ -203,7 +208,11 @@ class WebhookMutations:
         )
 
     @strawberry.mutation(description="Change a webhook. Needs SITE_SETTINGS.")
-    async def webhook_update(self, info: Info, input: WebhookUpdateInput) -> WebhookUpdatePayload:
+    async def webhook_update(
+        self,
+        info: Info,
+        input: Annotated[WebhookUpdateInput, strawberry.argument(description="The changes.")],
+    ) -> WebhookUpdatePayload:
         from .mutations import run_mutation
 
         async def act() -> WebhookUpdatePayload:
@@ -227,7 +236,13 @@ class WebhookMutations:
         )
 
     @strawberry.mutation(description="Delete a webhook and its delivery log. Needs SITE_SETTINGS.")
-    async def webhook_delete(self, info: Info, input: WebhookDeleteInput) -> WebhookDeletePayload:
+    async def webhook_delete(
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookDeleteInput, strawberry.argument(description="The webhook to delete.")
+        ],
+    ) -> WebhookDeletePayload:
         from .mutations import run_mutation
 
         async def act() -> WebhookDeletePayload:
@@ -245,7 +260,11 @@ class WebhookMutations:
         "new delivery ID). Needs SITE_SETTINGS."
     )
     async def webhook_redeliver(
-        self, info: Info, input: WebhookRedeliverInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookRedeliverInput, strawberry.argument(description="The delivery to send again.")
+        ],
     ) -> WebhookRedeliverPayload:
         from .mutations import run_mutation
 
