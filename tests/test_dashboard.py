@@ -229,3 +229,26 @@ async def test_the_dashboard_needs_monitoring_access(api, data, settings):
     )
     errors = await api.errors(DASHBOARD, {"months": 3}, token=token_for(settings, no_role))
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_customer_scoped_caller_sees_only_its_customer(api, data, settings):
+    from vdc_graph.db.models import Customer, CustomerAdminUser
+
+    b = await Customer.get(provider=data, display_name="B")
+    user = await make_user(data, [])
+    await CustomerAdminUser.create(
+        customer=b, email=user.email, email_key=user.email_key, first_name="B", last_name="A"
+    )
+    token = token_for(settings, user, customer_id=b.id)
+    variables = {"from": "2025-12-31", "to": "2026-01-02", "months": 3}
+    dashboard = (await api.data(DASHBOARD, variables, token=token))["dashboard"]
+    assert dashboard["jobResults"]["jobs"] == 0  # every policy is A's
+    assert [h["failed"] for h in dashboard["jobResults"]["history"]] == [0, 1, 0]
+    restores = dashboard["restores"]
+    assert (restores["thisMonth"], restores["previousMonth"], restores["customers"]) == (1, 3, 1)
+    assert [s["customer"]["displayName"] for s in restores["byCustomer"]] == ["B"]
+    assert dashboard["licenseUsage"]["history"] == [
+        {"month": "2025-11", "customers": 0, "licenses": 0},
+        {"month": "2025-12", "customers": 1, "licenses": 5},
+        {"month": "2026-01", "customers": 0, "licenses": 0},
+    ]

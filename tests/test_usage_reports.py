@@ -377,3 +377,25 @@ async def test_a_reports_lines_download_as_csv(api, provider, reader):
     )
     assert "Software,,Cloud Connect Backup VM,VM,10,5,yes,7,5.00,35.00" in lines
     assert len(lines) == 1 + 3 + 3
+
+
+async def test_the_server_job_generates_last_months_missing_reports(provider):
+    import asyncio
+
+    from vdc_graph.usage_reports import keep_reports_generated
+
+    at(2026, 1, 1)  # a new year: the report due is December's
+    await seed_example(provider)
+    other = await make_provider()
+    submitted = await generate_report(other.id, date(2025, 12, 1))
+    await UsageReport.filter(id=submitted.id).update(status=UsageReportStatus.SAVED)
+    job = asyncio.create_task(keep_reports_generated(3600))
+    try:
+        async with asyncio.timeout(10):
+            while await UsageReport.filter(month=date(2025, 12, 1)).count() < 2:
+                await asyncio.sleep(0.02)
+    finally:
+        job.cancel()
+    reports = await UsageReport.filter(month=date(2025, 12, 1)).order_by("number")
+    assert {r.provider_id for r in reports} == {provider.id, other.id}
+    assert (await UsageReport.get(id=submitted.id)).status is UsageReportStatus.SAVED

@@ -125,10 +125,13 @@ class Totals:
         return self.subtotal_points + self.overage_points
 
 
-async def report_totals(report: UsageReport) -> Totals:
+async def report_totals(ctx: RequestContext, report: UsageReport) -> Totals:
+    """A report's totals; the reports of one request are summed in two queries together."""
+    software = ctx.loaders.get("usage-software-points", queries.software_points_by_report)
+    saas = ctx.loaders.get("usage-saas-points", queries.saas_points_by_report)
     return Totals(
-        software_points=await queries.software_points(report.id),
-        saas_points=await queries.saas_points(report.id),
+        software_points=await software.load(report.id),
+        saas_points=await saas.load(report.id),
         minimum_commit_points=Decimal(str(report.minimum_commit_points)),
     )
 

@@ -120,8 +120,8 @@ class UsageReport(ModelNode):
         return await resolve.software_lines(info.context, self)  # type: ignore[arg-type,return-value]
 
     @strawberry.field(description="The report's totals.")
-    async def totals(self) -> UsageReportTotals:
-        t = await resolve.report_totals(self)  # type: ignore[arg-type]
+    async def totals(self, info: Info) -> UsageReportTotals:
+        t = await resolve.report_totals(info.context, self)  # type: ignore[arg-type]
         return UsageReportTotals(
             software_points=t.software_points,
             saas_points=t.saas_points,

@@ -60,25 +60,28 @@ async def software_lines_by_report(ids: Sequence[UUID]) -> list[list[UsageReport
     return grouped(rows, ids, "report_id")
 
 
-async def _points(model: type, units_field: str, report_id: UUID) -> Decimal:
-    # Units are whole numbers, summed by the database per price; the multiplication happens
-    # in Decimal so no float ever touches a point (SQLite keeps decimals as text).
+async def _points_by_report(model: type, units_field: str, ids: Sequence[UUID]) -> list[Decimal]:
+    # Units are whole numbers, summed by the database per report and price; the
+    # multiplication happens in Decimal so no float ever touches a point (SQLite keeps
+    # decimals as text, and its SUM of them would be a float).
     rows = (
-        await model.filter(report_id=report_id)
+        await model.filter(report_id__in=list(ids))
         .annotate(units=Sum(units_field))
-        .group_by("points_per_unit")
-        .values("points_per_unit", "units")
+        .group_by("report_id", "points_per_unit")
+        .values("report_id", "points_per_unit", "units")
     )
-    points = (Decimal(str(r["points_per_unit"])) * int(r["units"] or 0) for r in rows)
-    return sum(points, Decimal(0))
+    totals = {key: Decimal(0) for key in ids}
+    for r in rows:
+        totals[r["report_id"]] += Decimal(str(r["points_per_unit"])) * int(r["units"] or 0)
+    return [totals[key] for key in ids]
 
 
-async def saas_points(report_id: UUID) -> Decimal:
-    return await _points(UsageReportSaasLine, "reported_units", report_id)
+async def saas_points_by_report(ids: Sequence[UUID]) -> list[Decimal]:
+    return await _points_by_report(UsageReportSaasLine, "reported_units", ids)
 
 
-async def software_points(report_id: UUID) -> Decimal:
-    return await _points(UsageReportSoftwareLine, "current_month_usage", report_id)
+async def software_points_by_report(ids: Sequence[UUID]) -> list[Decimal]:
+    return await _points_by_report(UsageReportSoftwareLine, "current_month_usage", ids)
 
 
 async def unsubmitted_months(provider_id: UUID, before: date) -> list[date]:
