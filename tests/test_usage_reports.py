@@ -399,3 +399,24 @@ async def test_the_server_job_generates_last_months_missing_reports(provider):
     reports = await UsageReport.filter(month=date(2025, 12, 1)).order_by("number")
     assert {r.provider_id for r in reports} == {provider.id, other.id}
     assert (await UsageReport.get(id=submitted.id)).status is UsageReportStatus.SAVED
+
+
+async def test_a_customer_scoped_caller_sees_no_reports(api, provider, settings):
+    from vdc_graph.db.models import CustomerAdminUser
+
+    report = await generate_report(provider.id, date(2025, 3, 1))
+    customer = await make_customer(provider)
+    user = await make_user(provider, [Permission.SITE_SETTINGS])
+    await CustomerAdminUser.create(
+        customer=customer,
+        email=user.email,
+        email_key=user.email_key,
+        first_name="A",
+        last_name="B",
+    )
+    token = token_for(settings, user, customer_id=customer.id)
+    assert (await api.data(LIST, {}, token=token))["usageReports"]["totalCount"] == 0
+    errors = await api.errors(REPORT, {"id": gid(report)}, token=token)
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    errors = await api.errors(SUBMIT, {"input": {"id": gid(report)}}, token=token)
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"

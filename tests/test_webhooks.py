@@ -270,6 +270,10 @@ async def test_urls_must_be_https_except_local_ones_in_development(api, admin):
         ("http://hooks.example.com/vdc", False),
         ("ftp://hooks.example.com/vdc", False),
         ("hooks.example.com", False),
+        ("https://10.0.0.8/hooks", False),
+        ("https://169.254.169.254/latest", False),
+        ("https://[fd00::1]/x", False),
+        ("https://localhost/x", True),  # local names are for development only
     ):
         result = (
             await api.data(
@@ -279,6 +283,9 @@ async def test_urls_must_be_https_except_local_ones_in_development(api, admin):
         codes = [e["code"] for e in result["userErrors"]]
         assert codes == ([] if ok else ["INVALID_URL"]), url
     assert url_problem("http://127.0.0.1/x", development=False) == "Webhook URLs must use https"
+    assert url_problem("https://127.0.0.1/x", development=False)
+    assert url_problem("https://localhost/x", development=False)
+    assert url_problem("https://93.184.216.34/x", development=False) is None
     empty = (
         await api.data(
             CREATE, {"input": {"url": "https://a.example", "eventTypes": []}}, token=admin

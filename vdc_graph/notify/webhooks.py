@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import uuid
@@ -56,12 +57,30 @@ def verify(secret: str, header: str, body: bytes, *, now: int, tolerance: int = 
 
 def url_problem(url: str, *, development: bool) -> str | None:
     """Why ``url`` cannot receive webhooks, or None when it can."""
-    parsed = urlparse(url.strip())
-    if not parsed.hostname or parsed.scheme not in ("https", "http"):
+    try:
+        parsed = urlparse(url.strip())
+        host = parsed.hostname
+    except ValueError:
         return "Enter an absolute https:// URL"
-    if parsed.scheme == "http" and not (development and parsed.hostname in LOCAL_HOSTS):
+    if not host or parsed.scheme not in ("https", "http"):
+        return "Enter an absolute https:// URL"
+    local = development and host in LOCAL_HOSTS
+    if parsed.scheme == "http" and not local:
         return "Webhook URLs must use https"
+    if not local and _internal_address(host):
+        return "Webhook URLs must reach a public address, not a private or local one"
     return None
+
+
+def _internal_address(host: str) -> bool:
+    # An address literal inside our own network would let a webhook probe it.
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def _plain(value: Any) -> Any:
