@@ -420,3 +420,30 @@ async def test_a_customer_scoped_caller_sees_no_reports(api, provider, settings)
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
     errors = await api.errors(SUBMIT, {"input": {"id": gid(report)}}, token=token)
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_statement_count_does_not_grow_with_the_number_of_reports(
+    api, provider, reader, caplog
+):
+    import logging
+
+    await seed_example(provider)
+    for year in (2023, 2024):
+        for month in range(1, 13):
+            await generate_report(provider.id, date(year, month, 1))
+    query = """query($n: Int) { usageReports(first: $n) { nodes { month
+      softwareLines { points } totals { totalPoints saasPoints } } } }"""
+
+    async def statements(size: int) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            data = await api.data(query, {"n": size}, token=reader)
+        assert len(data["usageReports"]["nodes"]) == size
+        return sum(
+            1
+            for r in caplog.records
+            if r.name == "tortoise.db_client" and "SELECT" in r.getMessage().upper()
+        )
+
+    few = await statements(2)
+    assert await statements(20) == few
