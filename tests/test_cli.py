@@ -156,3 +156,98 @@ def test_the_committed_schema_is_current():
     assert committed == current, (
         "schema.graphql is stale: run `vdc-graph export-schema --output schema.graphql`"
     )
+
+
+def test_usage_reports_and_service_status_administration(env, tmp_path):
+    import sqlite3
+
+    run(env, "migrate")
+    providers = (
+        "import asyncio\n"
+        "from vdc_graph.cli import database\n"
+        "from vdc_graph.db.models import ServiceProvider\n"
+        "from vdc_graph.settings import get_settings\n"
+        "async def main():\n"
+        "    async with database(get_settings()):\n"
+        "        for n in ('1', '2'):\n"
+        "            await ServiceProvider.create(display_name=n, pro_partner_id=f'PRA-{n}')\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([sys.executable, "-c", providers], env=env, cwd=ROOT, check=True, timeout=60)
+    out = run(env, "usage-reports", "generate", "--month", "2025-03").stdout
+    assert "usage reports for 2025-03 generated for 2 provider(s)" in out
+    run(env, "usage-reports", "generate", "--month", "2025-03")  # idempotent
+
+    refused = run(
+        env,
+        "usage-reports",
+        "reject",
+        "--provider",
+        "PRA-0",
+        "--month",
+        "2025-03",
+        "--reason",
+        "x",
+        check=False,
+    )
+    assert refused.returncode != 0 and "no provider" not in refused.stderr
+
+    out = run(
+        env,
+        "service-status",
+        "set",
+        "--service",
+        "EXCHANGE_BACKUP",
+        "--region",
+        "ALL",
+        "--health",
+        "OUTAGE",
+        "--message",
+        "Investigating",
+    ).stdout
+    assert "EXCHANGE_BACKUP is OUTAGE in AMER, EMEA, APJ" in out
+    run(
+        env,
+        "service-status",
+        "maintenance",
+        "--service",
+        "SSO",
+        "--region",
+        "EMEA",
+        "--starts",
+        "2030-01-01T22:00Z",
+        "--ends",
+        "2030-01-01T23:00Z",
+        "--description",
+        "Keys",
+    )
+    bad = run(
+        env,
+        "service-status",
+        "maintenance",
+        "--service",
+        "SSO",
+        "--region",
+        "EMEA",
+        "--starts",
+        "2030-01-01T22:00Z",
+        "--ends",
+        "2030-01-01T21:00Z",
+        check=False,
+    )
+    assert bad.returncode != 0 and "must end after it starts" in bad.stderr
+
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        reports = db.execute("SELECT month, status FROM usage_report").fetchall()
+        statuses = db.execute(
+            "SELECT region, health, message FROM service_status ORDER BY region"
+        ).fetchall()
+        windows = db.execute("SELECT service, region, description FROM maintenance_window")
+        windows = windows.fetchall()
+    assert sorted(reports) == [("2025-03-01", "PENDING_REVIEW")] * 2
+    assert statuses == [
+        ("AMER", "OUTAGE", "Investigating"),
+        ("APJ", "OUTAGE", "Investigating"),
+        ("EMEA", "OUTAGE", "Investigating"),
+    ]
+    assert windows == [("SSO", "EMEA", "Keys")]

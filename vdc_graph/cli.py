@@ -284,6 +284,130 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_month(text: str):
+    """``2025-03`` as the first day of that month."""
+    from datetime import date
+
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month such as 2025-03") from exc
+
+
+def parse_moment(text: str):
+    """An ISO-8601 time with a zone, such as ``2025-03-01T22:00:00Z``."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time such as 2025-03-01T22:00Z"
+        ) from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone (end it with Z for UTC)")
+    return moment
+
+
+async def _provider_ids(pro_partner_id: str | None) -> list:
+    from vdc_graph.db.models import ServiceProvider
+
+    query = ServiceProvider.all()
+    if pro_partner_id:
+        query = query.filter(pro_partner_id=pro_partner_id)
+    ids = await query.values_list("id", flat=True)
+    if pro_partner_id and not ids:
+        raise SystemExit(f"no provider with the ProPartner ID {pro_partner_id}")
+    return list(ids)
+
+
+async def _generate_reports(settings: Settings, month, provider: str | None) -> int:
+    from vdc_graph.usage_reports import generate_report
+
+    async with database(settings):
+        ids = await _provider_ids(provider)
+        for provider_id in ids:
+            await generate_report(provider_id, month)
+    return len(ids)
+
+
+def cmd_usage_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from vdc_graph import clock
+    from vdc_graph.usage_reports import month_start, previous_month
+
+    month = args.month or previous_month(month_start(clock.now()))
+    count = asyncio.run(_generate_reports(settings, month, args.provider))
+    print(f"usage reports for {month:%Y-%m} generated for {count} provider(s)")
+    return 0
+
+
+async def _reject_report(settings: Settings, provider: str, month, reason: str) -> str:
+    from tortoise.transactions import in_transaction
+
+    from vdc_graph.db.models import UsageReport
+    from vdc_graph.resolvers.usage import reject_report
+
+    async with database(settings):
+        report = await UsageReport.get_or_none(provider__pro_partner_id=provider, month=month)
+        if report is None:
+            raise SystemExit(f"no usage report of {provider} for {month:%Y-%m}")
+        try:
+            async with in_transaction():
+                await reject_report(report.id, reason)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+        return report.number
+
+
+def cmd_usage_reject(settings: Settings, args: argparse.Namespace) -> int:
+    number = asyncio.run(_reject_report(settings, args.provider, args.month, args.reason))
+    print(f"{number} rejected; it is back with the provider for review")
+    return 0
+
+
+async def _set_status(settings: Settings, args: argparse.Namespace) -> str:
+    from vdc_graph.enums import Region, ServiceHealth, ServiceName
+    from vdc_graph.resolvers.status import set_status
+
+    regions = list(Region) if args.region == "ALL" else [Region(args.region)]
+    async with database(settings):
+        for region in regions:
+            await set_status(
+                ServiceName(args.service), region, ServiceHealth(args.health), args.message
+            )
+    return ", ".join(regions)
+
+
+def cmd_status_set(settings: Settings, args: argparse.Namespace) -> int:
+    regions = asyncio.run(_set_status(settings, args))
+    print(f"{args.service} is {args.health} in {regions}")
+    return 0
+
+
+async def _schedule(settings: Settings, args: argparse.Namespace) -> None:
+    from vdc_graph.enums import Region, ServiceName
+    from vdc_graph.resolvers.status import schedule_maintenance
+
+    async with database(settings):
+        try:
+            await schedule_maintenance(
+                ServiceName(args.service),
+                Region(args.region),
+                args.starts,
+                args.ends,
+                args.description,
+            )
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+
+
+def cmd_status_maintenance(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_schedule(settings, args))
+    print(f"maintenance of {args.service} in {args.region} scheduled")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vdc-graph", description="GraphQL API for a Microsoft 365 backup service portal"
@@ -350,6 +474,43 @@ def build_parser() -> argparse.ArgumentParser:
     device.add_argument("--tenant-id", default=None, help="tenant ID to report (default: new)")
     device.add_argument("--tenant-domain", default="", help="such as contoso.onmicrosoft.com")
     device.set_defaults(run=cmd_complete_device_login)
+    from vdc_graph.enums import Region, ServiceHealth, ServiceName
+
+    usage = commands.add_parser("usage-reports", help="monthly usage reports (administration)")
+    usage_commands = usage.add_subparsers(dest="usage_command", required=True)
+    generate = usage_commands.add_parser(
+        "generate", help="generate (or refresh, while pending review) a month's reports"
+    )
+    generate.add_argument(
+        "--month", type=parse_month, default=None, help="YYYY-MM (default: last month)"
+    )
+    generate.add_argument("--provider", default=None, help="only this ProPartner ID")
+    generate.set_defaults(run=cmd_usage_generate)
+    reject = usage_commands.add_parser(
+        "reject", help="the aggregator's rejection of a submitted report, with a reason"
+    )
+    reject.add_argument("--provider", required=True, help="the provider's ProPartner ID")
+    reject.add_argument("--month", type=parse_month, required=True, help="YYYY-MM")
+    reject.add_argument("--reason", required=True, help="why, shown to the provider")
+    reject.set_defaults(run=cmd_usage_reject)
+
+    status = commands.add_parser("service-status", help="service status (administration)")
+    status_commands = status.add_subparsers(dest="status_command", required=True)
+    set_ = status_commands.add_parser("set", help="set a service's status in a region")
+    set_.add_argument("--service", required=True, choices=[s.value for s in ServiceName])
+    set_.add_argument("--region", required=True, choices=[*(r.value for r in Region), "ALL"])
+    set_.add_argument("--health", required=True, choices=[h.value for h in ServiceHealth])
+    set_.add_argument("--message", default="", help="a note shown with the status")
+    set_.set_defaults(run=cmd_status_set)
+    maintenance = status_commands.add_parser("maintenance", help="schedule a maintenance window")
+    maintenance.add_argument("--service", required=True, choices=[s.value for s in ServiceName])
+    maintenance.add_argument("--region", required=True, choices=[r.value for r in Region])
+    maintenance.add_argument(
+        "--starts", type=parse_moment, required=True, help="ISO time, e.g. 2025-03-01T22:00Z"
+    )
+    maintenance.add_argument("--ends", type=parse_moment, required=True, help="ISO time")
+    maintenance.add_argument("--description", default="", help="what is done")
+    maintenance.set_defaults(run=cmd_status_maintenance)
 
     export = commands.add_parser("export-schema", help="print the schema in SDL")
     export.add_argument("--output", "-o", default=None, help="write to this file")

@@ -89,6 +89,14 @@ class Settings(BaseSettings):
 
     # Notifications
     teams_timeout_seconds: float = 10.0
+    # Signed webhooks: per-attempt timeout, backoff (doubling from the base) and attempts.
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_poll_seconds: float = 1.0
+
+    # How often the server checks that last month's usage reports exist (0 turns it off).
+    usage_report_check_seconds: float = 3600.0
 
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:

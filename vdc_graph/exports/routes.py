@@ -12,6 +12,7 @@ from .customers import customers_csv
 from .http import Export, export_endpoint
 from .licensed_users import licensed_users_csv
 from .sessions import session_log_csv, sessions_zip
+from .usage import usage_report_csv
 
 # path -> export; each download registers itself here.
 EXPORTS: dict[str, Export] = {
@@ -20,6 +21,7 @@ EXPORTS: dict[str, Export] = {
     "/exports/session-log.csv": session_log_csv,
     "/exports/sessions.zip": sessions_zip,
     "/exports/audit-log.csv": audit_log_csv,
+    "/exports/usage-report.csv": usage_report_csv,
 }
 
 

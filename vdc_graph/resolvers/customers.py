@@ -28,12 +28,15 @@ from vdc_graph.enums import (
     Permission,
     SourceType,
     SubscriptionPlan,
+    WebhookEvent,
 )
 from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
+from vdc_graph.notify.webhooks import emit
 
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
 from .settings import apply_provider_notification_defaults
+from .usage import ensure_license_management_allowed
 
 
 async def list_customers(
@@ -179,6 +182,7 @@ async def register_customer(ctx: RequestContext, data: RegisterCustomerInput) ->
     principal, scope = changing(ctx, Permission.CUSTOMER_MANAGEMENT)
     if principal.customer_scope is not None:
         raise Forbidden("A customer-scoped caller cannot register customers")
+    await ensure_license_management_allowed(scope)
     if problems := _validate_registration(data):
         raise UserErrors(problems)
     external_id = data.external_id.strip()
@@ -191,6 +195,19 @@ async def register_customer(ctx: RequestContext, data: RegisterCustomerInput) ->
         # A concurrent registration of the same external ID won the race: return its customer.
         existing = await queries.visible_customers(scope).get(external_id=external_id)
         return RegisterResult(existing, created=False)
+    await emit(
+        scope.provider_id,
+        WebhookEvent.LICENSE_CHANGE,
+        {
+            "change": "CUSTOMER_REGISTERED",
+            "customer": {
+                "displayName": customer.display_name,
+                "externalId": customer.external_id,
+                "licenseModel": customer.license_model,
+                "sourceType": customer.source_type,
+            },
+        },
+    )
     return RegisterResult(customer, created=True)
 
 

@@ -18,7 +18,18 @@ from vdc_graph.db.models import (
     Subscription,
 )
 
-from . import api_keys, audit, customers, policies, restores, roles, sessions, users
+from . import (
+    api_keys,
+    audit,
+    customers,
+    policies,
+    restores,
+    roles,
+    sessions,
+    usage,
+    users,
+    webhooks,
+)
 
 NodeLoader = Callable[[RequestContext, UUID], Awaitable[Any]]
 
@@ -40,6 +51,9 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "PortalUser": users.load_user,
     "ApiKey": api_keys.load_api_key,
     "AuditRecord": audit.load_audit_record,
+    "UsageReport": usage.load_report,
+    "Webhook": webhooks.load_webhook,
+    "WebhookDelivery": webhooks.load_delivery,
 }
 
 

@@ -214,3 +214,47 @@ SessionService = described(
     SHAREPOINT="SharePoint.",
     TEAMS="Microsoft Teams.",
 )
+UsageReportStatus = described(
+    enums.UsageReportStatus,
+    "Where a monthly usage report stands.",
+    PENDING_REVIEW="Generated; waiting for the provider to review and submit it.",
+    SAVED="Submitted by the provider.",
+    CONFIRMED="Sent to the aggregator.",
+    REJECTED="Rejected by the aggregator with a reason; the provider reviews and submits again.",
+)
+ServiceName = described(
+    enums.ServiceName,
+    "A service of the platform.",
+    SSO="Sign-in to the portals.",
+    EXCHANGE_BACKUP="Backup of Exchange Online mailboxes.",
+    SHAREPOINT_BACKUP="Backup of SharePoint sites.",
+    ONEDRIVE_BACKUP="Backup of OneDrive accounts.",
+    TEAMS_BACKUP="Backup of Microsoft Teams.",
+    BACKUP_STORAGE="The storage backups are kept in.",
+    RESTORE="Restores of backed-up data.",
+)
+ServiceHealth = described(
+    enums.ServiceHealth,
+    "How a service is doing.",
+    OPERATIONAL="Working normally.",
+    DEGRADED="Working, but slower or with some errors.",
+    OUTAGE="Not working.",
+    MAINTENANCE="Under planned maintenance.",
+)
+WebhookEvent = described(
+    enums.WebhookEvent,
+    "An event a webhook can receive.",
+    SESSION_FINISHED="A backup session ended (success, warning or stopped).",
+    SESSION_FAILED="A backup session failed.",
+    RESTORE_ACTIVITY="A restore was requested or changed state.",
+    CUSTOMER_ONBOARDED="A customer finished onboarding.",
+    LICENSE_CHANGE="Licences changed, such as a customer registered by the licensing system.",
+    USAGE_REPORT_STATUS="A usage report changed status.",
+)
+DeliveryStatus = described(
+    enums.DeliveryStatus,
+    "Where a webhook delivery stands.",
+    PENDING="Waiting for its first attempt or for a retry.",
+    SUCCEEDED="The receiver answered 2xx.",
+    FAILED="Every attempt failed; it is not retried (redeliver it by hand).",
+)

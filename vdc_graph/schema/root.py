@@ -20,13 +20,17 @@ from .backup import BackupQueries
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
+from .dashboard import DashboardQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .live import Subscription
 from .offboarding import OffboardingMutations
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
+from .status import StatusQueries
+from .usage import UsageMutations, UsageQueries
 from .viewer import ViewerQueries
+from .webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -37,6 +41,10 @@ class Query(
     BackupQueries,
     AccessQueries,
     SettingsQueries,
+    UsageQueries,
+    WebhookQueries,
+    DashboardQueries,
+    StatusQueries,
 ):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
@@ -74,6 +82,8 @@ class Mutation(
     BackupMutations,
     AccessMutations,
     SettingsMutations,
+    UsageMutations,
+    WebhookMutations,
 ):
     pass
 

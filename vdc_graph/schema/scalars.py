@@ -1,8 +1,10 @@
-"""Scalars of the API: UTC ``DateTime`` with ``Z``, calendar ``Month``, 64-bit ``BigInt``."""
+"""Scalars of the API: UTC ``DateTime`` with ``Z``, calendar ``Month``, 64-bit ``BigInt``,
+exact ``Decimal`` (points)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, NewType
 
 import strawberry
@@ -48,6 +50,32 @@ _BIG_INT = strawberry.scalar(
 )
 
 
+def _serialize_decimal(value: Decimal) -> str:
+    """Exact digits, at least one decimal place: 35 -> "35.0", 52.50 -> "52.5"."""
+    text = format(Decimal(value).normalize(), "f")
+    return text if "." in text else text + ".0"
+
+
+def _parse_decimal(value: Any) -> Decimal:
+    if not isinstance(value, str | int):
+        raise ValueError('Decimal must be a string such as "52.5" (or a whole number)')
+    try:
+        parsed = Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError('Decimal must be a number such as "52.5"') from exc
+    if not parsed.is_finite():
+        raise ValueError("Decimal must be a finite number")
+    return parsed
+
+
+_DECIMAL = strawberry.scalar(
+    name="Decimal",
+    description='An exact decimal number as a string, such as `"52.5"` (never a float).',
+    serialize=_serialize_decimal,
+    parse_value=_parse_decimal,
+)
+
+
 def _parse_month(value: Any) -> date:
     try:
         year, month = str(value).split("-")
@@ -57,4 +85,4 @@ def _parse_month(value: Any) -> date:
 
 
 # Given to StrawberryConfig(scalar_map=...): Python types to their GraphQL scalars.
-SCALAR_MAP = {datetime: _DATE_TIME, Month: _MONTH, BigInt: _BIG_INT}
+SCALAR_MAP = {datetime: _DATE_TIME, Month: _MONTH, BigInt: _BIG_INT, Decimal: _DECIMAL}

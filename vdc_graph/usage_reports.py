@@ -1,0 +1,209 @@
+"""Monthly usage reports: their prices and how one is generated from the month's usage.
+
+A report is generated for each provider and month, from the customers' licensed-user counts
+(SaaS lines) and the provider's Cloud Connect and public-cloud workloads (software lines).
+Generation is idempotent: a report still waiting for review is rebuilt from the current data,
+a submitted one is left as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from vdc_graph import clock
+from vdc_graph.db.models import (
+    Customer,
+    LicensedUsersMonth,
+    ServiceProvider,
+    SoftwareUsage,
+    UsageReport,
+    UsageReportSaasLine,
+    UsageReportSoftwareLine,
+)
+from vdc_graph.enums import SoftwareWorkload, UsageReportStatus
+
+log = logging.getLogger("vdc_graph.usage")
+
+SAAS_PRODUCT = "Veeam Data Cloud for Microsoft 365 Flex Per User"
+SAAS_UNIT = "User"
+SAAS_POINTS_PER_UNIT = Decimal("2.5")
+
+
+@dataclass(frozen=True)
+class SoftwareProduct:
+    name: str
+    unit: str
+    points_per_unit: Decimal
+    # Backups from a tenant whose own server has a rental licence consume no Cloud Connect
+    # licence; replicas are not backups, so they always count.
+    rental_exempt: bool = False
+
+
+SOFTWARE_PRODUCTS: dict[SoftwareWorkload, SoftwareProduct] = {
+    SoftwareWorkload.CLOUD_CONNECT_BACKUP_VM: SoftwareProduct(
+        "Cloud Connect Backup VM", "VM", Decimal(5), rental_exempt=True
+    ),
+    SoftwareWorkload.CLOUD_CONNECT_REPLICA: SoftwareProduct(
+        "Cloud Connect Replica VM", "VM", Decimal(10)
+    ),
+    SoftwareWorkload.CLOUD_CONNECT_WORKSTATION: SoftwareProduct(
+        "Cloud Connect Backup Workstation", "Workstation", Decimal(3), rental_exempt=True
+    ),
+    SoftwareWorkload.CLOUD_CONNECT_SERVER: SoftwareProduct(
+        "Cloud Connect Backup Server", "Server", Decimal(7), rental_exempt=True
+    ),
+    SoftwareWorkload.PUBLIC_CLOUD_VM: SoftwareProduct("Public Cloud VM", "VM", Decimal(11)),
+    SoftwareWorkload.PUBLIC_CLOUD_DATABASE: SoftwareProduct(
+        "Public Cloud Database", "Database", Decimal(11)
+    ),
+    SoftwareWorkload.PUBLIC_CLOUD_FILE_SHARE: SoftwareProduct(
+        "Public Cloud File Share", "File share", Decimal(11)
+    ),
+}
+
+
+def month_start(moment: date | datetime) -> date:
+    return date(moment.year, moment.month, 1)
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+
+
+def report_number(provider: ServiceProvider, month: date) -> str:
+    return f"UR-{provider.pro_partner_id}-{month.year:04d}{month.month:02d}"
+
+
+@dataclass(frozen=True)
+class _Usage:
+    licensed: int = 0
+    counted: int = 0  # units that consume points (rental-licence exemption applied)
+    auto_reported: bool = True
+
+
+async def _software_usage(provider_id: UUID, month: date) -> dict[SoftwareWorkload, _Usage]:
+    rows = (
+        await SoftwareUsage.filter(provider_id=provider_id, month=month)
+        .annotate(units_sum=Sum("units"), licensed_sum=Sum("licensed_units"))
+        .group_by("workload", "tenant_has_rental_license", "auto_reported")
+        .values(
+            "workload", "tenant_has_rental_license", "auto_reported", "units_sum", "licensed_sum"
+        )
+    )
+    usage: dict[SoftwareWorkload, _Usage] = {}
+    for row in rows:
+        workload = SoftwareWorkload(row["workload"])
+        exempt = row["tenant_has_rental_license"] and SOFTWARE_PRODUCTS[workload].rental_exempt
+        before = usage.get(workload, _Usage())
+        usage[workload] = _Usage(
+            licensed=before.licensed + int(row["licensed_sum"] or 0),
+            counted=before.counted + (0 if exempt else int(row["units_sum"] or 0)),
+            auto_reported=before.auto_reported and bool(row["auto_reported"]),
+        )
+    return usage
+
+
+async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> None:
+    await UsageReportSaasLine.filter(report_id=report.id).delete()
+    await UsageReportSoftwareLine.filter(report_id=report.id).delete()
+    counts = await LicensedUsersMonth.filter(provider_id=provider_id, month=month).values(
+        "customer_id", "licensed_users"
+    )
+    # Deleted customers are still reported for the months they used.
+    names = dict(
+        await Customer.filter(id__in=[c["customer_id"] for c in counts]).values_list(
+            "id", "display_name"
+        )
+    )
+    await UsageReportSaasLine.bulk_create(
+        [
+            UsageReportSaasLine(
+                report_id=report.id,
+                customer_id=c["customer_id"],
+                customer_name=names.get(c["customer_id"], ""),
+                product=SAAS_PRODUCT,
+                unit=SAAS_UNIT,
+                reported_units=c["licensed_users"],
+                points_per_unit=SAAS_POINTS_PER_UNIT,
+                points=SAAS_POINTS_PER_UNIT * c["licensed_users"],
+            )
+            for c in counts
+        ]
+    )
+    current = await _software_usage(provider_id, month)
+    previous = await _software_usage(provider_id, previous_month(month))
+    lines = []
+    for workload, product in SOFTWARE_PRODUCTS.items():
+        if workload not in current and workload not in previous:
+            continue
+        now, before = current.get(workload, _Usage()), previous.get(workload, _Usage())
+        lines.append(
+            UsageReportSoftwareLine(
+                report_id=report.id,
+                product=product.name,
+                unit=product.unit,
+                licensed=now.licensed,
+                reported_previous_month=before.counted,
+                auto_reported=now.auto_reported,
+                current_month_usage=now.counted,
+                points_per_unit=product.points_per_unit,
+                points=product.points_per_unit * now.counted,
+            )
+        )
+    await UsageReportSoftwareLine.bulk_create(lines)
+
+
+async def generate_report(provider_id: UUID, month: date, *, refresh: bool = True) -> UsageReport:
+    """The provider's report for ``month``: created when missing; with ``refresh``, rebuilt
+    from the current data while it awaits review (a submitted report is never changed)."""
+    month = month_start(month)
+    async with in_transaction():
+        provider = await ServiceProvider.get(id=provider_id)
+        report, created = await UsageReport.get_or_create(
+            provider_id=provider_id,
+            month=month,
+            defaults={
+                "number": report_number(provider, month),
+                "rental_agreement_number": provider.rental_agreement_number,
+                "minimum_commit_points": provider.minimum_commit_points,
+            },
+        )
+        if created or (refresh and report.status is UsageReportStatus.PENDING_REVIEW):
+            report.rental_agreement_number = provider.rental_agreement_number
+            report.minimum_commit_points = provider.minimum_commit_points
+            await report.save(update_fields=["rental_agreement_number", "minimum_commit_points"])
+            await _write_lines(report, provider_id, month)
+    return report
+
+
+async def generate_reports(month: date, *, refresh: bool = True) -> int:
+    """Every provider's report for ``month``; returns how many providers there are."""
+    provider_ids = await ServiceProvider.all().values_list("id", flat=True)
+    for provider_id in provider_ids:
+        await generate_report(provider_id, month, refresh=refresh)
+    return len(provider_ids)
+
+
+async def keep_reports_generated(interval: float) -> None:
+    """Background job: every provider has its report for the month that just ended.
+
+    Runs at start-up and every ``interval`` seconds; a report that exists is left alone, so
+    several processes running it at once do no harm (the month is unique per provider)."""
+    while True:
+        try:
+            await generate_reports(previous_month(month_start(clock.now())), refresh=False)
+        except Exception:  # a database hiccup must not end the job
+            log.exception("usage report generation failed; retrying")
+        await asyncio.sleep(interval)
