@@ -1,5 +1,5 @@
-"""Notifications of finished sessions and restores: queued emails, and a Teams message card
-POSTed to a real local HTTP receiver by the outbox worker."""
+"""Notifications of finished sessions and restores: emails received by a real local SMTP
+server, and a Teams message card POSTed to a real local HTTP receiver by the outbox worker."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from starlette.routing import Route
 
 from tests.backup_support import connected_customer, ended, fast_settings, gid, make_policy
 from tests.factories import make_provider, make_user, token_for
+from tests.smtp_server import SmtpServer
+from tests.test_email import smtp_settings
 from vdc_graph.db.models import CustomerAdminUser, NotificationContact, OutboxMessage, Restore
 from vdc_graph.db.transactions import atomic
 from vdc_graph.engine.runs import queue_session
@@ -116,8 +118,16 @@ async def test_a_finished_session_notifies_subscribed_contacts_by_email_and_team
     assert "Policy: Daily" in email.body and "Status: SUCCESS" in email.body
     assert await queued(OutboxKind.TEAMS) == [("TEAMS", url, subject)]
 
-    worker = OutboxWorker({OutboxKind.TEAMS: deliverers(settings)[OutboxKind.TEAMS]})
-    assert await worker.run_once() == 1
+    smtp = SmtpServer().start()
+    try:
+        worker = OutboxWorker(deliverers(smtp_settings(settings, smtp.port)))
+        assert await worker.run_once() == 3  # two emails and the Teams card
+    finally:
+        smtp.stop()
+    emails = {m["To"]: m for m in smtp.messages}
+    assert sorted(emails) == ["it@contoso.com", "noc@provider.example"]
+    assert emails["it@contoso.com"]["Subject"] == subject
+    assert "Policy: Daily" in emails["it@contoso.com"].get_content()
     await asyncio.wait_for(found.arrived.wait(), 5)
     card = found.received[0]
     assert card["@type"] == "MessageCard" and card["title"] == subject
