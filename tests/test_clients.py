@@ -1,5 +1,5 @@
 """Third-party GraphQL clients against a real server: the Python `gql` client over HTTP and
-over WebSocket (graphql-transport-ws)."""
+over WebSocket (graphql-transport-ws), and the reference `graphql-ws` client for Node."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
+from tests.backup_support import connected_customer, fast_settings, gid, make_policy
 from tests.factories import make_customer, make_provider, make_user, token_for
+from vdc_graph.db.models import BackupSession, SessionLogRecord
 from vdc_graph.enums import Permission
 
 CUSTOMERS = gql("""query Customers($first: Int) {
@@ -17,6 +19,19 @@ CUSTOMERS = gql("""query Customers($first: Int) {
 REGISTER = gql("""mutation Register($input: CustomerRegisterInput!) {
   customerRegister(input: $input) { created customer { id displayName contractType }
   userErrors { field code message } } }""")
+
+
+SESSION_LOG = gql("""subscription SessionLog($id: ID!, $after: String) {
+  sessionLog(sessionId: $id, after: $after) {
+    cursor records { sequence status message } session { status progress } } }""")
+START = gql("""mutation Start($input: BackupPolicyActionInput!) {
+  backupPolicyStart(input: $input) { session { id status } userErrors { code } } }""")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    # The simulator's pace: a session runs for a fraction of a second, in several batches.
+    return fast_settings(tmp_path, engine_step_seconds=0.01)
 
 
 @pytest.fixture
@@ -89,3 +104,29 @@ async def test_gql_over_websocket_queries_and_mutates(live_server, token):
         assert result["customerRegister"]["customer"]["displayName"] == "Over WS"
         page = await run(session, CUSTOMERS, {"first": 10})
         assert page["customers"]["totalCount"] == 4
+
+
+async def test_gql_over_websocket_follows_a_session_log_to_its_completion(live_server, settings):
+    provider = await make_provider()
+    policy = await make_policy(await connected_customer(provider))
+    token = token_for(settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
+    async with ws_client(live_server, token) as session:
+        started = await run(session, START, {"input": {"id": gid("BackupPolicy", policy.id)}})
+        assert started["backupPolicyStart"]["userErrors"] == []
+        session_id = started["backupPolicyStart"]["session"]["id"]
+        events = []
+        # The loop ends only when the server completes the subscription.
+        async for event in session.subscribe(
+            GraphQLRequest(SESSION_LOG, variable_values={"id": session_id})
+        ):
+            events.append(event["sessionLog"])
+    stored = await SessionLogRecord.filter(
+        session_id=(await BackupSession.get(policy_id=policy.id)).id
+    ).order_by("seq")
+    received = [r for e in events for r in e["records"]]
+    assert [r["sequence"] for r in received] == [r.seq for r in stored]
+    assert [r["message"] for r in received] == [r.message for r in stored]
+    assert [r["sequence"] for r in received] == list(range(1, len(stored) + 1))
+    assert received[-1]["message"].startswith("Job finished at: ")
+    assert events[-1]["session"] == {"status": "SUCCESS", "progress": 100}
+    assert len(events) > 1  # live batches after the replay
