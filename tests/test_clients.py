@@ -41,8 +41,8 @@ START = gql("""mutation Start($input: BackupPolicyActionInput!) {
 
 @pytest.fixture
 def settings(tmp_path):
-    # The simulator's pace: a session runs for a fraction of a second, in several batches.
-    return fast_settings(tmp_path, engine_step_seconds=0.01)
+    # The simulator's pace: a session runs for about a second, watched in several batches.
+    return fast_settings(tmp_path, engine_step_seconds=0.05)
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def drop_websockets(live_server) -> int:
     reason="needs Node.js and the explorer's npm packages (./dev installs them)",
 )
 async def test_graphql_ws_for_node_resumes_after_the_server_drops_the_socket(live_server, settings):
-    settings.engine_step_seconds = 0.05  # the session outlasts the drop and the reconnect
+    settings.engine_step_seconds = 0.2  # the session outlasts the drop and the reconnect
     provider = await make_provider()
     policy = await make_policy(await connected_customer(provider))
     token = token_for(settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
