@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 
+from tests.backup_support import connected_customer, gid, make_policy
 from tests.factories import make_customer, make_provider, make_user, token_for
+from vdc_graph.enums import Permission
 from vdc_graph.http import graphiql
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -52,6 +56,19 @@ async def test_missing_assets_are_explained(api, monkeypatch, tmp_path):
     assert "npm ci --prefix vdc_graph/http/explorer" in page.text
 
 
+async def offline(page, outside: list[str]) -> None:
+    """The page gets no network beyond the server: any other request is noted and refused."""
+
+    async def route(route):
+        if urlparse(route.request.url).hostname not in ("127.0.0.1", "localhost"):
+            outside.append(route.request.url)
+            await route.abort()
+        else:
+            await route.continue_()
+
+    await page.route("**/*", route)
+
+
 @pytest.mark.skipif(
     CHROMIUM is None, reason="needs Chromium: apt-get install chromium (.ci/run installs it)"
 )
@@ -67,15 +84,7 @@ async def test_graphiql_runs_a_customers_query_offline(live_server, settings):
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
 
-        async def offline(route):
-            host = urlparse(route.request.url).hostname
-            if host not in ("127.0.0.1", "localhost"):
-                outside.append(route.request.url)
-                await route.abort()
-            else:
-                await route.continue_()
-
-        await page.route("**/*", offline)
+        await offline(page, outside)
         await page.goto(f"{live_server.http_url}/graphql")
         await page.fill("#token", token)
         await page.click("text=Use token")
@@ -93,4 +102,73 @@ async def test_graphiql_runs_a_customers_query_offline(live_server, settings):
         await browser.close()
 
     assert '"totalCount": 1' in shown
+    assert outside == []
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Chromium: apt-get install chromium (.ci/run installs it)"
+)
+async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_server, settings):
+    from playwright.async_api import async_playwright
+
+    settings.engine_step_seconds = 0.25  # a session of a few seconds, watched live
+    settings.engine_warning_rate = settings.engine_failure_rate = 0.0
+    provider = await make_provider()
+    policy = await make_policy(await connected_customer(provider))
+    token = token_for(settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = await browser.new_page(viewport={"width": 1400, "height": 900})
+        outside: list[str] = []
+        await offline(page, outside)
+        await page.goto(f"{live_server.http_url}/graphql")
+        await page.fill("#token", token)
+        await page.click("text=Use token")
+        await page.wait_for_selector("text=signed in with the token")
+        async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+            started = await http.post(
+                "/graphql",
+                json={
+                    "query": "mutation($id: ID!) { backupPolicyStart(input: {id: $id}) "
+                    "{ session { id } } }",
+                    "variables": {"id": gid("BackupPolicy", policy.id)},
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        session_id = started.json()["data"]["backupPolicyStart"]["session"]["id"]
+        subscription = (
+            f'subscription Watch {{ sessionLog(sessionId: "{session_id}") {{\n'
+            "  session { status progress }\n  records { sequence message }\n  cursor\n} }"
+        )
+        # Set the editor's text at once (CodeMirror's own API), then run it.
+        await page.evaluate(
+            "text => document.querySelector('.graphiql-query-editor .CodeMirror')"
+            ".CodeMirror.setValue(text)",
+            subscription,
+        )
+        # GraphiQL parses the text shortly after a change; it picks WebSocket for a subscription.
+        await page.wait_for_function(
+            "() => document.querySelector('.graphiql-query-editor .CodeMirror')"
+            ".CodeMirror.documentAST?.definitions[0].operation === 'subscription'"
+        )
+        await page.click(".graphiql-execute-button")
+        response = page.locator(".graphiql-response")
+        shown: list[str] = []
+        # Each event replaces the pane's content: note every content it shows until the end.
+        async with asyncio.timeout(30):
+            while '"status": "SUCCESS"' not in (shown or [""])[-1]:
+                text = await response.inner_text()
+                if not shown or text != shown[-1]:
+                    shown.append(text)
+                await asyncio.sleep(0.05)
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "explorer-subscription.png"))
+        await browser.close()
+
+    # The pane showed the session running, then its last records as they arrived.
+    assert any('"status": "RUNNING"' in text for text in shown), shown
+    assert len([text for text in shown if '"sequence"' in text]) > 2, shown
+    assert "Job finished at: " in shown[-1]
+    assert '"progress": 100' in shown[-1]
     assert outside == []
