@@ -28,10 +28,9 @@ from vdc_graph.enums import (
     Permission,
     SourceType,
     SubscriptionPlan,
-    WebhookEvent,
 )
 from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
-from vdc_graph.notify.webhooks import emit
+from vdc_graph.notify import webhook_events
 
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
@@ -195,19 +194,7 @@ async def register_customer(ctx: RequestContext, data: RegisterCustomerInput) ->
         # A concurrent registration of the same external ID won the race: return its customer.
         existing = await queries.visible_customers(scope).get(external_id=external_id)
         return RegisterResult(existing, created=False)
-    await emit(
-        scope.provider_id,
-        WebhookEvent.LICENSE_CHANGE,
-        {
-            "change": "CUSTOMER_REGISTERED",
-            "customer": {
-                "displayName": customer.display_name,
-                "externalId": customer.external_id,
-                "licenseModel": customer.license_model,
-                "sourceType": customer.source_type,
-            },
-        },
-    )
+    await webhook_events.customer_registered(customer)
     return RegisterResult(customer, created=True)
 
 

@@ -15,6 +15,7 @@ from vdc_graph.db.models import BackupPolicy, Customer, Invitation, Onboarding
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import ContractType, M365Service, OnboardingStep, OutboxKind, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.notify import webhook_events
 from vdc_graph.notify.outbox import enqueue
 
 from .ids import Ref
@@ -200,4 +201,5 @@ async def accept(data: AcceptInput) -> tuple[Customer, list[BackupPolicy]]:
     invitation.accepted_at = now
     await invitation.save(update_fields=["accepted_at"])
     policies = await activate(customer, onboarding, customer.auto_create_policies)
+    await webhook_events.customer_onboarded(customer, "INVITATION")
     return customer, policies

@@ -16,6 +16,7 @@ from vdc_graph.db.models import Customer, OffboardingRequest
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import OffboardingStatus, Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.notify import webhook_events
 
 from .access import changing
 from .ids import Ref, key_of, not_found
@@ -110,13 +111,15 @@ async def review(
         request.review_note = note.strip()
     await request.save()
     if to is OffboardingStatus.COMPLETED:
-        await _delete_customer(request.customer_id, now)
+        customer = await _delete_customer(request.customer_id, now)
+        await webhook_events.customer_offboarded(customer, request)
     return request
 
 
-async def _delete_customer(customer_id, now) -> None:  # type: ignore[no-untyped-def]
+async def _delete_customer(customer_id, now) -> Customer:  # type: ignore[no-untyped-def]
     customer = await Customer.get(id=customer_id)
     customer.deleted_at = now
     customer.former_external_id = customer.external_id
     customer.external_id = None
     await customer.save(update_fields=["deleted_at", "former_external_id", "external_id"])
+    return customer

@@ -16,6 +16,7 @@ from vdc_graph.enums import ContractType, M365Service, OnboardingStep, Region
 from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
 from vdc_graph.identity import LoginState, device_login
 from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
+from vdc_graph.notify import webhook_events
 
 from .ids import Ref
 from .managing import customer_to_change
@@ -266,6 +267,7 @@ async def finish(
     if onboarding.step is not OnboardingStep.TENANT_CONNECTED:
         raise _wrong_step(onboarding, OnboardingStep.TENANT_CONNECTED)
     policies = await activate(customer, onboarding, apply_recommended)
+    await webhook_events.customer_onboarded(customer, "MANAGED")
     return customer, policies
 
 
