@@ -181,7 +181,7 @@ async def register_customer(ctx: RequestContext, data: RegisterCustomerInput) ->
     principal, scope = changing(ctx, Permission.CUSTOMER_MANAGEMENT)
     if principal.customer_scope is not None:
         raise Forbidden("A customer-scoped caller cannot register customers")
-    await ensure_license_management_allowed(scope)
+    await ensure_license_management_allowed(scope.provider_id)
     if problems := _validate_registration(data):
         raise UserErrors(problems)
     external_id = data.external_id.strip()

@@ -21,6 +21,7 @@ from vdc_graph.notify.outbox import enqueue
 from .ids import Ref
 from .managing import customer_to_change
 from .onboarding import MAX_RETENTION_YEARS, MIN_RETENTION_YEARS, activate
+from .usage import ensure_license_management_allowed
 from .validation import is_email
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -56,6 +57,7 @@ async def invite(ctx: RequestContext, ref: Ref, emails: str) -> InviteResult:
     Every address is checked first: when any is bad, nothing is recorded or sent.
     """
     _, customer = await customer_to_change(ctx, ref)
+    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
     if customer.contract_type is not ContractType.PENDING:
         raise _refuse(
             "The customer has finished onboarding; there is nothing to invite to",

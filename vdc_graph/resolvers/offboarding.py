@@ -21,6 +21,7 @@ from vdc_graph.notify import webhook_events
 from .access import changing
 from .ids import Ref, key_of, not_found
 from .managing import customer_to_change
+from .usage import ensure_license_management_allowed
 
 OPEN = (OffboardingStatus.REQUESTED, OffboardingStatus.APPROVED)
 MAX_REASON = 2000
@@ -36,6 +37,7 @@ async def request_offboarding(
     ctx: RequestContext, ref: Ref, data: OffboardingInput
 ) -> OffboardingRequest:
     principal, customer = await customer_to_change(ctx, ref)
+    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
     problems = []
     if await queries.offboarding_requests_of(customer.id).filter(status__in=OPEN).exists():
         problems.append(
@@ -92,6 +94,8 @@ async def review(
     request = await queries.offboarding_request_for_update(scope, key_of(ref, "OffboardingRequest"))
     if request is None:
         raise not_found("OffboardingRequest")
+    if to is not OffboardingStatus.REJECTED:  # rejecting changes no licence
+        await ensure_license_management_allowed(scope.provider_id)
     if request.status not in _FROM[to]:
         allowed = " or ".join(s.value for s in _FROM[to])
         raise UserErrors(

@@ -21,6 +21,7 @@ from vdc_graph.notify import webhook_events
 from .ids import Ref
 from .managing import customer_to_change
 from .recommended_policies import create_recommended_policies
+from .usage import ensure_license_management_allowed
 
 MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
 # A customer that finishes onboarding starts billing month by month.
@@ -266,6 +267,7 @@ async def finish(
     _, customer, onboarding = await _wizard(ctx, ref)
     if onboarding.step is not OnboardingStep.TENANT_CONNECTED:
         raise _wrong_step(onboarding, OnboardingStep.TENANT_CONNECTED)
+    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
     policies = await activate(customer, onboarding, apply_recommended)
     await webhook_events.customer_onboarded(customer, "MANAGED")
     return customer, policies

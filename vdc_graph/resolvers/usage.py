@@ -14,7 +14,6 @@ from vdc_graph.context import RequestContext
 from vdc_graph.db.models import UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
 from vdc_graph.db.pagination import Page, PageArgs, SortKey, paginate, sort_key
 from vdc_graph.db.queries import usage as queries
-from vdc_graph.db.scope import Scope
 from vdc_graph.enums import Permission, UsageReportStatus, WebhookEvent
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.webhooks import emit
@@ -24,14 +23,15 @@ from .access import changing, reading
 from .ids import Ref, key_of, not_found
 
 
-async def ensure_license_management_allowed(scope: Scope) -> None:
+async def ensure_license_management_allowed(provider_id: UUID) -> None:
     """Refuse a licence-management change while the provider is suspended.
 
     A provider that has left the reports of two consecutive past months unsubmitted may not
-    manage licences until it submits one of them. Call it first in every licence-management
-    mutation; it raises a userError with code LICENSE_MANAGEMENT_SUSPENDED.
+    manage licences until it submits one of them. Call it in every licence-management
+    mutation, once the caller may reach the object and before anything is written; it raises
+    a userError with code LICENSE_MANAGEMENT_SUSPENDED.
     """
-    months = await suspension_months(scope.provider_id)
+    months = await suspension_months(provider_id)
     if months:
         named = " and ".join(m.strftime("%B %Y") for m in months)
         raise UserErrors(
