@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +18,7 @@ from vdc_graph.db.models import (
     Onboarding,
     Subscription,
 )
-from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
+from vdc_graph.db.pagination import Page, PageArgs, every_row, paginate, sort_key
 from vdc_graph.db.queries import customers as queries
 from vdc_graph.enums import (
     ContractType,
@@ -245,14 +243,6 @@ CUSTOMER_CSV_COLUMNS = (
 )
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
 async def export_customers(
     ctx: RequestContext, flt: queries.CustomerFilter
 ) -> tuple[list[str], AsyncIterator[list[Any]]]:
@@ -264,15 +254,7 @@ async def export_customers(
     key = sort_key(queries.SORT_KEYS, "DISPLAY_NAME")
 
     async def rows() -> AsyncIterator[list[Any]]:
-        after = None
-        while True:
-            page = await paginate(
-                queries.filtered_customers(scope, flt), key, False, PageArgs(first=100, after=after)
-            )
-            for customer in page.rows:
-                yield [_csv_value(getattr(customer, f)) for _, f in CUSTOMER_CSV_COLUMNS]
-            if not page.has_next_page:
-                return
-            after = page.end_cursor
+        async for customer in every_row(queries.filtered_customers(scope, flt), key):
+            yield [getattr(customer, f) for _, f in CUSTOMER_CSV_COLUMNS]
 
     return [title for title, _ in CUSTOMER_CSV_COLUMNS], rows()

@@ -12,7 +12,7 @@ from uuid import UUID
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
-from vdc_graph.db.pagination import Page, PageArgs, SortKey, paginate, sort_key
+from vdc_graph.db.pagination import Page, PageArgs, SortKey, every_row, paginate, sort_key
 from vdc_graph.db.queries import usage as queries
 from vdc_graph.enums import Permission, UsageReportStatus, WebhookEvent
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
@@ -263,30 +263,20 @@ async def export_report_lines(
 
     async def rows() -> AsyncIterator[list[Any]]:
         key = SortKey("CUSTOMER", "customer_name")
-        after = None
-        while True:  # page by page, so a report of thousands of lines is never held whole
-            page = await paginate(
-                UsageReportSaasLine.filter(report_id=report.id),
-                key,
-                False,
-                PageArgs(first=100, after=after),
-            )
-            for line in page.rows:
-                yield [
-                    "SaaS",
-                    line.customer_name,
-                    line.product,
-                    line.unit,
-                    "",
-                    "",
-                    "",
-                    line.reported_units,
-                    str(line.points_per_unit),
-                    str(line.points),
-                ]
-            if not page.has_next_page:
-                break
-            after = page.end_cursor
+        # Page by page, so a report of thousands of lines is never held whole.
+        async for line in every_row(UsageReportSaasLine.filter(report_id=report.id), key):
+            yield [
+                "SaaS",
+                line.customer_name,
+                line.product,
+                line.unit,
+                "",
+                "",
+                "",
+                line.reported_units,
+                str(line.points_per_unit),
+                str(line.points),
+            ]
         for line in (await queries.software_lines_by_report([report.id]))[0]:
             yield [
                 "Software",
