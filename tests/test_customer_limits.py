@@ -11,7 +11,7 @@ import pytest
 
 from tests.backup_support import all_ended, connected_customer, fast_settings, gid, make_policy
 from tests.factories import make_provider, make_user, token_for
-from tests.test_session_live import SESSION_UPDATES, Socket, start_policy
+from tests.test_session_live import SESSION_LOG, SESSION_UPDATES, Socket, start_policy
 from vdc_graph import clock
 from vdc_graph.db.models import (
     BackupSession,
@@ -197,6 +197,19 @@ async def test_a_limited_key_gets_live_updates_of_its_customers_only(api, live_s
         await socket.send({"id": "u", "type": "complete"})
     assert {s["customer"]["displayName"] for s in seen} == {"Mine"}
     await all_ended()
+
+
+async def test_a_limited_key_cannot_watch_another_customers_session_log(api, live_server, settings):
+    provider = await make_provider()
+    mine = await connected_customer(provider, display_name="Mine")
+    _, _, theirs, _, _ = await customer_with_data(provider, "B")
+    key = await limited_token(api, settings, "key", provider, mine)
+    async with Socket(live_server.ws_url, key) as socket:
+        await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", theirs.id)})
+        message = await socket.receive()
+        assert message["type"] == "next", message
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert await socket.receive() == {"id": "1", "type": "complete"}
 
 
 def test_queries_limit_customers_only_through_the_scope():
