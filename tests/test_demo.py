@@ -25,17 +25,24 @@ from vdc_graph.db.models import (
     LicensedUser,
     LicensedUsersMonth,
     MaintenanceWindow,
+    NotificationContact,
     Onboarding,
     PortalUser,
+    Restore,
     Role,
     ServiceProvider,
     ServiceStatus,
     SessionLogRecord,
     SoftwareUsage,
     Subscription,
+    UsageReport,
+    UsageReportSaasLine,
+    UsageReportSoftwareLine,
+    Webhook,
 )
 from vdc_graph.demo import DemoSummary, seed_demo, volume_for
 from vdc_graph.enums import (
+    ContactKind,
     ContractType,
     OnboardingStep,
     Permission,
@@ -47,6 +54,7 @@ from vdc_graph.enums import (
     SessionStatus,
     SourceType,
     SubscriptionPlan,
+    UsageReportStatus,
 )
 
 ANCHOR = datetime(2025, 6, 15, tzinfo=UTC)
@@ -464,3 +472,100 @@ def test_volume_shrinks_per_customer_as_the_data_set_grows() -> None:
     assert large.session_days < small.session_days
     assert large.licensed_user_rows < small.licensed_user_rows
     assert large.processing_lines >= 1
+
+
+# --- usage reports, webhooks and contacts ------------------------------------------------------
+
+
+def _lines(rows: list, *fields: str) -> list[tuple]:
+    return sorted(tuple(str(getattr(r, f)) for f in fields) for r in rows)
+
+
+SAAS_FIELDS = ("customer_id", "customer_name", "reported_units", "points_per_unit", "points")
+SOFTWARE_FIELDS = (
+    "product",
+    "licensed",
+    "reported_previous_month",
+    "auto_reported",
+    "current_month_usage",
+    "points",
+)
+
+
+async def test_usage_reports_are_what_the_server_would_generate(db: str) -> None:
+    from vdc_graph.usage_reports import generate_report
+
+    await seed_demo(customers=CUSTOMERS, seed=1, anchor=ANCHOR)
+    demo = await demo_provider()
+    reports = await UsageReport.filter(provider_id=demo.id).order_by("-month")
+    assert [r.month for r in reports] == [date(2025, m, 1) for m in (5, 4, 3, 2, 1)] + [
+        date(2024, 12, 1)
+    ]
+    assert [r.status for r in reports] == [
+        UsageReportStatus.PENDING_REVIEW,
+        UsageReportStatus.SAVED,
+        *[UsageReportStatus.CONFIRMED] * 4,
+    ]
+    assert reports[0].submitted_at is None and reports[1].confirmed_at is None
+    assert all(r.submitted_at < r.confirmed_at < ANCHOR for r in reports[2:])
+    for report in reports:
+        saas = await UsageReportSaasLine.filter(report_id=report.id)
+        software = await UsageReportSoftwareLine.filter(report_id=report.id)
+        assert (
+            len(saas)
+            == await LicensedUsersMonth.filter(provider_id=demo.id, month=report.month).count()
+        )
+        assert len(software) == 7
+        # Rebuilt by the server from the seeded usage, the lines are the same.
+        report.status = UsageReportStatus.PENDING_REVIEW
+        await report.save()
+        await generate_report(demo.id, report.month)
+        assert _lines(await UsageReportSaasLine.filter(report_id=report.id), *SAAS_FIELDS) == (
+            _lines(saas, *SAAS_FIELDS)
+        )
+        rebuilt = await UsageReportSoftwareLine.filter(report_id=report.id)
+        assert _lines(rebuilt, *SOFTWARE_FIELDS) == _lines(software, *SOFTWARE_FIELDS)
+
+
+REGISTER = """mutation($input: CustomerRegisterInput!) { customerRegister(input: $input) {
+  customer { displayName } created userErrors { code } } }"""
+
+
+async def test_the_demo_provider_is_not_suspended_and_registers_customers(api, settings) -> None:
+    from tests.factories import token_for
+
+    await seed_demo(customers=CUSTOMERS, seed=1)  # today's data
+    admin = await PortalUser.get(email_key="admin@demo.example")
+    token = token_for(settings, admin)
+    seen = await api.data("{ licenseManagement { suspended } }", token=token)
+    assert seen == {"licenseManagement": {"suspended": False}}
+    registered = await api.data(
+        REGISTER,
+        {"input": {"displayName": "New Co", "externalId": "NEW-1", "sourceType": "DIRECT"}},
+        token=token,
+    )
+    assert registered["customerRegister"] == {
+        "customer": {"displayName": "New Co"},
+        "created": True,
+        "userErrors": [],
+    }
+
+
+async def test_webhooks_contacts_and_recent_restores(db: str) -> None:
+    from vdc_graph.notify.webhooks import url_problem
+
+    await seed_demo(customers=CUSTOMERS, seed=1, anchor=ANCHOR)
+    demo = await demo_provider()
+    hooks = await Webhook.filter(provider_id=demo.id)
+    assert len(hooks) == 2
+    assert all(url_problem(h.url, development=False) is None for h in hooks)
+    assert all(h.enabled and h.event_types and h.secret.startswith("whsec_") for h in hooks)
+    other = await ServiceProvider.get(display_name="Other Provider")
+    assert not await Webhook.filter(provider_id=other.id).exists()
+    defaults = await NotificationContact.filter(provider_id=demo.id, customer_id__isnull=True)
+    assert {c.kind for c in defaults} == {ContactKind.EMAIL, ContactKind.TEAMS_WEBHOOK}
+    months = {
+        (r.requested_at.year, r.requested_at.month)
+        for r in await Restore.filter(provider_id=demo.id)
+    }
+    assert {(2025, 4), (2025, 5), (2025, 6)} <= months

@@ -178,6 +178,7 @@ async def _import_customers(settings: Settings, path: Path, provider: str | None
 
     from vdc_graph.context import RequestContext
     from vdc_graph.customer_import import BadFile, import_customers
+    from vdc_graph.errors import UserErrors
 
     with path.open(newline="", encoding="utf-8") as stream:
         total = max(sum(1 for _ in stream) - 1, 0)
@@ -193,6 +194,10 @@ async def _import_customers(settings: Settings, path: Path, provider: str | None
                 )
             except BadFile as exc:
                 print(f"cannot import {path}: {exc}", file=sys.stderr)
+                return 2
+            except UserErrors as exc:
+                for error in exc.errors:
+                    print(f"cannot import {path}: {error.message}", file=sys.stderr)
                 return 2
     print(
         f"{summary.created} customer(s) registered, {summary.existing} already registered, "

@@ -10,10 +10,12 @@ from typing import TextIO
 
 from tortoise.transactions import in_transaction
 
+from vdc_graph.auth import require
 from vdc_graph.context import RequestContext
 from vdc_graph.enums import LicenseModel, SourceType
 from vdc_graph.errors import UserErrors
 from vdc_graph.resolvers.customers import RegisterCustomerInput, register_customer
+from vdc_graph.resolvers.usage import ensure_license_management_allowed
 
 # Column names are matched ignoring case, spaces, dashes and underscores, so both
 # ``displayName`` and the export's ``Display name`` work.
@@ -99,7 +101,11 @@ async def import_customers(
     on_reject: Callable[[int, str], None],
     on_row: Callable[[], None] = lambda: None,
 ) -> ImportSummary:
-    """Register every valid row (idempotent on the external ID); report each rejected one."""
+    """Register every valid row (idempotent on the external ID); report each rejected one.
+
+    A provider whose licence management is suspended imports nothing (``UserErrors``).
+    """
+    await ensure_license_management_allowed(require(ctx.principal).provider_id)
     summary = ImportSummary()
     with path.open(newline="", encoding="utf-8") as stream:
         rows = read_rows(stream)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,13 +88,70 @@ def report_number(provider: ServiceProvider, month: date) -> str:
 
 
 @dataclass(frozen=True)
-class _Usage:
+class WorkloadUsage:
     licensed: int = 0
     counted: int = 0  # units that consume points (rental-licence exemption applied)
     auto_reported: bool = True
 
 
-async def _software_usage(provider_id: UUID, month: date) -> dict[SoftwareWorkload, _Usage]:
+def usage_by_workload(
+    rows: Iterable[tuple[SoftwareWorkload, bool, bool, int, int]],
+) -> dict[SoftwareWorkload, WorkloadUsage]:
+    """A month's software usage per workload, from ``(workload, tenant_has_rental_license,
+    auto_reported, units, licensed_units)`` rows (raw or already summed per group)."""
+    usage: dict[SoftwareWorkload, WorkloadUsage] = {}
+    for workload, rental, auto_reported, units, licensed in rows:
+        exempt = rental and SOFTWARE_PRODUCTS[workload].rental_exempt
+        before = usage.get(workload, WorkloadUsage())
+        usage[workload] = WorkloadUsage(
+            licensed=before.licensed + licensed,
+            counted=before.counted + (0 if exempt else units),
+            auto_reported=before.auto_reported and auto_reported,
+        )
+    return usage
+
+
+def saas_line_values(customer_id: UUID, customer_name: str, licensed_users: int) -> dict:
+    """The column values of one customer's SaaS line."""
+    return {
+        "customer_id": customer_id,
+        "customer_name": customer_name,
+        "product": SAAS_PRODUCT,
+        "unit": SAAS_UNIT,
+        "reported_units": licensed_users,
+        "points_per_unit": SAAS_POINTS_PER_UNIT,
+        "points": SAAS_POINTS_PER_UNIT * licensed_users,
+    }
+
+
+def software_line_values(
+    current: dict[SoftwareWorkload, WorkloadUsage],
+    previous: dict[SoftwareWorkload, WorkloadUsage],
+) -> list[dict]:
+    """The column values of the software lines of a month, given its and the previous
+    month's usage (a workload used in either gets a line)."""
+    lines = []
+    for workload, product in SOFTWARE_PRODUCTS.items():
+        if workload not in current and workload not in previous:
+            continue
+        now = current.get(workload, WorkloadUsage())
+        before = previous.get(workload, WorkloadUsage())
+        lines.append(
+            {
+                "product": product.name,
+                "unit": product.unit,
+                "licensed": now.licensed,
+                "reported_previous_month": before.counted,
+                "auto_reported": now.auto_reported,
+                "current_month_usage": now.counted,
+                "points_per_unit": product.points_per_unit,
+                "points": product.points_per_unit * now.counted,
+            }
+        )
+    return lines
+
+
+async def _software_usage(provider_id: UUID, month: date) -> dict[SoftwareWorkload, WorkloadUsage]:
     rows = (
         await SoftwareUsage.filter(provider_id=provider_id, month=month)
         .annotate(units_sum=Sum("units"), licensed_sum=Sum("licensed_units"))
@@ -102,17 +160,16 @@ async def _software_usage(provider_id: UUID, month: date) -> dict[SoftwareWorklo
             "workload", "tenant_has_rental_license", "auto_reported", "units_sum", "licensed_sum"
         )
     )
-    usage: dict[SoftwareWorkload, _Usage] = {}
-    for row in rows:
-        workload = SoftwareWorkload(row["workload"])
-        exempt = row["tenant_has_rental_license"] and SOFTWARE_PRODUCTS[workload].rental_exempt
-        before = usage.get(workload, _Usage())
-        usage[workload] = _Usage(
-            licensed=before.licensed + int(row["licensed_sum"] or 0),
-            counted=before.counted + (0 if exempt else int(row["units_sum"] or 0)),
-            auto_reported=before.auto_reported and bool(row["auto_reported"]),
+    return usage_by_workload(
+        (
+            SoftwareWorkload(r["workload"]),
+            bool(r["tenant_has_rental_license"]),
+            bool(r["auto_reported"]),
+            int(r["units_sum"] or 0),
+            int(r["licensed_sum"] or 0),
         )
-    return usage
+        for r in rows
+    )
 
 
 async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> None:
@@ -131,38 +188,21 @@ async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> N
         [
             UsageReportSaasLine(
                 report_id=report.id,
-                customer_id=c["customer_id"],
-                customer_name=names.get(c["customer_id"], ""),
-                product=SAAS_PRODUCT,
-                unit=SAAS_UNIT,
-                reported_units=c["licensed_users"],
-                points_per_unit=SAAS_POINTS_PER_UNIT,
-                points=SAAS_POINTS_PER_UNIT * c["licensed_users"],
+                **saas_line_values(
+                    c["customer_id"], names.get(c["customer_id"], ""), c["licensed_users"]
+                ),
             )
             for c in counts
         ]
     )
     current = await _software_usage(provider_id, month)
     previous = await _software_usage(provider_id, previous_month(month))
-    lines = []
-    for workload, product in SOFTWARE_PRODUCTS.items():
-        if workload not in current and workload not in previous:
-            continue
-        now, before = current.get(workload, _Usage()), previous.get(workload, _Usage())
-        lines.append(
-            UsageReportSoftwareLine(
-                report_id=report.id,
-                product=product.name,
-                unit=product.unit,
-                licensed=now.licensed,
-                reported_previous_month=before.counted,
-                auto_reported=now.auto_reported,
-                current_month_usage=now.counted,
-                points_per_unit=product.points_per_unit,
-                points=product.points_per_unit * now.counted,
-            )
-        )
-    await UsageReportSoftwareLine.bulk_create(lines)
+    await UsageReportSoftwareLine.bulk_create(
+        [
+            UsageReportSoftwareLine(report_id=report.id, **values)
+            for values in software_line_values(current, previous)
+        ]
+    )
 
 
 async def generate_report(provider_id: UUID, month: date, *, refresh: bool = True) -> UsageReport:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -206,3 +206,18 @@ def sort_key(keys: Sequence[SortKey], name: str) -> SortKey:
         if key.name == name:
             return key
     raise BadUserInput(f"orderBy.field: cannot order by {name}", field=["orderBy", "field"])
+
+
+async def every_row(
+    qs: QuerySet[M], key: SortKey, descending: bool = False, page_size: int = 100
+) -> AsyncIterator[M]:
+    """Every row of ``qs`` in the order of ``key``, read page by page (downloads stream
+    thousands of rows without holding them all)."""
+    after = None
+    while True:
+        page = await paginate(qs, key, descending, PageArgs(first=page_size, after=after))
+        for row in page.rows:
+            yield row
+        if not page.has_next_page:
+            return
+        after = page.end_cursor

@@ -36,3 +36,8 @@ class Scope:
         if self.customer_ids is not None:
             qs = qs.filter(**{f"{field}__in": list(self.customer_ids)})
         return qs
+
+    def provider_wide(self, qs: QuerySet[M]) -> QuerySet[M]:  # type: ignore[type-var]
+        """``qs`` of data that belongs to the provider as a whole (it spans all its customers):
+        nothing of it for a caller limited to some customers."""
+        return qs.filter(id__in=[]) if self.limited else qs

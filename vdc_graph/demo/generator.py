@@ -51,6 +51,10 @@ from vdc_graph.db.models import (
     SessionLogRecord,
     SoftwareUsage,
     Subscription,
+    UsageReport,
+    UsageReportSaasLine,
+    UsageReportSoftwareLine,
+    Webhook,
 )
 from vdc_graph.enums import (
     AddedBy,
@@ -75,6 +79,15 @@ from vdc_graph.enums import (
     SoftwareWorkload,
     SourceType,
     SubscriptionPlan,
+    UsageReportStatus,
+    WebhookEvent,
+)
+from vdc_graph.usage_reports import (
+    next_month,
+    report_number,
+    saas_line_values,
+    software_line_values,
+    usage_by_workload,
 )
 
 from . import names
@@ -83,6 +96,7 @@ DEMO_PROVIDER = "Demo Provider"
 OTHER_PROVIDER = "Other Provider"
 OTHER_PROVIDER_CUSTOMERS = 5
 HISTORY_MONTHS = 12
+REPORT_MONTHS = 6  # past months with a usage report: the last awaits review, older were sent
 MAX_TENANT_USERS = 5000
 
 BATCH_SIZE = 1000  # rows per INSERT statement
@@ -138,6 +152,10 @@ _INSERT_ORDER: tuple[type[Model], ...] = (
     LicensedUsersMonth,
     Restore,
     SoftwareUsage,
+    UsageReport,
+    UsageReportSaasLine,
+    UsageReportSoftwareLine,
+    Webhook,
     ServiceStatus,
     MaintenanceWindow,
 )
@@ -421,6 +439,10 @@ class _Generator:
         self.used_domains: set[str] = set()
         self.used_ids: set[str] = set()  # external and Veeam account IDs
         self.classic_left = list(names.CLASSIC_COMPANIES)
+        # (month, customer ID, name, licensed users) of the reported months, per provider
+        self.reported_licences: dict[uuid.UUID, list[tuple[date, uuid.UUID, str, int]]] = {}
+        # (workload, rental, auto-reported, units, licensed units) per provider and month
+        self.software: dict[tuple[uuid.UUID, date], list[tuple[Any, bool, bool, int, int]]] = {}
 
     def rng(self, *parts: object) -> random.Random:
         return random.Random("/".join(["vdc-demo", str(self.seed), *map(str, parts)]))
@@ -503,6 +525,8 @@ class _Generator:
                     if self.buffered >= FLUSH_ROWS:
                         await self.flush()
                 self._software_usage(account.provider, tag)
+                self._usage_reports(account.provider, tag)
+                self._webhooks(account.provider, tag)
         await self._service_status()
         await self.flush()
         return DemoSummary(
@@ -859,7 +883,7 @@ class _Generator:
             rng, account, customer, people, total, backed_up, excluded, services
         )
         self._licensed_users(rng, customer_id, people, total, backed_up, excluded, last_backup)
-        self._history_rows(rng, provider.id, customer_id, history)
+        self._history_rows(rng, provider.id, customer_id, customer.display_name, history)
         self._restores(rng, provider.id, customer_id, admins + people[:5], activation)
 
     def _history(self, rng: random.Random, current: int, activation: datetime | None) -> list[int]:
@@ -881,10 +905,14 @@ class _Generator:
         rng: random.Random,
         provider_id: uuid.UUID,
         customer_id: uuid.UUID,
+        name: str,
         history: list[int],
     ) -> None:
+        reported = self.reported_licences.setdefault(provider_id, [])
         for back, licensed in enumerate(history):
             month = _month_start(self.anchor.date(), back)
+            if 1 <= back <= REPORT_MONTHS:
+                reported.append((month, customer_id, name, licensed))
             recorded = datetime(month.year, month.month, month.day, 2, tzinfo=UTC)
             self.add(
                 _build(
@@ -1431,8 +1459,8 @@ class _Generator:
             SoftwareWorkload.PUBLIC_CLOUD_FILE_SHARE: (1, 5),
         }
         workloads = list(ranges) if tag == "demo" else list(ranges)[:2]
-        months = 3 if tag == "demo" else 1
-        for back in range(months):
+        # The reported months and the one before them (a report shows the previous month).
+        for back in range(REPORT_MONTHS + 2):
             month = _month_start(self.anchor.date(), back)
             recorded = datetime(month.year, month.month, month.day, 1, tzinfo=UTC)
             for workload in workloads:
@@ -1442,6 +1470,11 @@ class _Generator:
                 if workload is SoftwareWorkload.CLOUD_CONNECT_BACKUP_VM:
                     rows.append((rng.randint(3, 15), True))  # tenants with a rental licence
                 for count, rental in rows:
+                    auto_reported = rng.random() < 0.8
+                    licensed = -(-count // 10) * 10
+                    self.software.setdefault((provider.id, month), []).append(
+                        (workload, rental, auto_reported, count, licensed)
+                    )
                     self.add(
                         _build(
                             SoftwareUsage,
@@ -1451,11 +1484,112 @@ class _Generator:
                             month=month,
                             workload=workload,
                             units=count,
-                            licensed_units=-(-count // 10) * 10,
+                            licensed_units=licensed,
                             tenant_has_rental_license=rental,
-                            auto_reported=rng.random() < 0.8,
+                            auto_reported=auto_reported,
                         )
                     )
+
+    def _usage_reports(self, provider: ServiceProvider, tag: str) -> None:
+        """The past months' reports, built from the same figures as the server builds them:
+        the last month awaits review, the one before was submitted, older ones are confirmed
+        (so the provider is not suspended)."""
+        rng = self.rng(tag, "usage-reports")
+        by_month: dict[date, list[tuple[uuid.UUID, str, int]]] = {}
+        for month, customer_id, name, licensed in self.reported_licences.pop(provider.id, []):
+            by_month.setdefault(month, []).append((customer_id, name, licensed))
+        for back in range(REPORT_MONTHS, 0, -1):
+            month = _month_start(self.anchor.date(), back)
+            after = next_month(month)
+            generated = min(datetime(after.year, after.month, 1, 1, tzinfo=UTC), self.anchor)
+            report_id = _uuid(rng)
+            status, submitted, confirmed = UsageReportStatus.PENDING_REVIEW, None, None
+            if back >= 2:
+                status = UsageReportStatus.SAVED if back == 2 else UsageReportStatus.CONFIRMED
+                submitted = generated + timedelta(days=rng.randint(2, 9), hours=rng.randint(0, 8))
+                if back > 2:
+                    confirmed = submitted + timedelta(days=rng.randint(1, 4))
+            self.add(
+                _build(
+                    UsageReport,
+                    id=report_id,
+                    created_at=generated,
+                    provider_id=provider.id,
+                    number=report_number(provider, month),
+                    rental_agreement_number=provider.rental_agreement_number,
+                    month=month,
+                    status=status,
+                    purchase_order_number=(
+                        f"PO-{month.year}{month.month:02d}-{rng.randrange(1000, 10000)}"
+                        if submitted
+                        else ""
+                    ),
+                    minimum_commit_points=provider.minimum_commit_points,
+                    submitted_at=submitted,
+                    confirmed_at=confirmed,
+                )
+            )
+            for customer_id, name, licensed in by_month.get(month, []):
+                self.add(
+                    _build(
+                        UsageReportSaasLine,
+                        id=_uuid(rng),
+                        created_at=generated,
+                        report_id=report_id,
+                        **saas_line_values(customer_id, name, licensed),
+                    )
+                )
+            current = usage_by_workload(self.software.get((provider.id, month), []))
+            previous = usage_by_workload(
+                self.software.get((provider.id, _month_start(month, 1)), [])
+            )
+            for values in software_line_values(current, previous):
+                self.add(
+                    _build(
+                        UsageReportSoftwareLine,
+                        id=_uuid(rng),
+                        created_at=generated,
+                        report_id=report_id,
+                        **values,
+                    )
+                )
+
+    def _webhooks(self, provider: ServiceProvider, tag: str) -> None:
+        """Two endpoints of the provider's own systems (Demo Provider only)."""
+        if tag != "demo":
+            return
+        rng = self.rng(tag, "webhooks")
+        slug = _slug(provider.display_name)
+        endpoints = (
+            (
+                "Backup monitoring",
+                f"https://monitoring.{slug}.example/hooks/vdc",
+                [WebhookEvent.SESSION_FAILED, WebhookEvent.SESSION_FINISHED],
+            ),
+            (
+                "Billing system",
+                f"https://billing.{slug}.example/api/vdc-events",
+                [
+                    WebhookEvent.LICENSE_CHANGE,
+                    WebhookEvent.USAGE_REPORT_STATUS,
+                    WebhookEvent.CUSTOMER_ONBOARDED,
+                ],
+            ),
+        )
+        for offset, (description, url, events) in enumerate(endpoints):
+            self.add(
+                _build(
+                    Webhook,
+                    id=_uuid(rng),
+                    created_at=self.anchor - timedelta(days=60 - offset * 20),
+                    provider_id=provider.id,
+                    url=url,
+                    event_types=[e.value for e in events],
+                    secret=f"whsec_{rng.getrandbits(192):048x}",
+                    enabled=True,
+                    description=description,
+                )
+            )
 
     async def _service_status(self) -> None:
         """Service status is platform-wide: rows that already exist are left alone."""

@@ -11,11 +11,12 @@ from datetime import timedelta
 from uuid import UUID
 
 from vdc_graph import clock
-from vdc_graph.db.models import BackupPolicy, BackupSession, SessionLogRecord
+from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, SessionLogRecord
 from vdc_graph.db.transactions import after_commit, atomic
 from vdc_graph.enums import LogStatus, PolicyStatus, SessionStatus, SessionTrigger
 from vdc_graph.events.sessions import ENDED, publish_finished, publish_session
 from vdc_graph.notify import backup as notifications
+from vdc_graph.notify import webhook_events
 from vdc_graph.settings import Settings
 
 Entry = tuple[LogStatus, str]
@@ -83,8 +84,8 @@ async def append(
 
 
 async def finish(session: BackupSession, status: SessionStatus, entries: Sequence[Entry]) -> None:
-    """End the session with ``status``: its last records, the policy's figures and the
-    notifications in one transaction; then the announcements."""
+    """End the session with ``status``: its last records, the policy's figures, the
+    notifications and the webhook deliveries in one transaction; then the announcements."""
     assert status in ENDED
     records: list[SessionLogRecord] = []
     async with atomic():
@@ -102,6 +103,8 @@ async def finish(session: BackupSession, status: SessionStatus, entries: Sequenc
         await session.save()
         await _update_policy(session)
         await notifications.session_finished(session)
+        customer = await Customer.get(id=session.customer_id)  # type: ignore[attr-defined]
+        await webhook_events.session_ended(session, customer)
     await publish_session(session, records)
     await publish_finished(session)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from starlette.requests import Request
@@ -76,10 +78,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: Any) -> Any:
-    """The value as written: text that a spreadsheet would run as a formula gets a leading
-    apostrophe, so it shows as the text it is (numbers are left alone)."""
+    """The value as written: times in UTC with ``Z``, enums by value, and text that a
+    spreadsheet would run as a formula with a leading apostrophe, so it shows as the text it
+    is (numbers are left alone)."""
     if value is None:
         return ""
+    if isinstance(value, datetime | date):
+        value = value.isoformat().replace("+00:00", "Z")
+    elif isinstance(value, Enum):
+        value = value.value
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

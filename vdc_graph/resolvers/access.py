@@ -60,11 +60,26 @@ CUSTOMER_FLAGS = {
 async def require_customer_flag(ctx: RequestContext, flag: str) -> None:
     """For a caller switched into a customer, refuse (FORBIDDEN) unless the customer's ``flag``
     (one of ``CUSTOMER_FLAGS``) allows the action; provider-level callers are not limited."""
-    if flag not in CUSTOMER_FLAGS:
-        raise ValueError(f"unknown customer flag {flag}")
+    _known(flag)
     principal = require(ctx.principal)
     if principal.customer_scope is None:
         return
     allowed = await Customer.filter(id=principal.customer_scope, **{flag: True}).exists()
     if not allowed:
-        raise Forbidden(f"This customer does not allow you to {CUSTOMER_FLAGS[flag]}")
+        raise _refused(flag)
+
+
+def check_customer_flag(principal: Principal, customer: Customer, flag: str) -> None:
+    """``require_customer_flag`` for the customer being changed, already loaded."""
+    _known(flag)
+    if principal.customer_scope is not None and not getattr(customer, flag):
+        raise _refused(flag)
+
+
+def _known(flag: str) -> None:
+    if flag not in CUSTOMER_FLAGS:
+        raise ValueError(f"unknown customer flag {flag}")
+
+
+def _refused(flag: str) -> Forbidden:
+    return Forbidden(f"This customer does not allow you to {CUSTOMER_FLAGS[flag]}")

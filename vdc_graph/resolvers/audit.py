@@ -22,7 +22,7 @@ from tortoise.models import Model
 from vdc_graph.auth import Principal, require
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import AuditRecord, Customer, ServiceProvider
-from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
+from vdc_graph.db.pagination import Page, PageArgs, every_row, paginate, sort_key
 from vdc_graph.db.queries import audit as queries
 from vdc_graph.db.scope import Scope
 from vdc_graph.enums import AuditOutcome, Permission
@@ -266,15 +266,7 @@ async def export_audit_records(
     key = sort_key(queries.SORT_KEYS, "CREATED_AT")
 
     async def rows() -> AsyncIterator[list[Any]]:
-        after = None
-        while True:
-            page = await paginate(
-                queries.filtered_records(scope, flt), key, True, PageArgs(first=100, after=after)
-            )
-            for record in page.rows:
-                yield [_csv_value(getattr(record, f)) for _, f in AUDIT_CSV_COLUMNS]
-            if not page.has_next_page:
-                return
-            after = page.end_cursor
+        async for record in every_row(queries.filtered_records(scope, flt), key, True):
+            yield [_csv_value(getattr(record, f)) for _, f in AUDIT_CSV_COLUMNS]
 
     return [title for title, _ in AUDIT_CSV_COLUMNS], rows()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from vdc_graph.context import RequestContext
@@ -13,7 +12,7 @@ from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 
 from .ids import Ref
 from .managing import customer_to_change
-from .validation import ip_address, is_email, is_https_url
+from .validation import ip_address, is_email, is_https_url, is_language
 
 SETTING_FLAGS = (
     "enable_self_service",
@@ -24,7 +23,6 @@ SETTING_FLAGS = (
     "enable_email_previews",
     "restrict_access_to_ip_ranges",
 )
-_LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
 
 def refuse_pending(customer: Customer) -> None:
@@ -178,7 +176,7 @@ async def update_notifications(
     _, customer = await customer_to_change(ctx, ref)
     refuse_pending(customer)
     problems = []
-    if change.language is not None and not _LANGUAGE.match(change.language):
+    if change.language is not None and not is_language(change.language):
         problems.append(
             UserError(
                 "Use a language code such as en, de or fr",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +18,7 @@ from vdc_graph.db.models import (
     Onboarding,
     Subscription,
 )
-from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
+from vdc_graph.db.pagination import Page, PageArgs, every_row, paginate, sort_key
 from vdc_graph.db.queries import customers as queries
 from vdc_graph.enums import (
     ContractType,
@@ -28,10 +26,9 @@ from vdc_graph.enums import (
     Permission,
     SourceType,
     SubscriptionPlan,
-    WebhookEvent,
 )
 from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
-from vdc_graph.notify.webhooks import emit
+from vdc_graph.notify import webhook_events
 
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
@@ -182,7 +179,7 @@ async def register_customer(ctx: RequestContext, data: RegisterCustomerInput) ->
     principal, scope = changing(ctx, Permission.CUSTOMER_MANAGEMENT)
     if principal.customer_scope is not None:
         raise Forbidden("A customer-scoped caller cannot register customers")
-    await ensure_license_management_allowed(scope)
+    await ensure_license_management_allowed(scope.provider_id)
     if problems := _validate_registration(data):
         raise UserErrors(problems)
     external_id = data.external_id.strip()
@@ -195,19 +192,7 @@ async def register_customer(ctx: RequestContext, data: RegisterCustomerInput) ->
         # A concurrent registration of the same external ID won the race: return its customer.
         existing = await queries.visible_customers(scope).get(external_id=external_id)
         return RegisterResult(existing, created=False)
-    await emit(
-        scope.provider_id,
-        WebhookEvent.LICENSE_CHANGE,
-        {
-            "change": "CUSTOMER_REGISTERED",
-            "customer": {
-                "displayName": customer.display_name,
-                "externalId": customer.external_id,
-                "licenseModel": customer.license_model,
-                "sourceType": customer.source_type,
-            },
-        },
-    )
+    await webhook_events.customer_registered(customer)
     return RegisterResult(customer, created=True)
 
 
@@ -258,14 +243,6 @@ CUSTOMER_CSV_COLUMNS = (
 )
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
 async def export_customers(
     ctx: RequestContext, flt: queries.CustomerFilter
 ) -> tuple[list[str], AsyncIterator[list[Any]]]:
@@ -277,15 +254,7 @@ async def export_customers(
     key = sort_key(queries.SORT_KEYS, "DISPLAY_NAME")
 
     async def rows() -> AsyncIterator[list[Any]]:
-        after = None
-        while True:
-            page = await paginate(
-                queries.filtered_customers(scope, flt), key, False, PageArgs(first=100, after=after)
-            )
-            for customer in page.rows:
-                yield [_csv_value(getattr(customer, f)) for _, f in CUSTOMER_CSV_COLUMNS]
-            if not page.has_next_page:
-                return
-            after = page.end_cursor
+        async for customer in every_row(queries.filtered_customers(scope, flt), key):
+            yield [getattr(customer, f) for _, f in CUSTOMER_CSV_COLUMNS]
 
     return [title for title, _ in CUSTOMER_CSV_COLUMNS], rows()

@@ -15,11 +15,13 @@ from vdc_graph.db.models import BackupPolicy, Customer, Invitation, Onboarding
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import ContractType, M365Service, OnboardingStep, OutboxKind, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.notify import webhook_events
 from vdc_graph.notify.outbox import enqueue
 
 from .ids import Ref
 from .managing import customer_to_change
 from .onboarding import MAX_RETENTION_YEARS, MIN_RETENTION_YEARS, activate
+from .usage import ensure_license_management_allowed
 from .validation import is_email
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -55,6 +57,7 @@ async def invite(ctx: RequestContext, ref: Ref, emails: str) -> InviteResult:
     Every address is checked first: when any is bad, nothing is recorded or sent.
     """
     _, customer = await customer_to_change(ctx, ref)
+    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
     if customer.contract_type is not ContractType.PENDING:
         raise _refuse(
             "The customer has finished onboarding; there is nothing to invite to",
@@ -200,4 +203,5 @@ async def accept(data: AcceptInput) -> tuple[Customer, list[BackupPolicy]]:
     invitation.accepted_at = now
     await invitation.save(update_fields=["accepted_at"])
     policies = await activate(customer, onboarding, customer.auto_create_policies)
+    await webhook_events.customer_onboarded(customer, "INVITATION")
     return customer, policies

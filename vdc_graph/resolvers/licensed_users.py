@@ -8,7 +8,7 @@ from typing import Any
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, LicensedUser
-from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
+from vdc_graph.db.pagination import Page, PageArgs, every_row, paginate, sort_key
 from vdc_graph.db.queries import licensed_users as queries
 
 from .customers import get_customer
@@ -43,23 +43,12 @@ async def export_licensed_users(
     key = sort_key(queries.SORT_KEYS, "DISPLAY_NAME")
 
     async def rows() -> AsyncIterator[list[Any]]:
-        after = None
-        while True:
-            page = await paginate(
-                queries.licensed_users(customer.id, flt),
-                key,
-                False,
-                PageArgs(first=100, after=after),
-            )
-            for user in page.rows:
-                yield [
-                    user.display_name,
-                    user.email,
-                    user.protection_status.value,
-                    _when(user.last_backup_at),
-                ]
-            if not page.has_next_page:
-                return
-            after = page.end_cursor
+        async for user in every_row(queries.licensed_users(customer.id, flt), key):
+            yield [
+                user.display_name,
+                user.email,
+                user.protection_status.value,
+                _when(user.last_backup_at),
+            ]
 
     return customer.display_name, list(CSV_COLUMNS), rows()

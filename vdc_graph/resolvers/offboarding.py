@@ -16,10 +16,12 @@ from vdc_graph.db.models import Customer, OffboardingRequest
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import OffboardingStatus, Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.notify import webhook_events
 
 from .access import changing
 from .ids import Ref, key_of, not_found
 from .managing import customer_to_change
+from .usage import ensure_license_management_allowed
 
 OPEN = (OffboardingStatus.REQUESTED, OffboardingStatus.APPROVED)
 MAX_REASON = 2000
@@ -35,6 +37,7 @@ async def request_offboarding(
     ctx: RequestContext, ref: Ref, data: OffboardingInput
 ) -> OffboardingRequest:
     principal, customer = await customer_to_change(ctx, ref)
+    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
     problems = []
     if await queries.offboarding_requests_of(customer.id).filter(status__in=OPEN).exists():
         problems.append(
@@ -91,6 +94,8 @@ async def review(
     request = await queries.offboarding_request_for_update(scope, key_of(ref, "OffboardingRequest"))
     if request is None:
         raise not_found("OffboardingRequest")
+    if to is not OffboardingStatus.REJECTED:  # rejecting changes no licence
+        await ensure_license_management_allowed(scope.provider_id)
     if request.status not in _FROM[to]:
         allowed = " or ".join(s.value for s in _FROM[to])
         raise UserErrors(
@@ -110,13 +115,15 @@ async def review(
         request.review_note = note.strip()
     await request.save()
     if to is OffboardingStatus.COMPLETED:
-        await _delete_customer(request.customer_id, now)
+        customer = await _delete_customer(request.customer_id, now)
+        await webhook_events.customer_offboarded(customer, request)
     return request
 
 
-async def _delete_customer(customer_id, now) -> None:  # type: ignore[no-untyped-def]
+async def _delete_customer(customer_id, now) -> Customer:  # type: ignore[no-untyped-def]
     customer = await Customer.get(id=customer_id)
     customer.deleted_at = now
     customer.former_external_id = customer.external_id
     customer.external_id = None
     await customer.save(update_fields=["deleted_at", "former_external_id", "external_id"])
+    return customer

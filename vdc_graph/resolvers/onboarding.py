@@ -16,10 +16,12 @@ from vdc_graph.enums import ContractType, M365Service, OnboardingStep, Region
 from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
 from vdc_graph.identity import LoginState, device_login
 from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
+from vdc_graph.notify import webhook_events
 
 from .ids import Ref
 from .managing import customer_to_change
 from .recommended_policies import create_recommended_policies
+from .usage import ensure_license_management_allowed
 
 MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
 # A customer that finishes onboarding starts billing month by month.
@@ -265,7 +267,9 @@ async def finish(
     _, customer, onboarding = await _wizard(ctx, ref)
     if onboarding.step is not OnboardingStep.TENANT_CONNECTED:
         raise _wrong_step(onboarding, OnboardingStep.TENANT_CONNECTED)
+    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
     policies = await activate(customer, onboarding, apply_recommended)
+    await webhook_events.customer_onboarded(customer, "MANAGED")
     return customer, policies
 
 

@@ -31,9 +31,9 @@ from vdc_graph.enums import (
     Permission,
     SessionTrigger,
 )
-from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
+from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 
-from .access import changing, reading
+from .access import changing, check_customer_flag, reading
 from .ids import Ref, key_of, not_found
 
 
@@ -100,12 +100,8 @@ class UpdatePolicyInput:
 
 
 def _guard_customer_flag(principal: Principal, customer: Customer, create_delete: bool) -> None:
-    if principal.customer_scope is None:
-        return
-    if create_delete and not customer.allow_create_delete_policy:
-        raise Forbidden("This customer does not allow creating or deleting backup policies")
-    if not create_delete and not customer.allow_edit_trigger_policy:
-        raise Forbidden("This customer does not allow editing or starting backup policies")
+    flag = "allow_create_delete_policy" if create_delete else "allow_edit_trigger_policy"
+    check_customer_flag(principal, customer, flag)
 
 
 async def _customer_for_change(ctx: RequestContext, ref: Ref) -> tuple[Principal, Customer]:

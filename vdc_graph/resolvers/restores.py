@@ -16,6 +16,7 @@ from vdc_graph.db.queries.customers import visible_customers
 from vdc_graph.enums import Permission, RestoreStatus
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify import backup as notifications
+from vdc_graph.notify import webhook_events
 
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
@@ -91,4 +92,5 @@ async def record_restore(ctx: RequestContext, data: RecordRestoreInput) -> Resto
         status=data.status,
     )
     await notifications.restore_recorded(restore)
+    await webhook_events.restore_recorded(restore, customer)
     return restore

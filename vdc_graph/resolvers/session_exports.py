@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from enum import Enum
 from typing import Any
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupSession, Customer
-from vdc_graph.db.pagination import PageArgs, paginate
+from vdc_graph.db.pagination import every_row
 from vdc_graph.db.queries import backup as queries
 from vdc_graph.db.queries.customers import visible_customers
 from vdc_graph.enums import LogStatus, Permission
@@ -43,33 +42,14 @@ SESSION_HEADER = [
 Rows = AsyncIterator[list[Any]]
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
 def _exporting(ctx: RequestContext) -> Any:
     _, scope = changing(ctx, Permission.MONITORING_ACCESS, Permission.BACKUP_MANAGEMENT)
     return scope
 
 
 async def _log_rows(session_id: Any, statuses: tuple[LogStatus, ...] = ()) -> Rows:
-    after = None
-    while True:
-        page = await paginate(
-            queries.session_logs(session_id, statuses),
-            queries.LOG_SORT,
-            False,
-            PageArgs(first=100, after=after),
-        )
-        for record in page.rows:
-            yield [record.seq, _value(record.at), record.status.value, record.message]
-        if not page.has_next_page:
-            return
-        after = page.end_cursor
+    async for record in every_row(queries.session_logs(session_id, statuses), queries.LOG_SORT):
+        yield [record.seq, record.at, record.status, record.message]
 
 
 async def export_session_log(
@@ -115,19 +95,8 @@ async def month_sessions(ctx: RequestContext, export: MonthExport) -> AsyncItera
     scope = _exporting(ctx)
     start, end = _month_bounds(export.month)
     flt = queries.SessionFilter(customer_id=export.customer.id, created_from=start, created_to=end)
-    after = None
-    while True:
-        page = await paginate(
-            queries.filtered_sessions(scope, flt),
-            queries.SESSION_SORT,
-            False,
-            PageArgs(first=100, after=after),
-        )
-        for session in page.rows:
-            yield session
-        if not page.has_next_page:
-            return
-        after = page.end_cursor
+    async for session in every_row(queries.filtered_sessions(scope, flt), queries.SESSION_SORT):
+        yield session
 
 
 def session_row(session: BackupSession) -> list[Any]:
@@ -137,9 +106,9 @@ def session_row(session: BackupSession) -> list[Any]:
         session.status.value,
         session.trigger.value,
         session.started_by_label,
-        _value(session.created_at),
-        _value(session.started_at),
-        _value(session.ended_at),
+        (session.created_at),
+        (session.started_at),
+        (session.ended_at),
         session.progress,
         session.processed_objects,
         session.transferred_bytes,

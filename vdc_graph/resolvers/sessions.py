@@ -166,7 +166,7 @@ async def watch_updates(ctx: RequestContext, flt: UpdatesFilter) -> AsyncIterato
         async for message in live:
             state = session_from_snapshot(message["session"])
             customer_id = state.customer_id  # type: ignore[attr-defined]
-            if scope.customer_id is not None and customer_id != scope.customer_id:
+            if not scope.allows_customer(customer_id):
                 continue
             if flt.customer_id is not None and customer_id != flt.customer_id:
                 continue

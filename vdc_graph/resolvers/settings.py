@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, NotificationContact, ServiceProvider
@@ -15,12 +13,10 @@ from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 
 from . import audit
 from .access import provider_changing, provider_reading
+from .validation import is_email, is_https_url, is_language, is_web_url
 
-EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
-LANGUAGE = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
 MAX_DISPLAY_NAME = 200
 MAX_SUPPORT_TEXT = 200
-MAX_URL = 2000
 
 
 async def _default_contacts(provider: ServiceProvider) -> dict[str, Any]:
@@ -50,11 +46,6 @@ async def _settings_of(provider_id: object) -> ProviderSettings:
 async def get_settings(ctx: RequestContext) -> ProviderSettings:
     scope = provider_reading(ctx, Permission.SITE_SETTINGS)
     return await _settings_of(scope.provider_id)
-
-
-def _is_web_url(value: str, schemes: tuple[str, ...]) -> bool:
-    parsed = urlparse(value)
-    return parsed.scheme in schemes and bool(parsed.hostname) and len(value) <= MAX_URL
 
 
 async def update_account(ctx: RequestContext, display_name: str) -> ProviderSettings:
@@ -91,13 +82,13 @@ def contact_problems(contacts: list[ContactInput], field: str = "contacts") -> l
     for index, contact in enumerate(contacts):
         path = ["input", field, str(index)]
         address = contact.address.strip()
-        if contact.kind is ContactKind.EMAIL and not (EMAIL.match(address) and len(address) <= 254):
+        if contact.kind is ContactKind.EMAIL and not is_email(address):
             problems.append(
                 UserError(
                     "Enter a valid email address", [*path, "address"], UserErrorCode.INVALID_EMAIL
                 )
             )
-        if contact.kind is ContactKind.TEAMS_WEBHOOK and not _is_web_url(address, ("https",)):
+        if contact.kind is ContactKind.TEAMS_WEBHOOK and not is_https_url(address):
             problems.append(
                 UserError(
                     "Enter the Teams webhook's https URL",
@@ -125,7 +116,7 @@ async def update_system_notifications(
     """Replace the provider's notification defaults (they seed new customers)."""
     _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
     problems = contact_problems(data.contacts)
-    if not LANGUAGE.match(data.language.strip()):
+    if not is_language(data.language.strip()):
         problems.append(
             UserError(
                 "Use a language code such as en, de or fr",
@@ -164,7 +155,7 @@ async def update_support(ctx: RequestContext, data: SupportSettings) -> Provider
     _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
     link, text = data.link.strip(), data.text.strip()
     problems = []
-    if link and not _is_web_url(link, ("http", "https")):
+    if link and not is_web_url(link, ("http", "https")):
         problems.append(
             UserError("Enter an http or https URL", ["input", "link"], UserErrorCode.INVALID_URL)
         )

@@ -12,9 +12,8 @@ from uuid import UUID
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
-from vdc_graph.db.pagination import Page, PageArgs, SortKey, paginate, sort_key
+from vdc_graph.db.pagination import Page, PageArgs, SortKey, every_row, paginate, sort_key
 from vdc_graph.db.queries import usage as queries
-from vdc_graph.db.scope import Scope
 from vdc_graph.enums import Permission, UsageReportStatus, WebhookEvent
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.webhooks import emit
@@ -24,14 +23,15 @@ from .access import changing, reading
 from .ids import Ref, key_of, not_found
 
 
-async def ensure_license_management_allowed(scope: Scope) -> None:
+async def ensure_license_management_allowed(provider_id: UUID) -> None:
     """Refuse a licence-management change while the provider is suspended.
 
     A provider that has left the reports of two consecutive past months unsubmitted may not
-    manage licences until it submits one of them. Call it first in every licence-management
-    mutation; it raises a userError with code LICENSE_MANAGEMENT_SUSPENDED.
+    manage licences until it submits one of them. Call it in every licence-management
+    mutation, once the caller may reach the object and before anything is written; it raises
+    a userError with code LICENSE_MANAGEMENT_SUSPENDED.
     """
-    months = await suspension_months(scope.provider_id)
+    months = await suspension_months(provider_id)
     if months:
         named = " and ".join(m.strftime("%B %Y") for m in months)
         raise UserErrors(
@@ -263,30 +263,20 @@ async def export_report_lines(
 
     async def rows() -> AsyncIterator[list[Any]]:
         key = SortKey("CUSTOMER", "customer_name")
-        after = None
-        while True:  # page by page, so a report of thousands of lines is never held whole
-            page = await paginate(
-                UsageReportSaasLine.filter(report_id=report.id),
-                key,
-                False,
-                PageArgs(first=100, after=after),
-            )
-            for line in page.rows:
-                yield [
-                    "SaaS",
-                    line.customer_name,
-                    line.product,
-                    line.unit,
-                    "",
-                    "",
-                    "",
-                    line.reported_units,
-                    str(line.points_per_unit),
-                    str(line.points),
-                ]
-            if not page.has_next_page:
-                break
-            after = page.end_cursor
+        # Page by page, so a report of thousands of lines is never held whole.
+        async for line in every_row(UsageReportSaasLine.filter(report_id=report.id), key):
+            yield [
+                "SaaS",
+                line.customer_name,
+                line.product,
+                line.unit,
+                "",
+                "",
+                "",
+                line.reported_units,
+                str(line.points_per_unit),
+                str(line.points),
+            ]
         for line in (await queries.software_lines_by_report([report.id]))[0]:
             yield [
                 "Software",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -18,15 +17,9 @@ from . import audit
 from .access import provider_changing, provider_reading
 from .ids import Ref, key_of, not_found
 from .roles import ensure_user_manager_remains
+from .validation import upn_problem
 
-# A user principal name: local@domain.tld, without a ``+alias`` part.
-UPN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._'-]*[A-Za-z0-9])?@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 MAX_NAME = 100
-MAX_EMAIL = 254
-
-
-def valid_upn(email: str) -> bool:
-    return len(email) <= MAX_EMAIL and UPN.match(email) is not None and ".." not in email
 
 
 async def _user_roles(user: PortalUser) -> dict[str, Any]:
@@ -122,7 +115,7 @@ async def create_user(ctx: RequestContext, data: NewUser) -> PortalUser:
         problems.append(
             UserError("Enter the user's email", ["input", "email"], UserErrorCode.REQUIRED)
         )
-    elif not valid_upn(email):
+    elif upn_problem(email):
         problems.append(
             UserError(
                 "Enter a Microsoft 365 sign-in address such as name@contoso.com (no +alias)",

@@ -1,4 +1,7 @@
-"""Checks of addresses users type: email, UPN, https URL, IP address."""
+"""Checks of what users type: email, UPN, web URL, language code, IP address.
+
+The one place for each rule: every resolver validates these through the functions here.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
+_LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+MAX_URL = 2000
 _UPN_LOCAL = re.compile(r"^[A-Za-z0-9_'-]+(\.[A-Za-z0-9_'-]+)*$")
 # Local parts that name a group or shared mailbox rather than a person who signs in.
 GROUP_LOCAL_PARTS = frozenset(
@@ -35,12 +40,23 @@ def upn_problem(text: str) -> str | None:
     return None
 
 
-def is_https_url(text: str) -> bool:
+def is_web_url(text: str, schemes: tuple[str, ...] = ("https",)) -> bool:
+    """An absolute URL with one of ``schemes`` and a host, at most ``MAX_URL`` characters."""
     try:
         parts = urlsplit(text)
+        host = parts.hostname
     except ValueError:
         return False
-    return parts.scheme == "https" and bool(parts.hostname) and " " not in text
+    return parts.scheme in schemes and bool(host) and " " not in text and len(text) <= MAX_URL
+
+
+def is_https_url(text: str) -> bool:
+    return is_web_url(text, ("https",))
+
+
+def is_language(text: str) -> bool:
+    """A language code such as ``en`` or ``de-CH``."""
+    return bool(_LANGUAGE.match(text))
 
 
 def ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -244,11 +244,15 @@ ServiceHealth = described(
 WebhookEvent = described(
     enums.WebhookEvent,
     "An event a webhook can receive.",
-    SESSION_FINISHED="A backup session ended (success, warning or stopped).",
+    SESSION_FINISHED=(
+        "A backup session ended other than failed (success, warning, stopped or disconnected)."
+    ),
     SESSION_FAILED="A backup session failed.",
-    RESTORE_ACTIVITY="A restore was requested or changed state.",
+    RESTORE_ACTIVITY="A restore was recorded.",
     CUSTOMER_ONBOARDED="A customer finished onboarding.",
-    LICENSE_CHANGE="Licences changed, such as a customer registered by the licensing system.",
+    LICENSE_CHANGE=(
+        "Licences changed: a customer was registered by the licensing system, or offboarded."
+    ),
     USAGE_REPORT_STATUS="A usage report changed status.",
 )
 DeliveryStatus = described(

@@ -29,9 +29,7 @@ RESTORE_SORT = SortKey("REQUESTED_AT", "requested_at")
 
 def _scoped(qs: QuerySet, scope: Scope) -> QuerySet:
     qs = qs.filter(provider_id=scope.provider_id, customer__deleted_at__isnull=True)
-    if scope.customer_id is not None:
-        qs = qs.filter(customer_id=scope.customer_id)
-    return qs
+    return scope.restrict(qs)
 
 
 def visible_policies(scope: Scope) -> QuerySet[BackupPolicy]:
@@ -133,9 +131,7 @@ async def log_records_by_id(scope: Scope, ids: Sequence[UUID]) -> list[SessionLo
         session__provider_id=scope.provider_id,
         session__customer__deleted_at__isnull=True,
     )
-    if scope.customer_id is not None:
-        qs = qs.filter(session__customer_id=scope.customer_id)
-    return by_key(await qs, ids)
+    return by_key(await scope.restrict(qs, "session__customer_id"), ids)
 
 
 async def active_sessions_by_policy(ids: Sequence[UUID]) -> list[BackupSession | None]:

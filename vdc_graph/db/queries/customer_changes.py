@@ -39,9 +39,7 @@ async def admin_user_for_update(scope: Scope, key: UUID) -> CustomerAdminUser | 
     qs = CustomerAdminUser.filter(
         id=key, customer__provider_id=scope.provider_id, customer__deleted_at__isnull=True
     )
-    if scope.customer_id is not None:
-        qs = qs.filter(customer_id=scope.customer_id)
-    return await qs.select_for_update().first()
+    return await scope.restrict(qs).select_for_update().first()
 
 
 def organizations_of(scope: Scope, email: str) -> QuerySet[Customer]:
@@ -57,6 +55,4 @@ async def offboarding_request_for_update(scope: Scope, key: UUID) -> Offboarding
     qs = OffboardingRequest.filter(
         id=key, customer__provider_id=scope.provider_id, customer__deleted_at__isnull=True
     )
-    if scope.customer_id is not None:
-        qs = qs.filter(customer_id=scope.customer_id)
-    return await qs.select_for_update().first()
+    return await scope.restrict(qs).select_for_update().first()

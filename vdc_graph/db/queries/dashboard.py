@@ -35,10 +35,7 @@ def _bucket(column: str, unit: str) -> RawSQL:
 
 
 def _scoped(qs: QuerySet, scope: Scope) -> QuerySet:
-    qs = qs.filter(provider_id=scope.provider_id)
-    if scope.customer_id is not None:
-        qs = qs.filter(customer_id=scope.customer_id)
-    return qs
+    return scope.restrict(qs.filter(provider_id=scope.provider_id))
 
 
 async def policy_results(scope: Scope) -> tuple[int, dict[PolicyStatus, int]]:
@@ -86,9 +83,7 @@ async def active_customer_count(scope: Scope) -> int:
     qs = Customer.filter(provider_id=scope.provider_id, deleted_at__isnull=True).exclude(
         contract_type=ContractType.PENDING
     )
-    if scope.customer_id is not None:
-        qs = qs.filter(id=scope.customer_id)
-    return await qs.count()
+    return await scope.restrict(qs, "id").count()
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,9 @@ class UsageReportFilter:
 
 
 def visible_reports(scope: Scope) -> QuerySet[UsageReport]:
-    """The provider's reports; a customer-scoped caller sees none (they are the provider's)."""
-    qs = UsageReport.filter(provider_id=scope.provider_id)
-    if scope.customer_id is not None:
-        qs = qs.filter(id__in=[])
-    return qs
+    """The provider's reports; a caller limited to some customers sees none (a report lists
+    every customer of the provider)."""
+    return scope.provider_wide(UsageReport.filter(provider_id=scope.provider_id))
 
 
 def filtered_reports(scope: Scope, flt: UsageReportFilter) -> QuerySet[UsageReport]:

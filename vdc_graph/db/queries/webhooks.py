@@ -17,18 +17,13 @@ DELIVERY_SORT = SortKey("CREATED_AT", "created_at")
 
 
 def visible_webhooks(scope: Scope) -> QuerySet[Webhook]:
-    """The provider's webhooks; a customer-scoped caller sees none (they are the provider's)."""
-    qs = Webhook.filter(provider_id=scope.provider_id)
-    if scope.customer_id is not None:
-        qs = qs.filter(id__in=[])
-    return qs
+    """The provider's webhooks; a caller limited to some customers sees none (they are the
+    provider's, and their deliveries carry every customer's events)."""
+    return scope.provider_wide(Webhook.filter(provider_id=scope.provider_id))
 
 
 def visible_deliveries(scope: Scope) -> QuerySet[WebhookDelivery]:
-    qs = WebhookDelivery.filter(webhook__provider_id=scope.provider_id)
-    if scope.customer_id is not None:
-        qs = qs.filter(id__in=[])
-    return qs
+    return scope.provider_wide(WebhookDelivery.filter(webhook__provider_id=scope.provider_id))
 
 
 async def webhooks_by_id(scope: Scope, ids: Sequence[UUID]) -> list[Webhook | None]:
