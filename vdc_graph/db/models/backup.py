@@ -87,6 +87,7 @@ class BackupSession(Entity):
             ("customer_id", "created_at", "id"),
             ("policy_id", "created_at", "id"),
             ("provider_id", "status", "created_at", "id"),
+            ("provider_id", "ended_at"),  # the dashboard's daily job results
         )
 
 

@@ -46,6 +46,7 @@ class UsageReportSaasLine(Entity):
 
     class Meta:
         table = "usage_report_saas_line"
+        indexes = (("report_id", "customer_name", "id"),)
 
 
 class UsageReportSoftwareLine(Entity):
