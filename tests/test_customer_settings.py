@@ -173,12 +173,21 @@ async def test_notification_settings_and_contacts(api, provider, manager):
     bad = [
         {"kind": "EMAIL", "address": "not-an-email", "topics": []},
         {"kind": "TEAMS_WEBHOOK", "address": "http://contoso.example/hook", "topics": []},
+        # The server POSTs to a Teams webhook: never to an address of its own network.
+        {"kind": "TEAMS_WEBHOOK", "address": "https://10.0.0.7/hook", "topics": []},
+        {"kind": "TEAMS_WEBHOOK", "address": "https://localhost/hook", "topics": []},
     ]
     data = await api.data(
         NOTIFY, {"input": {"customerId": cid, "language": "german", "contacts": bad}}, token=manager
     )
     errors = data["customerUpdateNotifications"]["userErrors"]
-    assert [e["code"] for e in errors] == ["INVALID", "INVALID_EMAIL", "INVALID_URL"]
+    assert [e["code"] for e in errors] == [
+        "INVALID",
+        "INVALID_EMAIL",
+        "INVALID_URL",
+        "INVALID_URL",
+        "INVALID_URL",
+    ]
     assert await NotificationContact.filter(customer_id=customer.id).count() == 2
     assert (await Customer.get(id=customer.id)).notification_language == "de"
 

@@ -69,3 +69,30 @@ async def test_a_key_expires_after_24_hours(api, provider, settings):
     again = await register(api, admin, "daily", ext="E-1")
     assert "idempotent-replayed" not in again.headers
     assert again.json()["data"]["customerRegister"]["created"] is False  # ran again: found it
+
+
+async def test_a_response_with_a_secret_is_not_kept(api, provider, settings):
+    from vdc_graph.db.models import IdempotencyRecord
+
+    token = token_for(settings, await make_user(provider, [Permission.SITE_SETTINGS]))
+    create = """mutation { webhookCreate(input: {url: "https://hooks.example.com/in",
+      eventTypes: [SESSION_FAILED]}) { secret userErrors { code } } }"""
+    first = await api.post(create, token=token, headers={"Idempotency-Key": "hook-1"})
+    assert first.json()["data"]["webhookCreate"]["secret"]
+    [record] = await IdempotencyRecord.all()
+    assert record.response["body"] is None  # the secret is not at rest
+    again = await api.post(create, token=token, headers={"Idempotency-Key": "hook-1"})
+    assert again.status_code == 409
+    assert "not kept" in again.json()["errors"][0]["message"]
+
+
+async def test_a_failed_attempt_is_not_replayed(api, admin, settings):
+    settings.rate_limit_points_per_hour = 5  # below a mutation's cost: refused before running
+    refused = await register(api, admin, "retry-me")
+    assert refused.status_code == 429
+    settings.rate_limit_points_per_hour = 5000
+    clock.set_clock(lambda: datetime.now(UTC) + timedelta(hours=1))  # the budget has refilled
+    retried = await register(api, admin, "retry-me")
+    assert retried.status_code == 200
+    assert "idempotent-replayed" not in retried.headers
+    assert retried.json()["data"]["customerRegister"]["created"] is True

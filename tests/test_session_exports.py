@@ -98,7 +98,7 @@ async def test_session_exports_need_backup_management_and_stay_in_the_provider(a
 
 async def test_a_customers_month_as_a_zip_that_matches_the_database(api, settings):
     provider = await make_provider()
-    customer = await connected_customer(provider)
+    customer = await connected_customer(provider, display_name="Müller & Söhne 日本")
     other_customer = await connected_customer(provider)
     daily, weekly = (
         await make_policy(customer, "Daily"),
@@ -116,6 +116,8 @@ async def test_a_customers_month_as_a_zip_that_matches_the_database(api, setting
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
+    # A name outside ASCII still gives a file name every client can take.
+    assert "sessions_m-ller-s-hne_" in response.headers["content-disposition"]
     assert ".zip" in response.headers["content-disposition"]
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert archive.testzip() is None
@@ -125,7 +127,7 @@ async def test_a_customers_month_as_a_zip_that_matches_the_database(api, setting
     assert [row[1] for row in index[1:]] == ["Daily", "Weekly / Mail", "Daily"]
     log_files = [row[-1] for row in index[1:]]
     assert sorted(archive.namelist()) == sorted(["sessions.csv", *log_files])
-    assert "Weekly___Mail" in log_files[1]
+    assert "_weekly-mail_" in log_files[1]  # a safe ASCII file name
     for session, name in zip(sessions, log_files, strict=True):
         stored = await BackupSession.get(id=session.id)
         row = index[1 + sessions.index(session)]

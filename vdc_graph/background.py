@@ -41,7 +41,10 @@ def backup_engine_job(settings: Settings) -> Job:
     started = clock.now()
 
     async def run() -> None:
-        await fail_interrupted(engine_for(settings), before=started)
+        try:
+            await fail_interrupted(engine_for(settings), before=started)
+        except Exception:  # the scheduler must run even when recovery could not
+            log.exception("could not fail the sessions a previous process left running")
         await Scheduler(settings).run_forever()
 
     return run

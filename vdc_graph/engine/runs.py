@@ -78,7 +78,8 @@ async def append(
             )
         for name, value in changes.items():
             setattr(session, name, value)
-        await session.save()
+        # Only what the engine changed: a stop requested meanwhile must not be written over.
+        await session.save(update_fields=["last_seq", *changes])
     await publish_session(session, records)
     return records
 
@@ -100,7 +101,7 @@ async def finish(session: BackupSession, status: SessionStatus, entries: Sequenc
         session.status, session.ended_at = status, now
         if status is SessionStatus.SUCCESS:
             session.progress = 100
-        await session.save()
+        await session.save(update_fields=["last_seq", "status", "ended_at", "progress"])
         await _update_policy(session)
         await notifications.session_finished(session)
         customer = await Customer.get(id=session.customer_id)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime
 from enum import Enum
@@ -113,3 +114,8 @@ def stream_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def file_slug(text: str, fallback: str) -> str:
+    """A name part safe in any file system and in a latin-1 ``Content-Disposition`` header."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or fallback

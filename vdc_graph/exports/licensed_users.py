@@ -5,8 +5,6 @@ Optional ``search`` and ``protectionStatuses`` (comma-separated) mirror the list
 
 from __future__ import annotations
 
-import re
-
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.relay import GlobalID
@@ -19,7 +17,7 @@ from vdc_graph.resolvers.ids import Ref
 from vdc_graph.resolvers.licensed_users import export_licensed_users
 
 from .customers import _enum_list
-from .http import stream_csv
+from .http import file_slug, stream_csv
 
 
 def _customer_ref(request: Request) -> Ref:
@@ -39,5 +37,4 @@ async def licensed_users_csv(request: Request, context: RequestContext) -> Respo
         protection_statuses=_enum_list(request, "protectionStatuses", ProtectionStatus),
     )
     name, header, rows = await export_licensed_users(context, _customer_ref(request), flt)
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "customer"
-    return stream_csv(f"licensed-users-{slug}.csv", header, rows)
+    return stream_csv(f"licensed-users-{file_slug(name, 'customer')}.csv", header, rows)

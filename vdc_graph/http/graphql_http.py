@@ -213,8 +213,16 @@ class GraphQLHttp:
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
+        operation = chosen_operation(params["query"], params["operation_name"])
+        # Only reads are cut off: a mutation interrupted inside its transaction could leave the
+        # database connection stuck, so mutations run to their end.
+        limit = (
+            None
+            if operation is not None and operation.operation is AstOperationType.MUTATION
+            else self.settings.request_timeout_seconds
+        )
         try:
-            async with asyncio.timeout(self.settings.request_timeout_seconds):
+            async with asyncio.timeout(limit):
                 return await self.schema.execute(
                     params["query"],
                     variable_values=params["variables"],

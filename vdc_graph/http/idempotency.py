@@ -67,13 +67,39 @@ async def once(
         await record.delete()  # nothing was answered: the key may be used again
         raise
     body = json.loads(bytes(response.body)) if isinstance(response, JSONResponse) else None
+    if _failed(response.status_code, body):
+        await record.delete()  # a fault or a refusal to slow down: a retry must run again
+        return response
     record.response = {
         "status": response.status_code,
-        "body": body,
+        # A secret (an API key, a webhook's signing secret, a switch token) is shown once and
+        # never stored: its replay says the response was not kept.
+        "body": None if _carries_secret(body) else body,
         "media_type": response.media_type,
     }
     await record.save(update_fields=["response"])
     return response
+
+
+_SECRET_FIELDS = frozenset({"secret", "token"})
+_RETRYABLE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "RATE_LIMITED", "TIMEOUT"})
+
+
+def _failed(status: int, body: Any) -> bool:
+    if status == 429 or status >= 500:
+        return True
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return any((e.get("extensions") or {}).get("code") in _RETRYABLE_CODES for e in errors or ())
+
+
+def _carries_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(
+            (k in _SECRET_FIELDS and v is not None) or _carries_secret(v) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_carries_secret(v) for v in value)
+    return False
 
 
 async def _replay(caller: str, key: str, digest: str) -> Response:
@@ -87,6 +113,12 @@ async def _replay(caller: str, key: str, digest: str) -> Response:
             409, "A request with this Idempotency-Key is still running; retry shortly"
         )
     stored = record.response
+    if stored["body"] is None:
+        raise IdempotencyConflict(
+            409,
+            "This Idempotency-Key was used; its response held a secret, which is shown "
+            "only once and not kept",
+        )
     return JSONResponse(
         stored["body"],
         status_code=stored["status"],

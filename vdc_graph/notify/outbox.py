@@ -125,11 +125,11 @@ class OutboxWorker:
             await self.deliverers[message.kind].deliver(message)
         except Exception as exc:  # any failure of the far side: retry later
             final = attempts >= self.retry.max_attempts
+            # The recipient stays out of the log: a Teams webhook URL is itself a credential.
             log.warning(
-                "outbox %s %s to %s failed (attempt %d%s): %s",
+                "outbox %s %s failed (attempt %d%s): %s",
                 message.kind,
                 message.id,
-                message.recipient,
                 attempts,
                 ", giving up" if final else "",
                 exc,

@@ -7,6 +7,10 @@ import httpx
 from vdc_graph.db.models import OutboxMessage
 
 
+class TeamsRefused(Exception):
+    pass
+
+
 class TeamsDeliverer:
     def __init__(self, timeout_seconds: float = 10.0) -> None:
         self.timeout_seconds = timeout_seconds
@@ -17,5 +21,7 @@ class TeamsDeliverer:
             raise ValueError("the message carries no Teams card")
         async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
             response = await client.post(message.recipient, json=card)
-        # Any non-2xx answer is a failure: the outbox retries it with backoff.
-        response.raise_for_status()
+        # Any non-2xx answer is a failure: the outbox retries it with backoff. The message
+        # names the status only: the webhook URL is a credential and must not be stored.
+        if not response.is_success:
+            raise TeamsRefused(f"the Teams webhook answered HTTP {response.status_code}")

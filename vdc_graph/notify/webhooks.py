@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import uuid
@@ -26,6 +25,7 @@ from uuid import UUID
 from vdc_graph import clock
 from vdc_graph.db.models import Webhook, WebhookDelivery
 from vdc_graph.enums import WebhookEvent
+from vdc_graph.resolvers.validation import is_internal_host
 
 SIGNATURE_HEADER = "Vdc-Signature"
 DELIVERY_HEADER = "Vdc-Delivery-Id"
@@ -67,20 +67,9 @@ def url_problem(url: str, *, development: bool) -> str | None:
     local = development and host in LOCAL_HOSTS
     if parsed.scheme == "http" and not local:
         return "Webhook URLs must use https"
-    if not local and _internal_address(host):
+    if not local and is_internal_host(host):
         return "Webhook URLs must reach a public address, not a private or local one"
     return None
-
-
-def _internal_address(host: str) -> bool:
-    # An address literal inside our own network would let a webhook probe it.
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
 
 
 def _plain(value: Any) -> Any:

@@ -17,6 +17,7 @@ from vdc_graph.db.pagination import every_row
 from vdc_graph.db.queries import backup as queries
 from vdc_graph.db.queries.customers import visible_customers
 from vdc_graph.enums import LogStatus, Permission
+from vdc_graph.exports.http import file_slug
 
 from .access import changing
 from .ids import Ref, key_of, not_found
@@ -62,8 +63,7 @@ async def export_session_log(
 
 def log_file_name(session: BackupSession) -> str:
     when = (session.started_at or session.created_at).strftime("%Y-%m-%d_%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in session.policy_name)[:60]
-    return f"logs/{when}_{safe}_{str(session.id)[:8]}.csv"
+    return f"logs/{when}_{file_slug(session.policy_name, 'policy')}_{str(session.id)[:8]}.csv"
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,9 @@ class MonthExport:
     month: date
 
     def file_name(self) -> str:
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.customer.display_name)
-        return f"sessions_{safe}_{self.month:%Y-%m}.zip"
+        return (
+            f"sessions_{file_slug(self.customer.display_name, 'customer')}_{self.month:%Y-%m}.zip"
+        )
 
 
 def _month_bounds(month: date) -> tuple[datetime, datetime]:

@@ -51,7 +51,19 @@ def is_web_url(text: str, schemes: tuple[str, ...] = ("https",)) -> bool:
 
 
 def is_https_url(text: str) -> bool:
-    return is_web_url(text, ("https",))
+    """An https URL of a public host (what the server will POST to: never its own network)."""
+    return is_web_url(text, ("https",)) and not is_internal_host(urlsplit(text).hostname or "")
+
+
+def is_internal_host(host: str) -> bool:
+    """A name or address literal inside our own network, which a URL must not let anyone probe."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def is_language(text: str) -> bool:
