@@ -145,7 +145,7 @@ class GraphQLHttp:
                     raw[name] = self._json(raw[name], name)
         else:
             content_type = negotiation.media_type(request.headers.get("content-type"))
-            if content_type in negotiation.FORM_TYPES or content_type != negotiation.JSON:
+            if content_type != negotiation.JSON:  # form types included (CSRF)
                 raise RequestRefused(
                     415,
                     f"Send the request as {negotiation.JSON} (got "
@@ -186,7 +186,6 @@ class GraphQLHttp:
     ) -> Any:
         if "authorization" not in request.headers and anonymous_operation(params):
             return None  # the operation carries its own credential (an invitation token)
-        action = operation_action(params["query"], params["operation_name"])
         try:
             principal = await self.authenticator.authenticate(
                 request.headers.get("authorization"), context.client_host
@@ -195,6 +194,8 @@ class GraphQLHttp:
                 raise Unauthenticated("Sign in: send Authorization: Bearer <token>")
         except (Unauthenticated, Forbidden) as exc:
             who = getattr(exc, "principal", None)
+            # Parsed only for a refusal: what it tried goes into the audit log.
+            action = operation_action(params["query"], params["operation_name"])
             await audit.record_refusal(who, context.client_host, action, exc)
             if isinstance(exc, Forbidden):
                 raise RequestRefused(403, exc.message, ErrorCode.FORBIDDEN) from exc

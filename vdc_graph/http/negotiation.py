@@ -4,9 +4,9 @@ from __future__ import annotations
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-# Content types a browser form can send without a preflight: refused, so no page on another
-# site can make a signed-in browser run a mutation (CSRF).
-FORM_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
+# Only JSON bodies are taken, so the content types a browser form can send without a preflight
+# (text/plain, form-urlencoded, multipart) are refused: no page on another site can make a
+# signed-in browser run a mutation (CSRF).
 
 
 def media_type(header: str | None) -> str:

@@ -4,6 +4,7 @@ its audit record written (for a change, inside its transaction; for a refusal, o
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -52,6 +53,7 @@ async def run_mutation(
         raise
 
 
+@functools.cache  # the types are all defined once the schema is built
 def _models_by_type() -> dict[str, type[Model]]:
     found: dict[str, type[Model]] = {}
     pending = list(ModelNode.__subclasses__())
