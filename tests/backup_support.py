@@ -21,7 +21,7 @@ def fast_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "dev_token_secret": "test-secret-" + "x" * 40,
         "state_dir": tmp_path / "state",
-        "ws_init_timeout_seconds": 0.5,
+        "ws_init_timeout_seconds": 10.0,  # 50 clients on a busy machine take a while to init
         "engine_step_seconds": 0.002,
         "engine_warning_rate": 0.0,
         "engine_failure_rate": 0.0,
