@@ -7,7 +7,6 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError, get_named_type
 from strawberry import relay
-from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
@@ -21,7 +20,14 @@ from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
-from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .documents import DocumentCache
+from .extensions import (
+    AuditRefusals,
+    MaskUnexpectedErrors,
+    PerOperation,
+    cached_parsing,
+    validation_with_limits,
+)
 from .live import Subscription
 from .offboarding import OffboardingMutations
 from .policies import BackupMutations
@@ -89,6 +95,9 @@ class Mutation(
 
 
 class VdcSchema(strawberry.Schema):
+    # Parsed and validated documents of this schema, by text (set by ``build_schema``).
+    documents: DocumentCache
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -105,19 +114,21 @@ def _describe_inputs(schema: strawberry.Schema) -> None:
             argument.description = get_named_type(argument.type).description
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings) -> VdcSchema:
+    documents = DocumentCache()
     schema = VdcSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            validation_with_limits(settings),
+            cached_parsing(settings, documents),
+            validation_with_limits(settings, documents),
             PerOperation,
             AuditRefusals,
             MaskUnexpectedErrors,
         ],
     )
     _describe_inputs(schema)
+    schema.documents = documents
     return schema
