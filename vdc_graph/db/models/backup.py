@@ -47,6 +47,7 @@ class BackupPolicy(Entity):
             ("customer_id", "name", "id"),
             ("provider_id", "enabled", "name", "id"),
             ("enabled", "next_run"),
+            ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
         )
 
 
@@ -88,6 +89,7 @@ class BackupSession(Entity):
             ("policy_id", "created_at", "id"),
             ("provider_id", "status", "created_at", "id"),
             ("provider_id", "ended_at"),  # the dashboard's daily job results
+            ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
         )
 
 
@@ -121,4 +123,8 @@ class Restore(Entity):
 
     class Meta:
         table = "restore"
-        indexes = (("provider_id", "requested_at", "id"), ("customer_id", "requested_at", "id"))
+        indexes = (
+            ("provider_id", "requested_at", "id"),
+            ("customer_id", "requested_at", "id"),
+            ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
+        )

@@ -1,4 +1,5 @@
-"""A counter the database bumps whenever what authentication reads changes.
+"""Indexes that let counts read one index, and a counter the database bumps whenever what
+authentication reads changes.
 
 Every process caches the callers it has authenticated and trusts the cache only while the
 counter is the one it saw: a user, a role, a role assignment or an API key changed by any
@@ -7,6 +8,7 @@ very next request is authenticated afresh.
 """
 
 from tortoise import migrations
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
 # (table, events): API keys' last use is written by authentication itself and is not a change.
@@ -75,4 +77,18 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = [ops.RunPython(create_counter, drop_counter)]
+    operations = [
+        ops.AddIndex(
+            model_name="BackupPolicy",
+            index=Index(fields=["provider_id", "customer_id"]),
+        ),
+        ops.AddIndex(
+            model_name="BackupSession",
+            index=Index(fields=["provider_id", "customer_id"]),
+        ),
+        ops.AddIndex(
+            model_name="Restore",
+            index=Index(fields=["provider_id", "customer_id"]),
+        ),
+        ops.RunPython(create_counter, drop_counter),
+    ]
