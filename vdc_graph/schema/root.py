@@ -21,6 +21,7 @@ from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
 from .documents import DocumentCache
+from .execution import PlainFieldsExecutionContext
 from .extensions import (
     AuditRefusals,
     MaskUnexpectedErrors,
@@ -121,6 +122,7 @@ def build_schema(settings: Settings) -> VdcSchema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        execution_context_class=PlainFieldsExecutionContext,
         extensions=[
             cached_parsing(settings, documents),
             validation_with_limits(settings, documents),
