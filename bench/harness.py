@@ -274,8 +274,8 @@ def wrk(
         os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     total = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out)[1])  # type: ignore[index]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out)[1])  # type: ignore[index]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)[1])  # type: ignore[index]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)[1])  # type: ignore[index]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = int(bad[1]) if bad else 0
     return Load(rps, p50, p99, 1000 * cpu / max(total, 1), errors)

@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -75,12 +76,14 @@ class Database:
         if self.pool is not None:
             await self.pool.close()
 
-    async def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    async def rows(self, sql: str, provider: str) -> list[tuple[Any, ...]]:
         if self.sqlite is not None:
-            cursor = await self.sqlite.execute(sql.replace("$1", "?"), args)
+            cursor = await self.sqlite.execute(
+                sql.replace("$1", ":provider"), {"provider": provider}
+            )
             return list(await cursor.fetchall())
         assert self.pool is not None
-        return [tuple(r) for r in await self.pool.fetch(sql, *args)]
+        return [tuple(r) for r in await self.pool.fetch(sql, uuid.UUID(provider))]
 
 
 def global_id(type_name: str, key: Any) -> str:
