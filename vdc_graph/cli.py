@@ -260,6 +260,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         timeout_graceful_shutdown=10,
         ws_max_size=max(settings.max_document_bytes * 2, 65536),
+        # uvicorn believes X-Forwarded-For from loopback by default, which would let any local
+        # caller choose its address; the app believes only VDC_TRUSTED_PROXIES itself
+        # (http/client_address.py), so uvicorn must not rewrite the peer first.
+        proxy_headers=False,
+        forwarded_allow_ips="",
         log_level="info",
     )
 

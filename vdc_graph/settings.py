@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     engine_failure_rate: float = 0.03  # share of objects whose processing fails
     scheduler_interval_seconds: float = 30.0  # how often due policies are looked for
 
+    # Outbound requests (webhooks, Teams, JWKS) reach public addresses only; these networks
+    # (CIDR, a JSON list) are allowed besides, explicitly: e.g. ["127.0.0.1/32"] for a local
+    # receiver in development, or an internal identity provider.
+    outbound_allowed_networks: list[str] = []
+
     # Notifications
     teams_timeout_seconds: float = 10.0
     # Signed webhooks: per-attempt timeout, backoff (doubling from the base) and attempts.
