@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     # WebSocket: seconds a client has to send connection_init
     ws_init_timeout_seconds: float = 5.0
+    # An open socket re-checks its caller's rights on every rights-changed event and, as a
+    # backstop for a missed event, this often.
+    ws_rights_recheck_seconds: float = 10.0
 
     # Database resilience
     sqlite_busy_timeout_ms: int = 5000
