@@ -259,7 +259,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         timeout_graceful_shutdown=10,
-        ws_max_size=max(settings.max_document_bytes * 2, 65536),
+        ws_max_size=settings.max_body_bytes,  # a message is bounded like an HTTP body
         # uvicorn believes X-Forwarded-For from loopback by default, which would let any local
         # caller choose its address; the app believes only VDC_TRUSTED_PROXIES itself
         # (http/client_address.py), so uvicorn must not rewrite the peer first.

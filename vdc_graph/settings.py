@@ -49,12 +49,17 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, a JSON list).
     trusted_proxies: list[str] = []
 
-    # Request limits, each checked before execution.
-    max_depth: int = 12
-    max_aliases: int = 30
+    # Request limits, each checked before execution (the README gives the reason for each).
+    max_depth: int = 10
+    max_aliases: int = 15  # aliases of __schema/__type included
+    max_directives: int = 50
     max_nodes: int = 50_000  # nodes a query may ask for across nested connections
-    max_tokens: int = 5000
+    max_tokens: int = 2000
     max_document_bytes: int = 100_000
+    max_node_ids: int = 100  # IDs one nodes(ids:) may name
+    max_body_bytes: int = 262_144  # an HTTP request body, enforced while it is read
+    max_variables_bytes: int = 65_536  # the variables of one request, as JSON
+    max_json_depth: int = 20  # nesting of any JSON a client sends (body, variables, messages)
     request_timeout_seconds: float = 30.0
     rate_limit_points_per_hour: int = 5000
 

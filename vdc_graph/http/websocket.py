@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from vdc_graph.resolvers import audit
 from vdc_graph.resolvers.access import live_operations_may_continue
 from vdc_graph.settings import Settings
 
+from . import bounded_json
 from .client_address import client_address
 
 
@@ -54,6 +56,13 @@ class GraphQLWebSocket(GraphQL):
         finally:
             for task in context.connection_tasks:
                 task.cancel()
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Too deep is "not valid JSON" to strawberry's handlers, which close with 4400.
+        try:
+            return bounded_json.loads(data, self.settings.max_json_depth)
+        except bounded_json.TooDeep as exc:
+            raise json.JSONDecodeError(str(exc), "", 0) from exc
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         return RequestContext(
