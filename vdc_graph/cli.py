@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 import tempfile
@@ -246,6 +247,17 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.output).write_text(sdl)
     else:
         sys.stdout.write(sdl)
+    return 0
+
+
+def cmd_trusted_documents(settings: Settings, args: argparse.Namespace) -> int:
+    from vdc_graph.http.persisted import build_manifest
+
+    text = json.dumps(build_manifest([Path(p) for p in args.paths]), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -525,6 +537,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the schema in SDL")
     export.add_argument("--output", "-o", default=None, help="write to this file")
     export.set_defaults(run=cmd_export_schema)
+
+    trusted = commands.add_parser(
+        "trusted-documents", help="write the manifest of trusted documents (.graphql files)"
+    )
+    trusted.add_argument("paths", nargs="*", default=["examples"], help="files or folders")
+    trusted.add_argument("--output", help="write to this file instead of stdout")
+    trusted.set_defaults(run=cmd_trusted_documents)
     return parser
 
 

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = 30.0
     rate_limit_points_per_hour: int = 5000
 
+    # Persisted documents: Apollo's automatic persisted queries (a bounded store per process;
+    # 0 entries turns them off) and a manifest of trusted documents, optionally the only ones.
+    apq_max_entries: int = 1000
+    apq_max_bytes: int = 5_000_000
+    trusted_documents: Path | None = None
+    trusted_documents_only: bool = False
+
     # WebSocket: seconds a client has to send connection_init
     ws_init_timeout_seconds: float = 5.0
     # An open socket re-checks its caller's rights on every rights-changed event and, as a
@@ -119,6 +126,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "production mode needs VDC_OIDC_ISSUER, VDC_OIDC_AUDIENCE and VDC_OIDC_JWKS_URL"
             )
+        if self.trusted_documents_only and self.trusted_documents is None:
+            raise ValueError("VDC_TRUSTED_DOCUMENTS_ONLY needs VDC_TRUSTED_DOCUMENTS (a manifest)")
         if self.mode is Mode.PRODUCTION and self.switch_token_secret is None:
             raise ValueError("production mode needs VDC_SWITCH_TOKEN_SECRET")
         return self

@@ -22,7 +22,7 @@ from vdc_graph.errors import ErrorCode, Forbidden, Unauthenticated
 from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
-from . import bounded_json, idempotency, negotiation
+from . import bounded_json, idempotency, negotiation, persisted
 from .client_address import client_address
 from .graphiql import graphiql_page
 
@@ -80,11 +80,19 @@ def anonymous_operation(params: dict[str, Any]) -> bool:
     )
 
 
+def _pre_execution(result: ExecutionResult) -> bool:
+    """Parse, validation and variable-coercion failures: nothing ran, no path on any error."""
+    return isinstance(result, PreExecutionError) or (
+        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    )
+
+
 class GraphQLHttp:
     """The ``/graphql`` HTTP endpoint."""
 
     def __init__(self, schema: BaseSchema, settings: Settings, authenticator: Authenticator):
         self.schema, self.settings, self.authenticator = schema, settings, authenticator
+        self.persisted = persisted.PersistedDocuments(settings)
 
     async def __call__(self, request: Request) -> Response:
         context = RequestContext(
@@ -135,6 +143,9 @@ class GraphQLHttp:
         headers: dict[str, str],
     ) -> Response:
         result = await self._execute(request, params, context)
+        register_as = getattr(request.state, "register_as", None)
+        if register_as is not None and not _pre_execution(result):
+            self.persisted.remember(register_as, params["query"])
         return self._response(result, media, headers)
 
     async def _params(self, request: Request) -> dict[str, Any]:
@@ -156,7 +167,12 @@ class GraphQLHttp:
             raise RequestRefused(400, "Batched operations are not supported: send one at a time")
         if not isinstance(raw, dict):
             raise RequestRefused(400, "The request body must be a JSON object")
-        query = raw.get("query")
+        try:
+            resolved = self.persisted.resolve(raw.get("query"), raw.get("extensions"))
+        except persisted.PersistedQueryRefused as exc:
+            raise RequestRefused(exc.status, exc.message, exc.code, exc.headers) from exc
+        request.state.register_as = resolved.register  # remembered once the document ran
+        query = resolved.query or raw.get("query")
         if not isinstance(query, str) or not query.strip():
             raise RequestRefused(400, "The request has no query")
         if len(query.encode()) > self.settings.max_document_bytes:
@@ -268,12 +284,7 @@ class GraphQLHttp:
 
     def _response(self, result: ExecutionResult, media: str, headers: dict[str, str]) -> Response:
         body: dict[str, Any] = {}
-        # Parse, validation and variable-coercion failures: nothing ran, no path on any error.
-        pre_execution = isinstance(result, PreExecutionError) or (
-            result.data is None
-            and bool(result.errors)
-            and all(e.path is None for e in result.errors)
-        )
+        pre_execution = _pre_execution(result)
         if not pre_execution:
             body["data"] = result.data
         if result.errors:
