@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.test_cli import ROOT, free_port, start, stop, wait_until_healthy
+from tests.test_cli import ROOT, fresh_env, run, seeded_server
 
 LIST_CUSTOMERS = (ROOT / "examples" / "list-customers.graphql").read_text()
 
@@ -49,32 +46,11 @@ class Server:
 
 
 def serving(folder: Path, **settings: str) -> Iterator[Server]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
-    env |= {"VDC_DATABASE_URL": f"sqlite://{folder}/pq.db", "VDC_STATE_DIR": str(folder)}
-
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "vdc_graph", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    cli("seed", "--customers", "3")
-    token = cli("token", "--email", "admin@demo.example")
-    if "VDC_TRUSTED_DOCUMENTS" in settings:
-        cli("trusted-documents", "examples", "--output", settings["VDC_TRUSTED_DOCUMENTS"])
-    port = free_port()
-    process = start(env | settings, "serve", "--port", str(port))
-    try:
-        wait_until_healthy(port, process)
-        yield Server(f"http://127.0.0.1:{port}", token)
-    finally:
-        stop(process)
+    manifest = settings.get("VDC_TRUSTED_DOCUMENTS")
+    if manifest:  # written by the CLI from examples/, as an operator would
+        run(fresh_env(folder), "trusted-documents", "examples", "--output", manifest)
+    with seeded_server(folder, **settings) as (url, token, _):
+        yield Server(url, token)
 
 
 @pytest.fixture(scope="module")

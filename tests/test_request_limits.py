@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,41 +16,15 @@ import websockets
 from strawberry import relay
 from websockets.exceptions import ConnectionClosed
 
-from tests.test_cli import ROOT, free_port, start, stop, wait_until_healthy
+from tests.test_cli import seeded_server
 
 VIEWER = "{ viewer { permissions } }"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    import subprocess
-    import sys
-
-    folder: Path = tmp_path_factory.mktemp("limits")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
-    env |= {"VDC_DATABASE_URL": f"sqlite://{folder}/limits.db", "VDC_STATE_DIR": str(folder)}
-
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "vdc_graph", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    cli("seed", "--customers", "3")
-    token = cli("token", "--email", "admin@demo.example")
-    port = free_port()
-    process = start(env, "serve", "--port", str(port))
-    try:
-        wait_until_healthy(port, process)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        stop(process)
+    with seeded_server(tmp_path_factory.mktemp("limits")) as (url, token, _):
+        yield url, token
 
 
 def post(server, body, **kwargs) -> httpx.Response:
