@@ -7,8 +7,10 @@ the refusal happens in the one outbound client, before any connection, whatever 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -235,3 +237,79 @@ def test_public_addresses_pass_and_special_ones_do_not() -> None:
         assert not policy.permits_literal(text), text
     with pytest.raises(httpx.InvalidURL):
         httpx.URL("http://[::1")
+
+
+def _certificate_authority(tmp_path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A CA of the test's own and a certificate for ``name``: (server context, client context)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def issue(subject: str, key, issuer_name, issuer_key, *, ca: bool):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca_cert = issue("test CA", ca_key, ca_name, ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = issue(name, key, ca_name, ca_key, ca=False)
+    pem = tmp_path / "server.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(pem)
+    client = ssl.create_default_context(
+        cadata=ca_cert.public_bytes(serialization.Encoding.PEM).decode()
+    )
+    return server, client
+
+
+async def test_https_to_the_checked_address_verifies_the_name(db, resolver, tmp_path):
+    """Pinned to the resolved address, TLS still sends and verifies the URL's host name."""
+    server_tls, client_tls = _certificate_authority(tmp_path, "hooks.partner.net")
+    seen: list[str] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        seen.append(request.decode().split("\r\n")[0])
+        writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    resolver["hooks.partner.net"] = ["127.0.0.1"]
+    resolver["other.partner.net"] = ["127.0.0.1"]
+    try:
+        async with outbound.client(("127.0.0.1/32",), timeout=5, ssl_context=client_tls) as http:
+            ok = await http.post(f"https://hooks.partner.net:{port}/in", content=b"{}")
+            assert ok.status_code == 204
+            # The same address under a name the certificate does not carry: refused by TLS.
+            with pytest.raises(httpx.ConnectError):
+                await http.post(f"https://other.partner.net:{port}/in", content=b"{}")
+    finally:
+        server.close()
+    assert seen == ["POST /in HTTP/1.1"]

@@ -21,6 +21,7 @@ import asyncio
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -185,23 +186,31 @@ class _CheckedBackend(httpcore.AsyncNetworkBackend):
 
 
 class _CheckedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, policy: Policy) -> None:
-        super().__init__(trust_env=False, retries=0)
-        pool = self._pool
+    """httpx's transport over a connection pool whose every TCP connection is checked."""
+
+    def __init__(self, policy: Policy, ssl_context: ssl.SSLContext | None = None) -> None:
+        super().__init__(trust_env=False)
+        limits = httpx.Limits()
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=pool._ssl_context,
-            max_connections=pool._max_connections,
-            max_keepalive_connections=pool._max_keepalive_connections,
-            keepalive_expiry=pool._keepalive_expiry,
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
             network_backend=_CheckedBackend(policy),
         )
 
 
-def client(allowed_networks: Iterable[str] = (), *, timeout: float) -> httpx.AsyncClient:
+def client(
+    allowed_networks: Iterable[str] = (),
+    *,
+    timeout: float,
+    ssl_context: ssl.SSLContext | None = None,
+) -> httpx.AsyncClient:
     """An httpx client that only reaches public addresses (and ``allowed_networks``), never
-    follows redirects and ignores proxy environment variables (a proxy would connect for us)."""
+    follows redirects and ignores proxy environment variables (a proxy would connect for us).
+    ``ssl_context`` replaces the system's certificate authorities (tests with their own CA)."""
     return httpx.AsyncClient(
-        transport=_CheckedTransport(Policy(allowed_networks)),
+        transport=_CheckedTransport(Policy(allowed_networks), ssl_context),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
