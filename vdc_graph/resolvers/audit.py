@@ -203,7 +203,7 @@ async def record_denied(
     try:
         if principal is None and await _counted_again(address, action[:100], code):
             return
-        await AuditRecord.create(
+        record = await AuditRecord.create(
             **_actor(principal),
             customer_id=principal.customer_scope if principal is not None else None,
             client_address=address,
@@ -213,20 +213,30 @@ async def record_denied(
             after={"code": code, "message": message},
             outcome=AuditOutcome.DENIED,
         )
+        if principal is None:
+            _remember_window((address, action[:100], code), record.id, record.created_at)
     except Exception:  # the refusal itself must still reach the caller
         log.exception("could not record a refused %s", action)
 
 
 ANONYMOUS_WINDOW = timedelta(minutes=1)
+# The open window's record per anonymous source, so a repeat costs one UPDATE (no lookup);
+# bounded, and only a shortcut: the database is asked when an entry is missing or stale.
+_open_windows: dict[tuple[str, str, str], tuple[UUID, datetime]] = {}
+_MAX_OPEN_WINDOWS = 10_000
 
 
 async def _counted_again(address: str, action: str, code: str) -> bool:
     """Count one more refusal on the open window's record of this anonymous source, if any."""
+    key, now = (address, action, code), clock.now()
+    known = _open_windows.get(key)
+    if known is not None and now - known[1] < ANONYMOUS_WINDOW and await _count(known[0]):
+        return True
     latest = (
         await AuditRecord.filter(
             client_address=address,
             action=action,
-            created_at__gte=clock.now() - ANONYMOUS_WINDOW,
+            created_at__gte=now - ANONYMOUS_WINDOW,
             provider_id=None,
             outcome=AuditOutcome.DENIED,
         )
@@ -235,9 +245,19 @@ async def _counted_again(address: str, action: str, code: str) -> bool:
     )
     if latest is None or (latest.after or {}).get("code") != code:
         return False
+    _remember_window(key, latest.id, latest.created_at)
+    return await _count(latest.id)
+
+
+async def _count(record_id: UUID) -> bool:
     # An atomic increment: concurrent refusals are each counted once.
-    await AuditRecord.filter(id=latest.id).update(repeat_count=F("repeat_count") + 1)
-    return True
+    return await AuditRecord.filter(id=record_id).update(repeat_count=F("repeat_count") + 1) == 1
+
+
+def _remember_window(key: tuple[str, str, str], record_id: UUID, opened_at: datetime) -> None:
+    if len(_open_windows) >= _MAX_OPEN_WINDOWS:
+        _open_windows.clear()
+    _open_windows[key] = (record_id, opened_at)
 
 
 def is_refusal(error: BaseException | None) -> bool:
