@@ -7,6 +7,7 @@ the refusal happens in the one outbound client, before any connection, whatever 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -313,3 +314,47 @@ async def test_https_to_the_checked_address_verifies_the_name(db, resolver, tmp_
     finally:
         server.close()
     assert seen == ["POST /in HTTP/1.1"]
+
+
+async def test_the_jwks_is_fetched_through_the_same_client(tmp_path):
+    """A JWKS on an internal address is reached only when its network is allowed."""
+    from jwks_server import JwksServer
+
+    from vdc_graph.auth.oidc import JwksClient
+    from vdc_graph.errors import Unauthenticated
+    from vdc_graph.settings import Settings
+
+    with JwksServer() as server:
+        common = {
+            "dev_token_secret": "x" * 40,
+            "state_dir": tmp_path,
+            "oidc_issuer": "https://login.example.test/t/v2.0",
+            "oidc_audience": "api://vdc-graph",
+            "oidc_jwks_url": server.url,
+        }
+        refused = JwksClient(Settings(**common))
+        with pytest.raises(Unauthenticated):
+            await refused.key_for("k1")
+        await refused.aclose()
+        assert server.requests == 0
+        allowed = JwksClient(Settings(**common, outbound_allowed_networks=["127.0.0.1/32"]))
+        with pytest.raises(Unauthenticated):
+            await allowed.key_for("k1")  # reached, but it publishes no such key
+        await allowed.aclose()
+        assert server.requests == 1
+
+
+def test_no_other_module_builds_an_http_client() -> None:
+    """Every outbound request goes through vdc_graph/outbound.py: no module builds its own."""
+    from pathlib import Path
+
+    package = Path(outbound.__file__).parent
+    builders = re.compile(
+        r"httpx\.(Async)?Client\(|\burllib\.request\b|\baiohttp\b|\bhttp\.client\b"
+    )
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "outbound.py" and builders.search(path.read_text())
+    ]
+    assert offenders == []
