@@ -173,3 +173,17 @@ async def test_a_change_without_an_event_is_caught_by_the_periodic_recheck(
     ws = await following_updates(live_server, token_for(settings, watcher))
     await PortalUser.filter(id=watcher.id).delete()  # no event is published
     assert await closed_within(ws, 5.0) == 4403
+
+
+async def test_the_watch_survives_quiet_periods(live_server, settings, team):
+    """Periods without any change (each a backstop re-check) do not end the watch: a later
+    change still closes the socket at once."""
+    _, admin, watcher = team
+    settings.ws_rights_recheck_seconds = 0.2
+    ws = await following_updates(live_server, token_for(settings, watcher))
+    await asyncio.sleep(1.0)  # several quiet periods pass: the time itself is what is tested
+    session_id = await announce_a_session(team[0])
+    message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert message["payload"]["data"]["sessionUpdates"]["id"] == session_id  # still open
+    await mutate(live_server, admin, USER_DELETE, {"input": {"id": gid("PortalUser", watcher.id)}})
+    assert await closed_within(ws, 1.0) == 4403

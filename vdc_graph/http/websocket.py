@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,8 @@ from vdc_graph.settings import Settings
 
 from . import bounded_json
 from .client_address import client_address
+
+log = logging.getLogger("vdc_graph.websocket")
 
 
 class GraphQLWebSocket(GraphQL):
@@ -121,15 +124,29 @@ class GraphQLWebSocket(GraphQL):
             return live_operations_may_continue(principal, now)
 
         async def watch() -> None:
+            changed = asyncio.Event()
             async with broker().subscribe(rights_topic(principal.provider_id)) as changes:
                 subscribed.set()
-                events = aiter(changes)
-                while True:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(period):
-                            await anext(events)
-                    if not await still_allowed():
-                        break
+
+                async def note_changes() -> None:
+                    async for _ in changes:
+                        changed.set()
+
+                # The subscription is read by its own task: a timeout never cancels its read.
+                listener = asyncio.get_running_loop().create_task(note_changes())
+                try:
+                    while True:
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(period):
+                                await changed.wait()
+                        changed.clear()  # a change during the check triggers another one
+                        try:
+                            if not await still_allowed():
+                                break
+                        except Exception:  # a database hiccup: keep the socket, check again
+                            log.exception("could not re-check a socket's rights")
+                finally:
+                    listener.cancel()
             with contextlib.suppress(RuntimeError, OSError):
                 await websocket.close(code=4403, reason="The caller's rights have changed")
 
