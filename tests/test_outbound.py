@@ -233,11 +233,20 @@ async def test_teams_cards_go_through_the_same_checks(db):
 def test_public_addresses_pass_and_special_ones_do_not() -> None:
     policy = outbound.Policy()
     for text in ("93.184.216.34", "2606:4700::1111", "[::ffff:93.184.216.34]"):
-        assert policy.permits_literal(text), text
-    for text in ("198.18.0.1", "240.0.0.1", "255.255.255.255", "[2001::1]", "[fe80::1]", "0.0.0.0"):  # noqa: S104
-        assert not policy.permits_literal(text), text
-    with pytest.raises(httpx.InvalidURL):
-        httpx.URL("http://[::1")
+        assert policy.permits(outbound.literal_address(text)), text
+    for text in (
+        "198.18.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "[2001::1]",
+        "[fe80::1]",
+        "0.0.0.0",  # noqa: S104
+        "100.64.0.1",
+        "192.0.2.1",
+        "[64:ff9b::a00:1]",
+        "[ff02::1]",
+    ):
+        assert not policy.permits(outbound.literal_address(text)), text
 
 
 def _certificate_authority(tmp_path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:

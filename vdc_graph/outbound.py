@@ -124,15 +124,6 @@ class Policy:
     def permits(self, address: Address) -> bool:
         return any(address in n for n in self.allowed) or is_public(address)
 
-    def permits_literal(self, host: str) -> bool:
-        """What can be told without DNS: False for a refused literal or reserved name."""
-        address = literal_address(host)
-        if address is not None:
-            return self.permits(address)
-        if host.rstrip(".").lower() in ("localhost", "localhost.localdomain"):
-            return any(self.permits(a) for a in _LOOPBACK)
-        return not is_reserved_name(host)
-
     async def resolve(self, host: str, port: int) -> Address:
         """The address to connect to, checked; raises AddressRefused."""
         literal = literal_address(host)
