@@ -367,3 +367,15 @@ def test_no_other_module_builds_an_http_client() -> None:
         if path.name != "outbound.py" and builders.search(path.read_text())
     ]
     assert offenders == []
+
+
+async def test_localhost_is_reached_only_when_loopback_is_allowed(db):
+    async with listening(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n") as target:
+        url = f"http://localhost:{target.port}/hook"
+        async with outbound.client(timeout=2) as http:
+            with pytest.raises(outbound.AddressRefused):
+                await http.post(url)
+        assert target.connections == 0
+        async with outbound.client(("127.0.0.1/32",), timeout=2) as http:
+            assert (await http.post(url)).status_code == 204
+        assert target.connections == 1

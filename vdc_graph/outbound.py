@@ -130,7 +130,8 @@ class Policy:
         if literal is not None:
             candidates: list[Address] = [literal]
         elif host.rstrip(".").lower() in ("localhost", "localhost.localdomain"):
-            candidates = list(_LOOPBACK)
+            # Our own answer, not an attacker's DNS: whichever loopback address is allowed.
+            candidates = [a for a in _LOOPBACK if self.permits(a)][:1]
         elif is_reserved_name(host):
             raise AddressRefused(REFUSED_REASON)
         else:
