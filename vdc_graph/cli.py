@@ -214,14 +214,18 @@ def cmd_import_customers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _complete_device_login(
-    settings: Settings, user_code: str, tenant_id: str | None, tenant_domain: str
+    settings: Settings,
+    user_code: str,
+    tenant_id: str | None,
+    tenant_domain: str,
+    users: int | None = None,
 ) -> str:
     from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
 
     async with database(settings):
         try:
-            login = await complete_login(user_code, tenant_id, tenant_domain)
-        except UnknownDeviceLogin as exc:
+            login = await complete_login(user_code, tenant_id, tenant_domain, users)
+        except (UnknownDeviceLogin, ValueError) as exc:
             raise SystemExit(str(exc)) from None
     return f"signed in with {login.user_code}: tenant {login.tenant_id}"
 
@@ -232,7 +236,9 @@ def cmd_complete_device_login(settings: Settings, args: argparse.Namespace) -> i
         return 2
     print(
         asyncio.run(
-            _complete_device_login(settings, args.user_code, args.tenant_id, args.tenant_domain)
+            _complete_device_login(
+                settings, args.user_code, args.tenant_id, args.tenant_domain, args.users
+            )
         )
     )
     return 0
@@ -478,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     device.add_argument("user_code", help="the code onboarding shows")
     device.add_argument("--tenant-id", default=None, help="tenant ID to report (default: new)")
     device.add_argument("--tenant-domain", default="", help="such as contoso.onmicrosoft.com")
+    device.add_argument(
+        "--users", type=int, default=None, help="users in the tenant's directory (default: drawn)"
+    )
     device.set_defaults(run=cmd_complete_device_login)
     from vdc_graph.enums import Region, ServiceHealth, ServiceName
 

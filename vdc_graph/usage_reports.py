@@ -111,11 +111,19 @@ def usage_by_workload(
     return usage
 
 
-def saas_line_values(customer_id: UUID, customer_name: str, licensed_users: int) -> dict:
+def saas_line_values(
+    customer_id: UUID,
+    customer_name: str,
+    licensed_users: int,
+    start_date: date | None = None,
+    tenant_crm_id: str = "",
+) -> dict:
     """The column values of one customer's SaaS line."""
     return {
         "customer_id": customer_id,
         "customer_name": customer_name,
+        "start_date": start_date,
+        "tenant_crm_id": tenant_crm_id,
         "product": SAAS_PRODUCT,
         "unit": SAAS_UNIT,
         "reported_units": licensed_users,
@@ -138,12 +146,14 @@ def software_line_values(
         before = previous.get(workload, WorkloadUsage())
         lines.append(
             {
+                "workload": workload,
                 "product": product.name,
                 "unit": product.unit,
                 "licensed": now.licensed,
                 "reported_previous_month": before.counted,
                 "auto_reported": now.auto_reported,
                 "current_month_usage": now.counted,
+                "automatic_usage": now.counted,
                 "points_per_unit": product.points_per_unit,
                 "points": product.points_per_unit * now.counted,
             }
@@ -173,36 +183,74 @@ async def _software_usage(provider_id: UUID, month: date) -> dict[SoftwareWorklo
 
 
 async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> None:
+    """Rebuild a report's lines from the month's data, keeping the provider's review: a
+    corrected usage stays corrected, an added line stays."""
+    reviewed = {
+        line.workload: line
+        for line in await UsageReportSoftwareLine.filter(report_id=report.id)
+        if line.corrected_at is not None or line.automatic_usage is None
+    }
     await UsageReportSaasLine.filter(report_id=report.id).delete()
     await UsageReportSoftwareLine.filter(report_id=report.id).delete()
-    counts = await LicensedUsersMonth.filter(provider_id=provider_id, month=month).values(
-        "customer_id", "licensed_users"
-    )
+    counts = await LicensedUsersMonth.filter(
+        provider_id=provider_id, month=month, licensed_users__gt=0
+    ).values("customer_id", "licensed_users")
     # Deleted customers are still reported for the months they used.
-    names = dict(
-        await Customer.filter(id__in=[c["customer_id"] for c in counts]).values_list(
-            "id", "display_name"
+    customers = {
+        c["id"]: c
+        for c in await Customer.filter(id__in=[c["customer_id"] for c in counts]).values(
+            "id", "display_name", "activation_date", "veeam_account_id"
         )
-    )
-    await UsageReportSaasLine.bulk_create(
-        [
+    }
+    lines = []
+    for c in counts:
+        customer = customers.get(c["customer_id"], {})
+        activated = customer.get("activation_date")
+        lines.append(
             UsageReportSaasLine(
                 report_id=report.id,
                 **saas_line_values(
-                    c["customer_id"], names.get(c["customer_id"], ""), c["licensed_users"]
+                    c["customer_id"],
+                    customer.get("display_name", ""),
+                    c["licensed_users"],
+                    activated.date() if activated else None,
+                    customer.get("veeam_account_id", ""),
                 ),
             )
-            for c in counts
-        ]
-    )
+        )
+    await UsageReportSaasLine.bulk_create(lines, batch_size=1000)
     current = await _software_usage(provider_id, month)
     previous = await _software_usage(provider_id, previous_month(month))
-    await UsageReportSoftwareLine.bulk_create(
-        [
-            UsageReportSoftwareLine(report_id=report.id, **values)
-            for values in software_line_values(current, previous)
-        ]
-    )
+    software = []
+    for values in software_line_values(current, previous):
+        line = reviewed.pop(values["workload"], None)
+        if line is not None and line.corrected_at is not None:
+            values["current_month_usage"] = line.current_month_usage
+            values["points"] = values["points_per_unit"] * line.current_month_usage
+            values["corrected_at"] = line.corrected_at
+        software.append(UsageReportSoftwareLine(report_id=report.id, **values))
+    for line in reviewed.values():  # added in review, with no automatic usage behind them
+        software.append(
+            UsageReportSoftwareLine(
+                report_id=report.id, **{name: getattr(line, name) for name in _LINE_COLUMNS}
+            )
+        )
+    await UsageReportSoftwareLine.bulk_create(software)
+
+
+_LINE_COLUMNS = (
+    "workload",
+    "product",
+    "unit",
+    "licensed",
+    "reported_previous_month",
+    "auto_reported",
+    "current_month_usage",
+    "automatic_usage",
+    "corrected_at",
+    "points_per_unit",
+    "points",
+)
 
 
 async def generate_report(provider_id: UUID, month: date, *, refresh: bool = True) -> UsageReport:
@@ -216,14 +264,18 @@ async def generate_report(provider_id: UUID, month: date, *, refresh: bool = Tru
             month=month,
             defaults={
                 "number": report_number(provider, month),
-                "rental_agreement_number": provider.rental_agreement_number,
-                "minimum_commit_points": provider.minimum_commit_points,
             },
         )
         if created or (refresh and report.status is UsageReportStatus.PENDING_REVIEW):
-            report.rental_agreement_number = provider.rental_agreement_number
-            report.minimum_commit_points = provider.minimum_commit_points
-            await report.save(update_fields=["rental_agreement_number", "minimum_commit_points"])
+            fields = [
+                "rental_agreement_number",
+                "minimum_commit_points",
+                "usage_reporting_administrator",
+                "aggregator_account",
+            ]
+            for name in fields:
+                setattr(report, name, getattr(provider, name))
+            await report.save(update_fields=fields)
             await _write_lines(report, provider_id, month)
     return report
 

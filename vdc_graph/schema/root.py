@@ -28,7 +28,7 @@ from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
 from .status import StatusQueries
-from .usage import UsageMutations, UsageQueries
+from .usage import UsageMutations, UsageQueries, UsageReviewMutations
 from .viewer import ViewerQueries
 from .webhooks import WebhookMutations, WebhookQueries
 
@@ -83,6 +83,7 @@ class Mutation(
     AccessMutations,
     SettingsMutations,
     UsageMutations,
+    UsageReviewMutations,
     WebhookMutations,
 ):
     pass

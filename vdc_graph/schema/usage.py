@@ -3,7 +3,7 @@ the provider's side of the review workflow (``usageReportSubmit``, ``usageReport
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated
@@ -19,8 +19,8 @@ from vdc_graph.resolvers import usage as resolve
 from vdc_graph.resolvers.ids import Ref
 
 from .common import OrderDirection, UserError
-from .customers import AFTER, BEFORE, FIRST, LAST
-from .enums import UsageReportStatus
+from .customers import AFTER, BEFORE, FIRST, LAST, Customer
+from .enums import SoftwareWorkload, UsageReportStatus
 from .relay import Connection, ModelNode
 from .scalars import Month
 
@@ -28,15 +28,28 @@ from .scalars import Month
 @strawberry.type(description="A customer's Microsoft 365 users reported in a usage report.")
 class UsageReportSaasLine:
     customer_name: str = strawberry.field(description="The customer's name when generated.")
+    start_date: date | None = strawberry.field(
+        description="When the customer was activated (onboarded)."
+    )
+    tenant_crm_id: str = strawberry.field(
+        description="The customer's ID in the licensing system (its Veeam account ID)."
+    )
     product: str = strawberry.field(description="The product reported.")
     unit: str = strawberry.field(description="What is counted (`User`).")
     reported_units: int = strawberry.field(description="Licensed users that month.")
     points_per_unit: Decimal = strawberry.field(description="Points per user (2.5).")
     points: Decimal = strawberry.field(description="Reported units times points per unit.")
 
+    @strawberry.field(description="The customer; null once it is deleted.")
+    async def customer(self, info: Info) -> Customer | None:
+        return await resolve.line_customer(info.context, self)  # type: ignore[arg-type,return-value]
+
 
 @strawberry.type(description="Cloud Connect or public-cloud workloads reported in a usage report.")
 class UsageReportSoftwareLine:
+    workload: SoftwareWorkload | None = strawberry.field(
+        description="The workload of the price table (null on lines of older reports)."
+    )
     product: str = strawberry.field(description="The product reported.")
     unit: str = strawberry.field(description="What is counted (VM, server, database…).")
     licensed: int = strawberry.field(description="Units licensed.")
@@ -46,8 +59,18 @@ class UsageReportSoftwareLine:
     )
     current_month_usage: int = strawberry.field(
         description="Units that consume points this month (backups from a tenant whose own "
-        "server has a rental licence are not counted)."
+        "server has a rental licence are not counted), as corrected in review."
     )
+    automatic_usage: int | None = strawberry.field(
+        description="The units the usage intake gave; null for a line added in review."
+    )
+
+    @strawberry.field(
+        description="True when the provider corrected the usage or added the line in review."
+    )
+    def changed_from_automatic(self) -> bool:
+        return self.corrected_at is not None  # type: ignore[attr-defined]
+
     points_per_unit: Decimal = strawberry.field(description="Points per unit (PPU).")
     points: Decimal = strawberry.field(description="Current month usage times PPU.")
 
@@ -60,13 +83,18 @@ class UsageReportTotals:
     minimum_commit_points: Decimal = strawberry.field(
         description="Points the provider committed to each month."
     )
+    minimum_commit_enforcement_points: Decimal = strawberry.field(
+        description="What the reported points fall short of the commit: max(0, commit - reported)."
+    )
     subtotal_points: Decimal = strawberry.field(
-        description="The committed points, billed whatever the usage."
+        description="Reported points plus the minimum commit enforcement."
     )
     overage_points: Decimal = strawberry.field(
-        description="Reported points above the minimum commit (0 when below)."
+        description="Reported points above the minimum commit: max(0, reported - commit)."
     )
-    total_points: Decimal = strawberry.field(description="Subtotal plus overage.")
+    total_points: Decimal = strawberry.field(
+        description="The points billed: the subtotal (the overage is part of it)."
+    )
 
 
 UsageReportSaasLineConnection = Connection[UsageReportSaasLine]
@@ -86,6 +114,12 @@ class UsageReport(ModelNode):
         description="When it was sent to the aggregator."
     )
     created_at: datetime = strawberry.field(description="When the report was generated.")
+    usage_reporting_administrator: str = strawberry.field(
+        description="Who reports usage for the provider (as of generation)."
+    )
+    aggregator_account: str = strawberry.field(
+        description="The aggregator account the usage is reported to (as of generation)."
+    )
 
     @strawberry.field(description="Why the aggregator rejected the report; null unless rejected.")
     def rejection_reason(self) -> str | None:
@@ -127,6 +161,7 @@ class UsageReport(ModelNode):
             saas_points=t.saas_points,
             reported_points=t.reported_points,
             minimum_commit_points=t.minimum_commit_points,
+            minimum_commit_enforcement_points=t.minimum_commit_enforcement_points,
             subtotal_points=t.subtotal_points,
             overage_points=t.overage_points,
             total_points=t.total_points,
@@ -294,3 +329,102 @@ class UsageMutations:
         return await run_mutation(
             info, act, lambda errs: UsageReportConfirmPayload(usage_report=None, user_errors=errs)
         )
+
+
+@strawberry.input(
+    description="Correct a software line's current-month usage of a report under review."
+)
+class UsageReportCorrectSoftwareLineInput:
+    id: relay.GlobalID = strawberry.field(description="The report (PENDING_REVIEW or REJECTED).")
+    workload: SoftwareWorkload = strawberry.field(description="The line's workload.")
+    current_month_usage: int = strawberry.field(
+        description="The units that consume points this month (0 to 1,000,000)."
+    )
+
+
+@strawberry.input(description="Add a product of the price table to a report under review.")
+class UsageReportAddSoftwareLineInput:
+    id: relay.GlobalID = strawberry.field(description="The report (PENDING_REVIEW or REJECTED).")
+    workload: SoftwareWorkload = strawberry.field(
+        description="The product, one the report has no line for yet."
+    )
+    current_month_usage: int = strawberry.field(
+        description="The units that consume points this month (0 to 1,000,000)."
+    )
+    licensed: int = strawberry.field(default=0, description="Units licensed (0 to 1,000,000).")
+
+
+@strawberry.type(description="The result of changing a software line of a report in review.")
+class UsageReportSoftwareLinePayload:
+    software_line: UsageReportSoftwareLine | None = strawberry.field(
+        description="The line as it now is."
+    )
+    usage_report: UsageReport | None = strawberry.field(description="The report it is on.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type
+class UsageReviewMutations:
+    @strawberry.mutation(
+        description="Correct a software line's current-month usage while the report awaits "
+        "review; the automatic figure stays visible. Needs SITE_SETTINGS."
+    )
+    async def usage_report_correct_software_line(
+        self,
+        info: Info,
+        input: Annotated[
+            UsageReportCorrectSoftwareLineInput, strawberry.argument(description="The change.")
+        ],
+    ) -> UsageReportSoftwareLinePayload:
+        from .mutations import run_mutation
+
+        async def act() -> UsageReportSoftwareLinePayload:
+            line = await resolve.correct_software_line(
+                info.context,
+                Ref(input.id.type_name, input.id.node_id),
+                input.workload,  # type: ignore[arg-type]
+                input.current_month_usage,
+            )
+            return _line_payload(line)
+
+        return await run_mutation(info, act, _refused_line)
+
+    @strawberry.mutation(
+        description="Add a product line from the price table to a report awaiting review. "
+        "Needs SITE_SETTINGS."
+    )
+    async def usage_report_add_software_line(
+        self,
+        info: Info,
+        input: Annotated[
+            UsageReportAddSoftwareLineInput, strawberry.argument(description="The new line.")
+        ],
+    ) -> UsageReportSoftwareLinePayload:
+        from .mutations import run_mutation
+
+        async def act() -> UsageReportSoftwareLinePayload:
+            line = await resolve.add_software_line(
+                info.context,
+                Ref(input.id.type_name, input.id.node_id),
+                input.workload,  # type: ignore[arg-type]
+                input.current_month_usage,
+                input.licensed,
+            )
+            return _line_payload(line)
+
+        return await run_mutation(info, act, _refused_line)
+
+
+def _line_payload(
+    changed: tuple[models.UsageReportSoftwareLine, models.UsageReport],
+) -> UsageReportSoftwareLinePayload:
+    line, report = changed
+    return UsageReportSoftwareLinePayload(
+        software_line=line,  # type: ignore[arg-type]
+        usage_report=report,  # type: ignore[arg-type]
+        user_errors=[],
+    )
+
+
+def _refused_line(errors: list[UserError]) -> UsageReportSoftwareLinePayload:
+    return UsageReportSoftwareLinePayload(software_line=None, usage_report=None, user_errors=errors)
