@@ -91,7 +91,7 @@ async def data(db):
                 customer=customer,
                 requested_at=at,
                 requested_by="x@example.com",
-                restore_type="MAILBOX",
+                restore_type="EXCHANGE_MAILBOX",
             )
 
     await restores(p, a, utc(2025, 10, 31, 23, 59))  # outside a 3-month history

@@ -264,6 +264,7 @@ async def generate_report(provider_id: UUID, month: date, *, refresh: bool = Tru
             month=month,
             defaults={
                 "number": report_number(provider, month),
+                "rental_agreement_number": provider.rental_agreement_number,
             },
         )
         if created or (refresh and report.status is UsageReportStatus.PENDING_REVIEW):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -11,7 +12,13 @@ from uuid import UUID
 
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
-from vdc_graph.db.models import Customer, UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
+from vdc_graph.db.models import (
+    Customer,
+    SoftwareUsage,
+    UsageReport,
+    UsageReportSaasLine,
+    UsageReportSoftwareLine,
+)
 from vdc_graph.db.pagination import Page, PageArgs, SortKey, every_row, paginate, sort_key
 from vdc_graph.db.queries import usage as queries
 from vdc_graph.db.queries.customers import customers_by_id
@@ -20,9 +27,10 @@ from vdc_graph.enums import Permission, SoftwareWorkload, UsageReportStatus, Web
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.webhooks import emit
 from vdc_graph.numbers import decimal_text
+from vdc_graph.software_usage import WorkloadCount, record_software_usage
 from vdc_graph.usage_reports import SOFTWARE_PRODUCTS, month_start, next_month
 
-from .access import changing, reading
+from .access import changing, provider_changing, reading
 from .ids import Ref, key_of, not_found
 
 
@@ -312,6 +320,16 @@ async def add_software_line(
         points=product.points_per_unit * usage,
     )
     return line, report
+
+
+async def report_software_usage(
+    ctx: RequestContext, month: date, counts: list[WorkloadCount], auto_reported: bool
+) -> tuple[list[SoftwareUsage], bool]:
+    """The provider's software usage intake (SITE_SETTINGS, provider-wide callers only)."""
+    _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
+    return await record_software_usage(
+        scope.provider_id, month, counts, auto_reported=auto_reported
+    )
 
 
 async def confirm_report(ctx: RequestContext, ref: Ref) -> UsageReport:

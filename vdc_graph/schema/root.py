@@ -28,7 +28,12 @@ from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
 from .status import StatusQueries
-from .usage import UsageMutations, UsageQueries, UsageReviewMutations
+from .usage import (
+    SoftwareUsageMutations,
+    UsageMutations,
+    UsageQueries,
+    UsageReviewMutations,
+)
 from .viewer import ViewerQueries
 from .webhooks import WebhookMutations, WebhookQueries
 
@@ -84,6 +89,7 @@ class Mutation(
     SettingsMutations,
     UsageMutations,
     UsageReviewMutations,
+    SoftwareUsageMutations,
     WebhookMutations,
 ):
     pass

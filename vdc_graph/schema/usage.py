@@ -17,6 +17,7 @@ from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.usage import UsageReportFilter as UsageReportFilterQuery
 from vdc_graph.resolvers import usage as resolve
 from vdc_graph.resolvers.ids import Ref
+from vdc_graph.software_usage import WorkloadCount
 
 from .common import OrderDirection, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
@@ -428,3 +429,103 @@ def _line_payload(
 
 def _refused_line(errors: list[UserError]) -> UsageReportSoftwareLinePayload:
     return UsageReportSoftwareLinePayload(software_line=None, usage_report=None, user_errors=errors)
+
+
+@strawberry.type(description="A provider's count of one software workload in one month.")
+class SoftwareUsage:
+    month: Month = strawberry.field(description="The usage month.")
+    workload: SoftwareWorkload = strawberry.field(description="The workload.")
+    units: int = strawberry.field(description="Units used.")
+    licensed_units: int = strawberry.field(description="Units licensed.")
+    tenant_has_rental_license: bool = strawberry.field(
+        description="From tenants whose own server has a rental licence (their backups "
+        "consume no Cloud Connect licence)."
+    )
+    auto_reported: bool = strawberry.field(description="Collected automatically.")
+
+
+@strawberry.input(description="The count of one workload.")
+class SoftwareUsageCountInput:
+    workload: SoftwareWorkload = strawberry.field(description="The workload.")
+    units: int = strawberry.field(description="Units used (0 to 1,000,000).")
+    licensed_units: int = strawberry.field(
+        default=0, description="Units licensed (0 to 1,000,000)."
+    )
+    tenant_has_rental_license: bool = strawberry.field(
+        default=False,
+        description="Counts from tenants whose own server has a rental licence (reported "
+        "apart: their backups consume no Cloud Connect licence).",
+    )
+
+
+@strawberry.input(description="A month's software usage: sets the counts of the workloads named.")
+class SoftwareUsageReportInput:
+    month: Month = strawberry.field(
+        description="The usage month (not in the future; its report not yet submitted)."
+    )
+    workloads: list[SoftwareUsageCountInput] = strawberry.field(
+        description="One count per workload (and rental-licence flag)."
+    )
+    auto_reported: bool = strawberry.field(
+        default=True, description="Collected automatically (false: entered by hand)."
+    )
+
+
+@strawberry.type(description="The result of `softwareUsageReport`.")
+class SoftwareUsageReportPayload:
+    software_usage: list[SoftwareUsage] = strawberry.field(
+        description="The month's software usage after the intake."
+    )
+    changed: bool = strawberry.field(
+        description="False when the counts were already these (a repeated intake)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type
+class SoftwareUsageMutations:
+    @strawberry.mutation(
+        description="Report a month's Cloud Connect and public-cloud usage (idempotent: the "
+        "counts are set, not added). A report awaiting review shows them at once. Needs "
+        "SITE_SETTINGS."
+    )
+    async def software_usage_report(
+        self,
+        info: Info,
+        input: Annotated[
+            SoftwareUsageReportInput, strawberry.argument(description="The month's counts.")
+        ],
+    ) -> SoftwareUsageReportPayload:
+        from .mutations import run_mutation
+
+        async def act() -> SoftwareUsageReportPayload:
+            rows, changed = await resolve.report_software_usage(
+                info.context,
+                input.month,  # type: ignore[arg-type]
+                [
+                    WorkloadCount(
+                        c.workload,  # type: ignore[arg-type]
+                        c.units,
+                        c.licensed_units,
+                        c.tenant_has_rental_license,
+                    )
+                    for c in input.workloads
+                ],
+                input.auto_reported,
+            )
+            return SoftwareUsageReportPayload(
+                software_usage=rows,  # type: ignore[arg-type]
+                changed=changed,
+                user_errors=[],
+            )
+
+        return await run_mutation(
+            info,
+            act,
+            lambda errs: SoftwareUsageReportPayload(
+                software_usage=[], changed=False, user_errors=errs
+            ),
+            target=("ServiceProvider", str(info.context.principal.provider_id))
+            if info.context.principal is not None
+            else None,
+        )
