@@ -249,7 +249,7 @@ async def test_restores_are_recorded_listed_and_notified(api):
     invalid = (
         await api.data(
             RECORD,
-            {"input": {**base, "requestedBy": " ", "restoreType": "", "itemCount": -1}},
+            {"input": {**base, "requestedBy": " ", "itemCount": -1}},
             token=manager,
         )
     )["restoreRecord"]
