@@ -446,3 +446,122 @@ async def test_a_backup_again_within_the_window_keeps_the_licence(api, settings,
     assert {u["lastBackupAt"] for u in got["licensedUsers"]["nodes"]} == {second["endedAt"]}
     # June's figure was recorded by the daily job, May's by the sessions.
     assert [m["month"] for m in got["licensedUsersHistory"]] == ["2026-05", "2026-06"]
+
+
+async def test_the_guides_example_report_and_its_csv(api, settings, now):
+    at(now, 2025, 4, 3, 9, 0)
+    provider = await make_provider(minimum_commit_points=200)
+    user = await make_user(provider, ADMIN)
+    token = token_for(settings, user)
+    # Software 604 points: 100 backup VMs (500), 8 workstations (24), 8 replicas (80).
+    intake = {
+        "month": "2025-03",
+        "workloads": [
+            {"workload": "CLOUD_CONNECT_BACKUP_VM", "units": 100},
+            {"workload": "CLOUD_CONNECT_WORKSTATION", "units": 8},
+            {"workload": "CLOUD_CONNECT_REPLICA", "units": 8},
+        ],
+    }
+    assert (await api.data(INTAKE, {"input": intake}, token=token))["softwareUsageReport"][
+        "changed"
+    ]
+    await generate_reports(date(2025, 3, 1))
+    report = await UsageReport.get(provider_id=provider.id)
+    # The guide's SaaS column (512) is no multiple of 2.5 points per user: its line is
+    # stored as the guide prints it, 256 units at 2 points.
+    await UsageReportSaasLine.create(
+        report=report,
+        customer_name="Guide example",
+        product="Guide example SaaS",
+        unit="User",
+        reported_units=256,
+        points_per_unit=2,
+        points=512,
+    )
+    rid = gid("UsageReport", report.id)
+    totals = (await api.data(REPORT, {"id": rid}, token=token))["usageReport"]["totals"]
+    assert totals == {
+        "softwarePoints": "604.0",
+        "saasPoints": "512.0",
+        "reportedPoints": "1116.0",
+        "minimumCommitPoints": "200.0",
+        "minimumCommitEnforcementPoints": "0.0",
+        "subtotalPoints": "1116.0",
+        "overagePoints": "916.0",
+        "totalPoints": "1116.0",
+    }
+    response = await api.http.get(
+        f"/exports/usage-report.csv?id={rid}", headers={"Authorization": f"Bearer {token}"}
+    )
+    rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    got = {r["Product"]: r["Points"] for r in rows if r["Line"] == "Total"}
+    assert got["Reported points"] == "1116.0" and got["Overage"] == "916.0"
+    assert got["Subtotal"] == got["Total"] == "1116.0"
+
+
+async def test_software_usage_intake_refuses_bad_input_and_writes_nothing(api, settings, now):
+    at(now, 2025, 4, 3, 9, 0)
+    provider = await make_provider()
+    token = token_for(settings, await make_user(provider, ADMIN))
+    bad = {
+        "month": "2025-05",
+        "workloads": [
+            {"workload": "PUBLIC_CLOUD_VM", "units": -1},
+            {"workload": "PUBLIC_CLOUD_VM", "units": 2, "licensedUnits": 2_000_000},
+        ],
+    }
+    refused = (await api.data(INTAKE, {"input": bad}, token=token))["softwareUsageReport"]
+    assert {(tuple(e["field"]), e["code"]) for e in refused["userErrors"]} == {
+        (("input", "month"), "INVALID"),
+        (("input", "workloads", "0", "units"), "OUT_OF_RANGE"),
+        (("input", "workloads", "1", "workload"), "DUPLICATE"),
+        (("input", "workloads", "1", "licensedUnits"), "OUT_OF_RANGE"),
+    }
+    empty = (await api.data(INTAKE, {"input": {"month": "2025-03", "workloads": []}}, token=token))[
+        "softwareUsageReport"
+    ]
+    assert [e["code"] for e in empty["userErrors"]] == ["REQUIRED"]
+    from vdc_graph.db.models import SoftwareUsage
+
+    assert not await SoftwareUsage.exists()
+
+
+async def test_review_and_intake_refusals_write_nothing(api, settings, now):
+    at(now, 2025, 4, 3, 9, 0)
+    provider = await make_provider()
+    admin = token_for(settings, await make_user(provider, ADMIN))
+    intake = {"month": "2025-03", "workloads": [{"workload": "PUBLIC_CLOUD_VM", "units": 3}]}
+    await api.data(INTAKE, {"input": intake}, token=admin)
+    await generate_reports(date(2025, 3, 1))
+    report = await UsageReport.get(provider_id=provider.id)
+    rid = gid("UsageReport", report.id)
+    fix = {"id": rid, "workload": "PUBLIC_CLOUD_VM", "currentMonthUsage": 9}
+    add = {"id": rid, "workload": "PUBLIC_CLOUD_DATABASE", "currentMonthUsage": 1}
+
+    reader = token_for(settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
+    other = await make_provider()
+    stranger = token_for(settings, await make_user(other, ADMIN))
+    customer = await connected_customer(provider)
+    scoped_user = await make_user(provider, ADMIN, email="admin@scoped.example")
+    from vdc_graph.db.models import CustomerAdminUser, SoftwareUsage, UsageReportSoftwareLine
+
+    await CustomerAdminUser.create(
+        customer=customer,
+        email=scoped_user.email,
+        email_key=scoped_user.email,
+        first_name="S",
+        last_name="U",
+    )
+    scoped = token_for(settings, scoped_user, customer_id=customer.id)
+    for query, variables in ((CORRECT, fix), (ADD, add), (INTAKE, {**intake, "month": "2025-04"})):
+        errors = await api.errors(query, {"input": variables}, token=reader)
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+        errors = await api.errors(query, {"input": variables}, token=scoped)
+        assert errors[0]["extensions"]["code"] in ("FORBIDDEN", "NOT_FOUND")
+    for query, variables in ((CORRECT, fix), (ADD, add)):
+        errors = await api.errors(query, {"input": variables}, token=stranger)
+        assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    [line] = await UsageReportSoftwareLine.filter(report_id=report.id)
+    assert (line.current_month_usage, line.corrected_at) == (3, None)
+    assert await SoftwareUsage.filter(provider_id=provider.id).count() == 1
+    assert not await SoftwareUsage.filter(provider_id=other.id).exists()
