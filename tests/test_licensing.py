@@ -385,7 +385,7 @@ async def test_licences_are_released_after_31_days_and_months_keep_their_highest
 
     # A new year: the daily job records January's figure; December is reported.
     at(now, 2026, 1, 2, 1, 0)
-    await refresh_customers(settings)
+    await refresh_customers(settings.engine_seed)
     got = await figures()
     assert got["licensedUsersHistory"] == [
         {"month": "2025-12", "licensedUsers": 12},
@@ -399,10 +399,10 @@ async def test_licences_are_released_after_31_days_and_months_keep_their_highest
 
     # 31 days without a backup: still licensed at the mark, released just after it.
     at(now, 2026, 1, 20, 10, 0)
-    await refresh_customers(settings)
+    await refresh_customers(settings.engine_seed)
     assert (await figures())["licensesUsed"] == 12
     at(now, 2026, 1, 20, 10, 1)
-    await refresh_customers(settings)
+    await refresh_customers(settings.engine_seed)
     got = await figures()
     assert got["licensesUsed"] == 0 and got["licensedUsers"]["totalCount"] == 0
     # January keeps its highest daily count: the month is billed for 12.
@@ -413,14 +413,14 @@ async def test_licences_are_released_after_31_days_and_months_keep_their_highest
 
     # February: no licensed user, no figure; the change is the loss of all twelve.
     at(now, 2026, 2, 3, 1, 0)
-    await refresh_customers(settings)
+    await refresh_customers(settings.engine_seed)
     got = await figures()
     assert len(got["licensedUsersHistory"]) == 2
     assert got["userChange"] == -12
 
     # A year after the last backup the one-year retention expires it: no storage left.
     at(now, 2026, 12, 20, 10, 1)
-    await refresh_customers(settings)
+    await refresh_customers(settings.engine_seed)
     got = await figures()
     assert (got["backedUpAccounts"], got["storageConsumedGb"]) == (0, 0.0)
 
@@ -436,7 +436,7 @@ async def test_a_backup_again_within_the_window_keeps_the_licence(api, settings,
     at(now, 2026, 5, 30, 8, 0)
     second = await backup(api, token_for(settings, user), gid("BackupPolicy", policy.id))
     at(now, 2026, 6, 20, 8, 0)  # 51 days after the first backup, 21 after the second
-    await refresh_customers(settings)
+    await refresh_customers(settings.engine_seed)
     got = (
         await api.data(
             FIGURES, {"id": gid("Customer", customer.id)}, token=token_for(settings, user)

@@ -58,7 +58,7 @@ def background_jobs(settings: Settings) -> list[Job]:
         jobs.append(OutboxWorker(outbox).run_forever)
     jobs.append(webhook_worker(settings).run_forever)
     if settings.licence_refresh_seconds > 0:
-        refresh = functools.partial(licensing.refresh_customers, settings)
+        refresh = functools.partial(licensing.refresh_customers, settings.engine_seed)
         jobs.append(every(settings.licence_refresh_seconds, refresh))
     if settings.usage_report_check_seconds > 0:
         jobs.append(lambda: keep_reports_generated(settings.usage_report_check_seconds))

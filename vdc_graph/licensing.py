@@ -24,6 +24,7 @@ a daily job (releases and expiries happen with the passing of time, without any 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,7 +46,6 @@ from vdc_graph.db.models import (
 from vdc_graph.db.transactions import atomic
 from vdc_graph.enums import BackupObjectType, ContractType, ProtectionStatus
 from vdc_graph.identity import DirectoryObject, default_user_count
-from vdc_graph.settings import Settings
 from vdc_graph.usage_reports import month_start, previous_month
 
 log = logging.getLogger("vdc_graph.licensing")
@@ -70,16 +70,30 @@ class Processed:
 
 
 async def record_session(
-    settings: Settings, customer_id: UUID, processed: Sequence[Processed], at: datetime
+    engine_seed: int, customer_id: UUID, processed: Sequence[Processed], at: datetime
 ) -> None:
     """What a session did, applied to the customer's licensed users and protected objects,
     then the customer's figures. Call inside the session's ending transaction."""
-    users = {p.object.external_id.lower(): p for p in processed if _is_user(p)}
     async with atomic():
         await Customer.select_for_update().filter(id=customer_id).first()  # one at a time
-        await _record_users(customer_id, users, at)
-        await _record_objects(customer_id, [p for p in processed if p.backed_up], at)
-        await _refresh_chunk([customer_id], settings, at)
+        await record_backups(customer_id, processed, at)
+        await _refresh_chunk([customer_id], engine_seed, at)
+
+
+async def record_backups(customer_id: UUID, processed: Sequence[Processed], at: datetime) -> None:
+    """The licensed users and protected objects a backup at ``at`` leaves (the figures are
+    left to ``refresh_customers``)."""
+    users = {p.object.external_id.lower(): p for p in processed if _is_user(p)}
+    await _record_users(customer_id, users, at)
+    await _record_objects(customer_id, [p for p in processed if p.backed_up], at)
+
+
+def _key(*parts: object) -> UUID:
+    """Rows keyed by what they are about, so the same facts always make the same rows."""
+    return uuid.uuid5(_NAMESPACE, ":".join(str(p) for p in parts))
+
+
+_NAMESPACE = uuid.UUID("4f1f6a52-3f0e-4c1b-9a53-6c7d0f3b2a10")
 
 
 def _is_user(p: Processed) -> bool:
@@ -100,6 +114,8 @@ async def _record_users(customer_id: UUID, users: dict[str, Processed], at: date
             if row is None:
                 created.append(
                     LicensedUser(
+                        id=_key("licensed-user", customer_id, key),
+                        created_at=at,
                         customer_id=customer_id,
                         display_name=p.object.name,
                         email=p.object.external_id,
@@ -142,6 +158,8 @@ async def _record_objects(customer_id: UUID, backed_up: list[Processed], at: dat
         if row is None:
             created.append(
                 ProtectedObject(
+                    id=_key("protected-object", customer_id, p.object.type, p.object.external_id),
+                    created_at=at,
                     customer_id=customer_id,
                     type=p.object.type,
                     external_id=p.object.external_id,
@@ -173,7 +191,7 @@ def storage_gb(stored_bytes: int) -> float:
 
 
 async def refresh_customers(
-    settings: Settings, customer_ids: Sequence[UUID] | None = None, now: datetime | None = None
+    engine_seed: int, customer_ids: Sequence[UUID] | None = None, now: datetime | None = None
 ) -> int:
     """Release, expire and recount for these customers (``None``: every active customer);
     returns how many were refreshed."""
@@ -187,11 +205,11 @@ async def refresh_customers(
     count = 0
     for chunk in _chunks(list(customer_ids)):
         async with atomic():
-            count += await _refresh_chunk(chunk, settings, now)
+            count += await _refresh_chunk(chunk, engine_seed, now)
     return count
 
 
-async def _refresh_chunk(ids: list[UUID], settings: Settings, now: datetime) -> int:
+async def _refresh_chunk(ids: list[UUID], engine_seed: int, now: datetime) -> int:
     # Locked, so a session ending meanwhile waits (and counts after this).
     customers = (
         await Customer.select_for_update()
@@ -223,7 +241,7 @@ async def _refresh_chunk(ids: list[UUID], settings: Settings, now: datetime) -> 
         .group_by("customer_id")
         .values("customer_id", "total")
     }
-    directory = await _directory_users(customers, settings)
+    directory = await _directory_users(customers, engine_seed)
     monthly = await _raise_month_figures(customers, licensed, now)
     changed = []
     for c in customers:
@@ -255,7 +273,7 @@ async def _counts(qs) -> dict[UUID, int]:  # type: ignore[no-untyped-def]
     return {r["customer_id"]: int(r["n"]) for r in rows}
 
 
-async def _directory_users(customers: list[Customer], settings: Settings) -> dict[UUID, int]:
+async def _directory_users(customers: list[Customer], engine_seed: int) -> dict[UUID, int]:
     """Users in each connected tenant's directory (0 while no tenant is connected)."""
     connected = set(
         await Onboarding.filter(
@@ -274,9 +292,7 @@ async def _directory_users(customers: list[Customer], settings: Settings) -> dic
             sizes[c.id] = 0
             continue
         tenant = c.microsoft_tenant_id or c.m365_account or str(c.id)
-        sizes[c.id] = chosen.get(c.microsoft_tenant_id) or default_user_count(
-            settings.engine_seed, tenant
-        )
+        sizes[c.id] = chosen.get(c.microsoft_tenant_id) or default_user_count(engine_seed, tenant)
     return sizes
 
 
@@ -298,6 +314,8 @@ async def _raise_month_figures(
         row = figures.get((c.id, month))
         if row is None and count > 0:
             row = LicensedUsersMonth(
+                id=_key("licensed-users-month", c.id, month),
+                created_at=now,
                 provider_id=c.provider_id,  # type: ignore[attr-defined]
                 customer_id=c.id,
                 month=month,

@@ -192,9 +192,9 @@ async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> N
     }
     await UsageReportSaasLine.filter(report_id=report.id).delete()
     await UsageReportSoftwareLine.filter(report_id=report.id).delete()
-    counts = await LicensedUsersMonth.filter(
-        provider_id=provider_id, month=month, licensed_users__gt=0
-    ).values("customer_id", "licensed_users")
+    counts = await LicensedUsersMonth.filter(provider_id=provider_id, month=month).values(
+        "customer_id", "licensed_users"
+    )
     # Deleted customers are still reported for the months they used.
     customers = {
         c["id"]: c

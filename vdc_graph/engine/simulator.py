@@ -243,7 +243,9 @@ class SimulatorEngine:
 
         def ending() -> Callable[[], Awaitable[None]]:
             at = clock.now()
-            return lambda: licensing.record_session(self.settings, customer.id, processed, at)
+            return lambda: licensing.record_session(
+                self.settings.engine_seed, customer.id, processed, at
+            )
 
         warnings, failures = len(missing), 0
         for index, item in enumerate(items, start=1):
