@@ -19,7 +19,7 @@ from vdc_graph.resolvers import usage as resolve
 from vdc_graph.resolvers.ids import Ref
 from vdc_graph.software_usage import WorkloadCount
 
-from .common import OrderDirection, UserError
+from .common import OrderDirection, Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import SoftwareWorkload, UsageReportStatus
 from .relay import Connection, ModelNode
@@ -269,13 +269,13 @@ class UsageReportConfirmInput:
 
 
 @strawberry.type(description="The result of `usageReportSubmit`.")
-class UsageReportSubmitPayload:
+class UsageReportSubmitPayload(Payload):
     usage_report: UsageReport | None = strawberry.field(description="The submitted report.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `usageReportConfirm`.")
-class UsageReportConfirmPayload:
+class UsageReportConfirmPayload(Payload):
     usage_report: UsageReport | None = strawberry.field(description="The confirmed report.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -295,17 +295,15 @@ class UsageMutations:
     ) -> UsageReportSubmitPayload:
         from .mutations import run_mutation
 
-        async def act() -> UsageReportSubmitPayload:
-            report = await resolve.submit_report(
+        return await run_mutation(
+            info,
+            UsageReportSubmitPayload,
+            lambda: resolve.submit_report(
                 info.context,
                 Ref(input.id.type_name, input.id.node_id),
                 input.purchase_order_number,
                 input.comment,
-            )
-            return UsageReportSubmitPayload(usage_report=report, user_errors=[])  # type: ignore[arg-type]
-
-        return await run_mutation(
-            info, act, lambda errs: UsageReportSubmitPayload(usage_report=None, user_errors=errs)
+            ),
         )
 
     @strawberry.mutation(
@@ -321,14 +319,10 @@ class UsageMutations:
     ) -> UsageReportConfirmPayload:
         from .mutations import run_mutation
 
-        async def act() -> UsageReportConfirmPayload:
-            report = await resolve.confirm_report(
-                info.context, Ref(input.id.type_name, input.id.node_id)
-            )
-            return UsageReportConfirmPayload(usage_report=report, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda errs: UsageReportConfirmPayload(usage_report=None, user_errors=errs)
+            info,
+            UsageReportConfirmPayload,
+            lambda: resolve.confirm_report(info.context, Ref(input.id.type_name, input.id.node_id)),
         )
 
 
@@ -356,7 +350,7 @@ class UsageReportAddSoftwareLineInput:
 
 
 @strawberry.type(description="The result of changing a software line of a report in review.")
-class UsageReportSoftwareLinePayload:
+class UsageReportSoftwareLinePayload(Payload):
     software_line: UsageReportSoftwareLine | None = strawberry.field(
         description="The line as it now is."
     )
@@ -379,16 +373,16 @@ class UsageReviewMutations:
     ) -> UsageReportSoftwareLinePayload:
         from .mutations import run_mutation
 
-        async def act() -> UsageReportSoftwareLinePayload:
-            line = await resolve.correct_software_line(
+        return await run_mutation(
+            info,
+            UsageReportSoftwareLinePayload,
+            lambda: resolve.correct_software_line(
                 info.context,
                 Ref(input.id.type_name, input.id.node_id),
                 input.workload,  # type: ignore[arg-type]
                 input.current_month_usage,
-            )
-            return _line_payload(line)
-
-        return await run_mutation(info, act, _refused_line)
+            ),
+        )
 
     @strawberry.mutation(
         description="Add a product line from the price table to a report awaiting review. "
@@ -403,32 +397,17 @@ class UsageReviewMutations:
     ) -> UsageReportSoftwareLinePayload:
         from .mutations import run_mutation
 
-        async def act() -> UsageReportSoftwareLinePayload:
-            line = await resolve.add_software_line(
+        return await run_mutation(
+            info,
+            UsageReportSoftwareLinePayload,
+            lambda: resolve.add_software_line(
                 info.context,
                 Ref(input.id.type_name, input.id.node_id),
                 input.workload,  # type: ignore[arg-type]
                 input.current_month_usage,
                 input.licensed,
-            )
-            return _line_payload(line)
-
-        return await run_mutation(info, act, _refused_line)
-
-
-def _line_payload(
-    changed: tuple[models.UsageReportSoftwareLine, models.UsageReport],
-) -> UsageReportSoftwareLinePayload:
-    line, report = changed
-    return UsageReportSoftwareLinePayload(
-        software_line=line,  # type: ignore[arg-type]
-        usage_report=report,  # type: ignore[arg-type]
-        user_errors=[],
-    )
-
-
-def _refused_line(errors: list[UserError]) -> UsageReportSoftwareLinePayload:
-    return UsageReportSoftwareLinePayload(software_line=None, usage_report=None, user_errors=errors)
+            ),
+        )
 
 
 @strawberry.type(description="A provider's count of one software workload in one month.")
@@ -472,12 +451,13 @@ class SoftwareUsageReportInput:
 
 
 @strawberry.type(description="The result of `softwareUsageReport`.")
-class SoftwareUsageReportPayload:
+class SoftwareUsageReportPayload(Payload):
     software_usage: list[SoftwareUsage] = strawberry.field(
         description="The month's software usage after the intake."
     )
     changed: bool = strawberry.field(
-        description="False when the counts were already these (a repeated intake)."
+        default=False,
+        description="False when the counts were already these (a repeated intake).",
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -498,8 +478,10 @@ class SoftwareUsageMutations:
     ) -> SoftwareUsageReportPayload:
         from .mutations import run_mutation
 
-        async def act() -> SoftwareUsageReportPayload:
-            rows, changed = await resolve.report_software_usage(
+        return await run_mutation(
+            info,
+            SoftwareUsageReportPayload,
+            lambda: resolve.report_software_usage(
                 info.context,
                 input.month,  # type: ignore[arg-type]
                 [
@@ -512,18 +494,6 @@ class SoftwareUsageMutations:
                     for c in input.workloads
                 ],
                 input.auto_reported,
-            )
-            return SoftwareUsageReportPayload(
-                software_usage=rows,  # type: ignore[arg-type]
-                changed=changed,
-                user_errors=[],
-            )
-
-        return await run_mutation(
-            info,
-            act,
-            lambda errs: SoftwareUsageReportPayload(
-                software_usage=[], changed=False, user_errors=errs
             ),
             target=("ServiceProvider", str(info.context.principal.provider_id))
             if info.context.principal is not None
