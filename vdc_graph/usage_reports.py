@@ -16,13 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from vdc_graph import clock
 from vdc_graph.db.models import (
-    Customer,
-    LicensedUsersMonth,
     ServiceProvider,
     SoftwareUsage,
     UsageReport,
@@ -182,7 +181,9 @@ async def _software_usage(provider_id: UUID, month: date) -> dict[SoftwareWorklo
     )
 
 
-async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> None:
+async def _write_lines(
+    conn: BaseDBAsyncClient, report: UsageReport, provider_id: UUID, month: date
+) -> None:
     """Rebuild a report's lines from the month's data, keeping the provider's review: a
     corrected usage stays corrected, an added line stays."""
     reviewed = {
@@ -192,33 +193,7 @@ async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> N
     }
     await UsageReportSaasLine.filter(report_id=report.id).delete()
     await UsageReportSoftwareLine.filter(report_id=report.id).delete()
-    counts = await LicensedUsersMonth.filter(provider_id=provider_id, month=month).values(
-        "customer_id", "licensed_users"
-    )
-    # Deleted customers are still reported for the months they used.
-    customers = {
-        c["id"]: c
-        for c in await Customer.filter(id__in=[c["customer_id"] for c in counts]).values(
-            "id", "display_name", "activation_date", "veeam_account_id"
-        )
-    }
-    lines = []
-    for c in counts:
-        customer = customers.get(c["customer_id"], {})
-        activated = customer.get("activation_date")
-        lines.append(
-            UsageReportSaasLine(
-                report_id=report.id,
-                **saas_line_values(
-                    c["customer_id"],
-                    customer.get("display_name", ""),
-                    c["licensed_users"],
-                    activated.date() if activated else None,
-                    customer.get("veeam_account_id", ""),
-                ),
-            )
-        )
-    await UsageReportSaasLine.bulk_create(lines, batch_size=1000)
+    await _insert_saas_lines(conn, report, provider_id, month)
     current = await _software_usage(provider_id, month)
     previous = await _software_usage(provider_id, previous_month(month))
     software = []
@@ -236,6 +211,63 @@ async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> N
             )
         )
     await UsageReportSoftwareLine.bulk_create(software)
+
+
+# One statement whatever the number of customers: the month's figures joined to their
+# customers (deleted ones too: they are still reported for the months they used).
+_SAAS_LINES_SELECT = """
+    SELECT {id}, {created_at}, {report_id}, m.customer_id, COALESCE(c.display_name, ''),
+        {start_date}, COALESCE(c.veeam_account_id, ''), {product}, {unit}, m.licensed_users,
+        {ppu}, {points}
+    FROM licensed_users_month m LEFT JOIN customer c ON c.id = m.customer_id
+    WHERE m.provider_id = {provider_id} AND m.month = {month}
+"""
+_SAAS_LINES_INSERT = """
+    INSERT INTO usage_report_saas_line (id, created_at, report_id, customer_id, customer_name,
+        start_date, tenant_crm_id, product, unit, reported_units, points_per_unit, points)
+"""
+
+
+async def _insert_saas_lines(
+    conn: BaseDBAsyncClient, report: UsageReport, provider_id: UUID, month: date
+) -> None:
+    now = clock.now()
+    if conn.capabilities.dialect == "postgres":
+        sql = _SAAS_LINES_SELECT.format(
+            id="gen_random_uuid()",
+            created_at="$1::timestamptz",
+            report_id="$2::uuid",
+            start_date="(c.activation_date AT TIME ZONE 'UTC')::date",
+            product="$3::text",
+            unit="$4::text",
+            ppu="$5::numeric",
+            points="m.licensed_users * $5::numeric",
+            provider_id="$6::uuid",
+            month="$7::date",
+        )
+        values: list[object] = [now, report.id, SAAS_PRODUCT, SAAS_UNIT]
+        values += [SAAS_POINTS_PER_UNIT, provider_id, month]
+    else:  # SQLite keeps UUIDs, times and decimals as text, as Tortoise writes them
+        sql = _SAAS_LINES_SELECT.format(
+            id="lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) "
+            "|| '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12))",
+            created_at="?",
+            report_id="?",
+            start_date="substr(c.activation_date, 1, 10)",
+            product="?",
+            unit="?",
+            ppu="?",
+            points="printf('%.2f', m.licensed_users * ?)",
+            provider_id="?",
+            month="?",
+        ).replace(
+            "FROM licensed_users_month m",
+            "FROM (SELECT hex(randomblob(16)) AS h, * FROM licensed_users_month) m",
+        )
+        ppu = f"{SAAS_POINTS_PER_UNIT:.2f}"
+        values = [now.isoformat(sep=" "), str(report.id), SAAS_PRODUCT, SAAS_UNIT, ppu]
+        values += [str(SAAS_POINTS_PER_UNIT), str(provider_id), month.isoformat()]
+    await conn.execute_query(_SAAS_LINES_INSERT + sql, values)
 
 
 _LINE_COLUMNS = (
@@ -257,7 +289,7 @@ async def generate_report(provider_id: UUID, month: date, *, refresh: bool = Tru
     """The provider's report for ``month``: created when missing; with ``refresh``, rebuilt
     from the current data while it awaits review (a submitted report is never changed)."""
     month = month_start(month)
-    async with in_transaction():
+    async with in_transaction() as conn:
         provider = await ServiceProvider.get(id=provider_id)
         report, created = await UsageReport.get_or_create(
             provider_id=provider_id,
@@ -277,7 +309,7 @@ async def generate_report(provider_id: UUID, month: date, *, refresh: bool = Tru
             for name in fields:
                 setattr(report, name, getattr(provider, name))
             await report.save(update_fields=fields)
-            await _write_lines(report, provider_id, month)
+            await _write_lines(conn, report, provider_id, month)
     return report
 
 

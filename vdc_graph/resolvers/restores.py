@@ -111,13 +111,11 @@ async def finish_restore(
 ) -> Restore:
     """IN_PROGRESS -> SUCCESS, WARNING or FAILED, with the items restored."""
     _, scope = changing(ctx, Permission.BACKUP_MANAGEMENT)
-    restore = (
-        await queries.visible_restores(scope)
-        .select_for_update()
-        .get_or_none(id=key_of(ref, "Restore"))
-    )
-    if restore is None:
+    key = key_of(ref, "Restore")
+    if not await queries.visible_restores(scope).filter(id=key).exists():
         raise not_found("Restore")
+    # Locked by key: the scoped query joins, and a lock cannot reach across an outer join.
+    restore = await Restore.select_for_update().get(id=key)
     problems = []
     if status is RestoreStatus.IN_PROGRESS:
         problems.append(
