@@ -9,6 +9,7 @@ from typing import Any
 
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
+from vdc_graph.contracts import refuse_restores
 from vdc_graph.db.models import BackupSession, Restore
 from vdc_graph.db.pagination import Page, PageArgs, paginate
 from vdc_graph.db.queries import backup as queries
@@ -72,6 +73,7 @@ async def record_restore(ctx: RequestContext, data: RecordRestoreInput) -> Resto
         problems.append(
             UserError("Cannot be in the future", ["input", "requestedAt"], UserErrorCode.INVALID)
         )
+    refuse_restores(customer.contract_type, ["input", "customerId"])
     if not await _ever_backed_up(customer.id):
         problems.append(
             UserError(

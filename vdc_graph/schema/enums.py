@@ -128,6 +128,7 @@ UserErrorCode = described(
     BUILT_IN_ROLE="The built-in role cannot be changed this way.",
     LAST_USER_MANAGER="It would leave nobody able to manage users.",
     INVALID_SELECTION="The selected or excluded objects do not fit the backup type.",
+    CUSTOMER_INACTIVE="The customer's contract is suspended or expired; the action is not allowed.",
     LICENSE_MANAGEMENT_SUSPENDED="Licence management is suspended until usage is submitted.",
 )
 ProtectionStatus = described(

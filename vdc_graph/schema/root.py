@@ -17,6 +17,7 @@ from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
 from .backup import BackupQueries
+from .contracts import ContractMutations
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
@@ -82,6 +83,7 @@ class Query(
 class Mutation(
     CustomerMutations,
     CustomerChangeMutations,
+    ContractMutations,
     CustomerPeopleMutations,
     OffboardingMutations,
     BackupMutations,
