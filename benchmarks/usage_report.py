@@ -36,7 +36,7 @@ from pathlib import Path
 from tortoise import Tortoise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed_demo import _asyncpg_dsn, _with_database
+from seed_demo import in_temporary_postgres
 
 from vdc_graph import clock
 from vdc_graph.db.config import migrate, tortoise_config
@@ -185,31 +185,14 @@ async def _totals(report: UsageReport) -> tuple[object, object]:
     return software[0], saas[0]
 
 
-async def run_postgres(base_url: str, customers: int, users: int) -> None:
-    import asyncpg
-
-    name = f"vdc_bench_report_{os.getpid()}"
-    admin = await asyncpg.connect(_asyncpg_dsn(base_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        await run("postgres", _with_database(base_url, name), customers, users)
-    finally:
-        admin = await asyncpg.connect(_asyncpg_dsn(base_url))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 async def main(customers: int, users: int) -> None:
     with tempfile.TemporaryDirectory(prefix="vdc-bench-") as tmp:
         await run("sqlite", f"sqlite://{Path(tmp) / 'bench.db'}", customers, users)
     postgres_url = os.environ.get("VDC_TEST_POSTGRES_URL")
     if postgres_url:
-        await run_postgres(postgres_url, customers, users)
+        await in_temporary_postgres(
+            postgres_url, "vdc_bench_report", lambda url: run("postgres", url, customers, users)
+        )
     else:
         print("(PostgreSQL skipped: VDC_TEST_POSTGRES_URL is not set)", file=sys.stderr)
 

@@ -110,34 +110,21 @@ def build_directory(seed: int, tenant: str, domain: str, user_count: int) -> Ten
                 files,
             )
         )
-    groups = [
-        DirectoryObject(
-            BackupObjectType.GROUP,
-            _object_id(rng),
-            name,
-            rng.randint(10, 5_000) * MIB,
-            rng.randint(50, 20_000),
+
+    def shared(
+        kind: BackupObjectType, labels: tuple[str, ...], mib: int, items: int
+    ) -> tuple[DirectoryObject, ...]:
+        return tuple(
+            DirectoryObject(
+                kind, _object_id(rng), name, rng.randint(10, mib) * MIB, rng.randint(50, items)
+            )
+            for name in labels
         )
-        for name in names.GROUPS[: max(1, min(len(names.GROUPS), user_count // 15))]
-    ]
-    sites = [
-        DirectoryObject(
-            BackupObjectType.SITE,
-            _object_id(rng),
-            name,
-            rng.randint(100, 50_000) * MIB,
-            rng.randint(100, 80_000),
-        )
-        for name in names.SITES[: max(2, min(len(names.SITES), user_count // 10))]
-    ]
-    teams = [
-        DirectoryObject(
-            BackupObjectType.TEAM,
-            _object_id(rng),
-            name,
-            rng.randint(20, 10_000) * MIB,
-            rng.randint(50, 30_000),
-        )
-        for name in names.TEAMS[: max(1, min(len(names.TEAMS), user_count // 20))]
-    ]
-    return TenantDirectory(tenant, tuple(users), tuple(groups), tuple(sites), tuple(teams))
+
+    def some(labels: tuple[str, ...], per: int, least: int) -> tuple[str, ...]:
+        return labels[: max(least, min(len(labels), user_count // per))]
+
+    groups = shared(BackupObjectType.GROUP, some(names.GROUPS, 15, 1), 5_000, 20_000)
+    sites = shared(BackupObjectType.SITE, some(names.SITES, 10, 2), 50_000, 80_000)
+    teams = shared(BackupObjectType.TEAM, some(names.TEAMS, 20, 1), 10_000, 30_000)
+    return TenantDirectory(tenant, tuple(users), groups, sites, teams)
