@@ -117,6 +117,8 @@ class Settings(BaseSettings):
 
     # How often the server checks that last month's usage reports exist (0 turns it off).
     usage_report_check_seconds: float = 3600.0
+    # Releases licences, expires storage past retention and records the month's figures.
+    licence_refresh_seconds: float = 86400.0
 
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:

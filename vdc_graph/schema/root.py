@@ -18,6 +18,7 @@ from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
 from .backup import BackupQueries
+from .contracts import ContractMutations
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
@@ -29,7 +30,12 @@ from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
 from .status import StatusQueries
-from .usage import UsageMutations, UsageQueries
+from .usage import (
+    SoftwareUsageMutations,
+    UsageMutations,
+    UsageQueries,
+    UsageReviewMutations,
+)
 from .viewer import ViewerQueries
 from .webhooks import WebhookMutations, WebhookQueries
 
@@ -78,12 +84,15 @@ class Query(
 class Mutation(
     CustomerMutations,
     CustomerChangeMutations,
+    ContractMutations,
     CustomerPeopleMutations,
     OffboardingMutations,
     BackupMutations,
     AccessMutations,
     SettingsMutations,
     UsageMutations,
+    UsageReviewMutations,
+    SoftwareUsageMutations,
     WebhookMutations,
 ):
     pass

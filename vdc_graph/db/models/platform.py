@@ -165,3 +165,13 @@ class SimulatedDeviceLogin(Entity):
     class Meta:
         table = "simulated_device_login"
         indexes = (("user_code",),)
+
+
+class SimulatedTenant(Entity):
+    # A tenant that signed in at the simulated identity platform, with its size.
+
+    tenant_id = fields.CharField(max_length=64, unique=True)
+    user_count = fields.IntField()
+
+    class Meta:
+        table = "simulated_tenant"
