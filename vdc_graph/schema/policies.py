@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import strawberry
 from strawberry import relay
@@ -14,8 +14,8 @@ from vdc_graph.resolvers import restores as resolve_restores
 from vdc_graph.resolvers.ids import Ref
 
 from .backup import BackupPolicy, BackupSession, Restore
-from .common import UserError
-from .enums import BackupObjectType, BackupType, M365Service, RestoreStatus
+from .common import Payload, UserError
+from .enums import BackupObjectType, BackupType, M365Service, RestoreStatus, RestoreType
 from .mutations import run_mutation
 
 
@@ -81,13 +81,13 @@ class BackupPolicyActionInput:
 
 
 @strawberry.type(description="The result of a change to a backup policy.")
-class BackupPolicyPayload:
+class BackupPolicyPayload(Payload):
     policy: BackupPolicy | None = strawberry.field(description="The policy as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of starting or stopping a backup policy.")
-class BackupPolicyRunPayload:
+class BackupPolicyRunPayload(Payload):
     policy: BackupPolicy | None = strawberry.field(description="The policy.")
     session: BackupSession | None = strawberry.field(
         description="The session started (or asked to stop)."
@@ -96,21 +96,26 @@ class BackupPolicyRunPayload:
 
 
 @strawberry.type(description="The result of `backupPolicyDelete`.")
-class BackupPolicyDeletePayload:
+class BackupPolicyDeletePayload(Payload):
     deleted_policy_id: relay.GlobalID | None = strawberry.field(
         description="The ID of the deleted policy."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, key: int) -> Self:
+        return cls(deleted_policy_id=relay.GlobalID("BackupPolicy", str(key)), user_errors=[])
 
 
 @strawberry.input(description="A restore done in the customer portal.")
 class RestoreRecordInput:
     customer_id: relay.GlobalID = strawberry.field(description="The customer.")
     requested_by: str = strawberry.field(description="Who requested it (an email or a name).")
-    restore_type: str = strawberry.field(description="What was restored, such as ONEDRIVE_FILES.")
-    item_count: int = strawberry.field(default=0, description="How many items.")
+    restore_type: RestoreType = strawberry.field(description="What is being restored.")
+    item_count: int = strawberry.field(default=0, description="How many items (so far).")
     status: RestoreStatus = strawberry.field(
-        default=RestoreStatus.IN_PROGRESS, description="Where it stands."
+        default=RestoreStatus.IN_PROGRESS,
+        description="Where it stands: IN_PROGRESS (then `restoreFinish`), or already ended.",
     )
     requested_at: datetime | None = strawberry.field(
         default=None, description="When it was requested (default: now)."
@@ -118,26 +123,22 @@ class RestoreRecordInput:
 
 
 @strawberry.type(description="The result of `restoreRecord`.")
-class RestoreRecordPayload:
+class RestoreRecordPayload(Payload):
     restore: Restore | None = strawberry.field(description="The recorded restore.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-def _policy_payload(info: Info, act) -> object:
-    async def run() -> BackupPolicyPayload:
-        return BackupPolicyPayload(policy=await act(), user_errors=[])  # type: ignore[arg-type]
+@strawberry.input(description="The end of a restore in progress.")
+class RestoreFinishInput:
+    id: relay.GlobalID = strawberry.field(description="The restore (IN_PROGRESS).")
+    status: RestoreStatus = strawberry.field(description="SUCCESS, WARNING or FAILED.")
+    item_count: int = strawberry.field(description="How many items were restored.")
 
-    return run_mutation(info, run, lambda e: BackupPolicyPayload(policy=None, user_errors=e))
 
-
-def _run_payload(info: Info, act) -> object:
-    async def run() -> BackupPolicyRunPayload:
-        policy, session = await act()
-        return BackupPolicyRunPayload(policy=policy, session=session, user_errors=[])
-
-    return run_mutation(
-        info, run, lambda e: BackupPolicyRunPayload(policy=None, session=None, user_errors=e)
-    )
+@strawberry.type(description="The result of `restoreFinish`.")
+class RestoreFinishPayload(Payload):
+    restore: Restore | None = strawberry.field(description="The restore, ended.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type
@@ -160,7 +161,9 @@ class BackupMutations:
             excluded_objects=_objects(input.excluded_objects),
             enabled=input.enabled,
         )
-        return await _policy_payload(info, lambda: resolve.create_policy(info.context, data))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyPayload, lambda: resolve.create_policy(info.context, data)
+        )
 
     @strawberry.mutation(description="Rename a policy, change its services, add or remove objects.")
     async def backup_policy_update(
@@ -177,7 +180,9 @@ class BackupMutations:
             add_excluded_objects=_objects(input.add_excluded_objects),
             remove_excluded_objects=tuple(input.remove_excluded_objects or ()),
         )
-        return await _policy_payload(info, lambda: resolve.update_policy(info.context, data))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyPayload, lambda: resolve.update_policy(info.context, data)
+        )
 
     @strawberry.mutation(description="Run a policy now (also when disabled).")
     async def backup_policy_start(
@@ -185,7 +190,9 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyRunPayload:
-        return await _run_payload(info, lambda: resolve.start_policy(info.context, _ref(input.id)))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyRunPayload, lambda: resolve.start_policy(info.context, _ref(input.id))
+        )
 
     @strawberry.mutation(description="Stop a policy's running session (it ends STOPPED).")
     async def backup_policy_stop(
@@ -193,7 +200,9 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyRunPayload:
-        return await _run_payload(info, lambda: resolve.stop_policy(info.context, _ref(input.id)))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyRunPayload, lambda: resolve.stop_policy(info.context, _ref(input.id))
+        )
 
     @strawberry.mutation(description="Let the schedule run a policy again.")
     async def backup_policy_enable(
@@ -201,8 +210,10 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
-        return await _policy_payload(  # type: ignore[misc]
-            info, lambda: resolve.set_policy_enabled(info.context, _ref(input.id), True)
+        return await run_mutation(
+            info,
+            BackupPolicyPayload,
+            lambda: resolve.set_policy_enabled(info.context, _ref(input.id), True),
         )
 
     @strawberry.mutation(description="Stop the schedule from running a policy.")
@@ -211,8 +222,10 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
-        return await _policy_payload(  # type: ignore[misc]
-            info, lambda: resolve.set_policy_enabled(info.context, _ref(input.id), False)
+        return await run_mutation(
+            info,
+            BackupPolicyPayload,
+            lambda: resolve.set_policy_enabled(info.context, _ref(input.id), False),
         )
 
     @strawberry.mutation(description="Delete a policy that is not running; its sessions are kept.")
@@ -221,14 +234,10 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyDeletePayload:
-        async def act() -> BackupPolicyDeletePayload:
-            deleted = await resolve.delete_policy(info.context, _ref(input.id))
-            return BackupPolicyDeletePayload(
-                deleted_policy_id=relay.GlobalID("BackupPolicy", str(deleted)), user_errors=[]
-            )
-
         return await run_mutation(
-            info, act, lambda e: BackupPolicyDeletePayload(deleted_policy_id=None, user_errors=e)
+            info,
+            BackupPolicyDeletePayload,
+            lambda: resolve.delete_policy(info.context, _ref(input.id)),
         )
 
     @strawberry.mutation(
@@ -248,11 +257,26 @@ class BackupMutations:
             status=input.status,
             requested_at=input.requested_at,
         )
-
-        async def act() -> RestoreRecordPayload:
-            restore = await resolve_restores.record_restore(info.context, data)
-            return RestoreRecordPayload(restore=restore, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda e: RestoreRecordPayload(restore=None, user_errors=e)
+            info, RestoreRecordPayload, lambda: resolve_restores.record_restore(info.context, data)
+        )
+
+    @strawberry.mutation(
+        description="End a restore in progress as SUCCESS, WARNING or FAILED with its item "
+        "count (raises RESTORE_ACTIVITY notifications). Needs BACKUP_MANAGEMENT."
+    )
+    async def restore_finish(
+        self,
+        info: Info,
+        input: Annotated[RestoreFinishInput, strawberry.argument(description="How it ended.")],
+    ) -> RestoreFinishPayload:
+        return await run_mutation(
+            info,
+            RestoreFinishPayload,
+            lambda: resolve_restores.finish_restore(
+                info.context,
+                _ref(input.id),
+                input.status,  # type: ignore[arg-type]
+                input.item_count,
+            ),
         )

@@ -10,12 +10,14 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from vdc_graph.http.persisted import trusted_only_extension
 from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
 from .backup import BackupQueries
+from .contracts import ContractMutations
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
@@ -35,7 +37,12 @@ from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
 from .status import StatusQueries
-from .usage import UsageMutations, UsageQueries
+from .usage import (
+    SoftwareUsageMutations,
+    UsageMutations,
+    UsageQueries,
+    UsageReviewMutations,
+)
 from .viewer import ViewerQueries
 from .webhooks import WebhookMutations, WebhookQueries
 
@@ -84,12 +91,15 @@ class Query(
 class Mutation(
     CustomerMutations,
     CustomerChangeMutations,
+    ContractMutations,
     CustomerPeopleMutations,
     OffboardingMutations,
     BackupMutations,
     AccessMutations,
     SettingsMutations,
     UsageMutations,
+    UsageReviewMutations,
+    SoftwareUsageMutations,
     WebhookMutations,
 ):
     pass
@@ -125,6 +135,7 @@ def build_schema(settings: Settings) -> VdcSchema:
         execution_context_class=PlainFieldsExecutionContext,
         extensions=[
             cached_parsing(settings, documents),
+            *filter(None, [trusted_only_extension(settings)]),
             validation_with_limits(settings, documents),
             PerOperation,
             AuditRefusals,

@@ -73,7 +73,7 @@ async def drop_counter(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0004_dashboard_and_report_line_indexes")]
+    dependencies = [("models", "0006_licensing_from_backups")]
 
     initial = False
 
