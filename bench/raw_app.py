@@ -15,7 +15,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -161,45 +161,34 @@ def create_app() -> Starlette:
             return None
         return claims["pid"] if claims.get("exp", 0) > time.time() else None
 
-    async def customers(request: Request) -> Response:
-        provider = provider_of(request)
-        if provider is None:
-            return JSONResponse({"errors": [{"message": "Sign in"}]}, status_code=401)
-        rows = await database.rows(CUSTOMERS_SQL, provider)
-        (count,) = (await database.rows(CUSTOMERS_COUNT_SQL, provider))[0]
-        more, rows = len(rows) > PAGE, rows[:PAGE]
-        cursors = [cursor("DISPLAY_NAME", r[1], r[0]) for r in rows]
-        return JSONResponse(
-            {
-                "data": {
-                    "customers": {
-                        "totalCount": count,
-                        "pageInfo": page_info(cursors, more),
-                        "nodes": [customer_node(r) for r in rows],
-                    }
-                }
-            }
-        )
+    def page_endpoint(
+        root: str, sql: str, count_sql: str, order: str, node: Callable[[tuple], dict]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """One list page: its rows (first column the key, second the sort value) and count."""
 
-    async def policies(request: Request) -> Response:
-        provider = provider_of(request)
-        if provider is None:
-            return JSONResponse({"errors": [{"message": "Sign in"}]}, status_code=401)
-        rows = await database.rows(POLICIES_SQL, provider)
-        (count,) = (await database.rows(POLICIES_COUNT_SQL, provider))[0]
-        more, rows = len(rows) > PAGE, rows[:PAGE]
-        cursors = [cursor("NAME", r[1], r[0]) for r in rows]
-        return JSONResponse(
-            {
-                "data": {
-                    "backupPolicies": {
-                        "totalCount": count,
-                        "pageInfo": page_info(cursors, more),
-                        "nodes": [policy_node(r) for r in rows],
-                    }
-                }
+        async def endpoint(request: Request) -> Response:
+            provider = provider_of(request)
+            if provider is None:
+                return JSONResponse({"errors": [{"message": "Sign in"}]}, status_code=401)
+            rows = await database.rows(sql, provider)
+            (count,) = (await database.rows(count_sql, provider))[0]
+            more, rows = len(rows) > PAGE, rows[:PAGE]
+            cursors = [cursor(order, r[1], r[0]) for r in rows]
+            connection = {
+                "totalCount": count,
+                "pageInfo": page_info(cursors, more),
+                "nodes": [node(r) for r in rows],
             }
-        )
+            return JSONResponse({"data": {root: connection}})
+
+        return endpoint
+
+    customers = page_endpoint(
+        "customers", CUSTOMERS_SQL, CUSTOMERS_COUNT_SQL, "DISPLAY_NAME", customer_node
+    )
+    policies = page_endpoint(
+        "backupPolicies", POLICIES_SQL, POLICIES_COUNT_SQL, "NAME", policy_node
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -68,7 +68,7 @@ class Authenticator:
         if authorization is None or not authorization.strip():
             return None  # anonymous: the caller decides what that may do
         token = _bearer_token(authorization)
-        if not is_api_key(token):
+        if token not in self._callers and not is_api_key(token):
             peek(token)  # a malformed token is refused before anything is read
         generation = await auth_generation()
         now = clock.now()

@@ -30,6 +30,9 @@ class PrincipalCache:
         self.maxsize = maxsize
         self._entries: OrderedDict[str, CachedCaller] = OrderedDict()
 
+    def __contains__(self, token: object) -> bool:
+        return token in self._entries
+
     def get(self, token: str, generation: int, now: datetime) -> CachedCaller | None:
         entry = self._entries.get(token)
         if entry is None:
