@@ -58,8 +58,10 @@ def check_same_answer(graphql_url: str, raw_url: str, bearer: str) -> None:
     """Both endpoints must answer the same JSON, or the comparison means nothing."""
     headers = {"Authorization": f"Bearer {bearer}"}
     for name, (document, path) in PAGES.items():
-        ours = httpx.post(graphql_url + "/graphql", json={"query": document}, headers=headers)
-        theirs = httpx.post(raw_url + path, json={}, headers=headers)
+        ours = httpx.post(
+            graphql_url + "/graphql", json={"query": document}, headers=headers, timeout=120
+        )
+        theirs = httpx.post(raw_url + path, json={}, headers=headers, timeout=120)
         ours.raise_for_status()
         theirs.raise_for_status()
         body = ours.json()
