@@ -198,6 +198,33 @@ class OutboxKind(StrEnum):
     WEBHOOK = "WEBHOOK"
 
 
+class MessageTopic(StrEnum):
+    """What an email or Teams message of the outbox is about (its notification history)."""
+
+    INVITATION = "INVITATION"
+    WELCOME = "WELCOME"
+    BACKUP_COMPLETE = "BACKUP_COMPLETE"
+    BACKUP_FAILED = "BACKUP_FAILED"
+    RESTORE_ACTIVITY = "RESTORE_ACTIVITY"
+    ALARM = "ALARM"
+    OTHER = "OTHER"
+
+
+class NotificationState(StrEnum):
+    """Where an email or Teams message stands, as the notification history shows it."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+NOTIFICATION_STATE_OF = {
+    DeliveryStatus.PENDING: NotificationState.PENDING,
+    DeliveryStatus.SUCCEEDED: NotificationState.SENT,
+    DeliveryStatus.FAILED: NotificationState.FAILED,
+}
+
+
 class AuditOutcome(StrEnum):
     SUCCESS = "SUCCESS"
     DENIED = "DENIED"

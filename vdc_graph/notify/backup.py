@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from vdc_graph.db.models import BackupSession, Customer, NotificationContact, Restore
-from vdc_graph.enums import ContactKind, NotificationTopic, OutboxKind, SessionStatus
+from vdc_graph.enums import (
+    ContactKind,
+    MessageTopic,
+    NotificationTopic,
+    OutboxKind,
+    SessionStatus,
+)
 
 from .outbox import enqueue
 
@@ -59,6 +65,7 @@ async def _send(
     recipients = await _recipients(customer, topic)
     body = title + "\n\n" + "\n".join(f"{name}: {value}" for name, value in facts) + "\n"
     payload: dict[str, Any] = {"topic": topic.value, "customerId": str(customer.id)}
+    history = {"customer_id": customer.id, "topic": MessageTopic(topic.value)}
     for contact in recipients:
         if contact.kind is ContactKind.TEAMS_WEBHOOK:
             await enqueue(
@@ -67,6 +74,7 @@ async def _send(
                 provider_id=customer.provider_id,  # type: ignore[attr-defined]
                 subject=title,
                 payload={**payload, "card": teams_card(topic, title, facts)},
+                **history,
             )
         else:
             await enqueue(
@@ -76,6 +84,7 @@ async def _send(
                 subject=title,
                 body=body,
                 payload=payload,
+                **history,
             )
     return len(recipients)
 

@@ -22,6 +22,7 @@ from . import (
     api_keys,
     audit,
     customers,
+    notifications,
     policies,
     restores,
     roles,
@@ -54,6 +55,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "UsageReport": usage.load_report,
     "Webhook": webhooks.load_webhook,
     "WebhookDelivery": webhooks.load_delivery,
+    "Notification": notifications.load_notification,
 }
 
 

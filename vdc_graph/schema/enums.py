@@ -262,3 +262,28 @@ DeliveryStatus = described(
     SUCCEEDED="The receiver answered 2xx.",
     FAILED="Every attempt failed; it is not retried (redeliver it by hand).",
 )
+MessageTopic = described(
+    enums.MessageTopic,
+    "What an email or Teams message is about.",
+    INVITATION="An invitation to set up backup for a customer.",
+    WELCOME="A welcome email to a new customer administrator.",
+    BACKUP_COMPLETE="A backup session completed (possibly with warnings).",
+    BACKUP_FAILED="A backup session failed or lost its tenant connection.",
+    RESTORE_ACTIVITY="A restore was recorded.",
+    ALARM="An alarm was raised or resolved.",
+    OTHER="Anything else.",
+)
+NotificationState = described(
+    enums.NotificationState,
+    "Where an email or Teams message stands.",
+    PENDING="Waiting for its first attempt or for a retry.",
+    SENT="Accepted by the mail server or the Teams webhook.",
+    FAILED="Every attempt failed; it is not retried (resend it by hand).",
+)
+OutboxKind = described(
+    enums.OutboxKind,
+    "How a message travels.",
+    EMAIL="An email, through the configured SMTP server.",
+    TEAMS="A Microsoft Teams message card, POSTed to an incoming webhook.",
+    WEBHOOK="A signed webhook (listed under `webhookDeliveries`, not here).",
+)

@@ -23,6 +23,7 @@ from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .live import Subscription
+from .notifications import NotificationMutations, NotificationQueries
 from .offboarding import OffboardingMutations
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
@@ -43,6 +44,7 @@ class Query(
     SettingsQueries,
     UsageQueries,
     WebhookQueries,
+    NotificationQueries,
     DashboardQueries,
     StatusQueries,
 ):
@@ -84,6 +86,7 @@ class Mutation(
     SettingsMutations,
     UsageMutations,
     WebhookMutations,
+    NotificationMutations,
 ):
     pass
 
