@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from vdc_graph import clock
+from vdc_graph.alarms.evaluate import evaluate_alarms
 from vdc_graph.engine import engine_for
 from vdc_graph.engine.recovery import fail_interrupted
 from vdc_graph.engine.scheduler import Scheduler
@@ -58,6 +60,9 @@ def background_jobs(settings: Settings) -> list[Job]:
     jobs.append(webhook_worker(settings).run_forever)
     if settings.usage_report_check_seconds > 0:
         jobs.append(lambda: keep_reports_generated(settings.usage_report_check_seconds))
+    if settings.alarm_check_seconds > 0:
+        alarms = functools.partial(evaluate_alarms, settings.alarm_renotify_hours)
+        jobs.append(every(settings.alarm_check_seconds, alarms))
     return jobs
 
 

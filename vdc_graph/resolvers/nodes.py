@@ -19,6 +19,7 @@ from vdc_graph.db.models import (
 )
 
 from . import (
+    alarms,
     api_keys,
     audit,
     customers,
@@ -56,6 +57,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "Webhook": webhooks.load_webhook,
     "WebhookDelivery": webhooks.load_delivery,
     "Notification": notifications.load_notification,
+    "Alarm": alarms.load_alarm,
 }
 
 

@@ -82,6 +82,7 @@ NotificationTopic = described(
     BACKUP_COMPLETE="A backup session finished successfully or with warnings.",
     BACKUP_FAILED="A backup session failed.",
     RESTORE_ACTIVITY="Something was restored.",
+    ALARM="An alarm was raised, is still active, or was resolved.",
 )
 M365Service = described(
     enums.M365Service,
@@ -254,6 +255,7 @@ WebhookEvent = described(
         "Licences changed: a customer was registered by the licensing system, or offboarded."
     ),
     USAGE_REPORT_STATUS="A usage report changed status.",
+    ALARM="An alarm was raised, acknowledged or resolved.",
 )
 DeliveryStatus = described(
     enums.DeliveryStatus,
@@ -286,4 +288,29 @@ OutboxKind = described(
     EMAIL="An email, through the configured SMTP server.",
     TEAMS="A Microsoft Teams message card, POSTed to an incoming webhook.",
     WEBHOOK="A signed webhook (listed under `webhookDeliveries`, not here).",
+)
+AlarmRule = described(
+    enums.AlarmRule,
+    "A built-in alarm rule; each has a threshold the provider can tune, or turn the rule off.",
+    POLICY_CONSECUTIVE_FAILURES="A backup policy failed its last N runs in a row (N runs).",
+    NO_RECENT_SUCCESS="A customer with backup policies had no successful backup for N hours.",
+    TENANT_DISCONNECTED="A customer's backup runs have ended DISCONNECTED for N hours.",
+    LICENSE_COMMIT_USAGE="The provider's licence use is above N % of its minimum commit.",
+    USAGE_REPORT_DUE=(
+        "A usage report is still unsubmitted N days before licence management is suspended."
+    ),
+)
+AlarmSeverity = described(
+    enums.AlarmSeverity,
+    "How serious an alarm is.",
+    WARNING="Needs attention soon.",
+    ERROR="Something is failing.",
+    CRITICAL="Service is at risk now.",
+)
+AlarmState = described(
+    enums.AlarmState,
+    "Where an alarm stands.",
+    ACTIVE="Its condition holds and nobody has acknowledged it.",
+    ACKNOWLEDGED="Someone took it on; it is not notified again.",
+    RESOLVED="Its condition cleared (or someone resolved it by hand).",
 )

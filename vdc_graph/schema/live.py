@@ -12,6 +12,7 @@ from strawberry.types import Info
 from vdc_graph.resolvers import sessions as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
 
+from .alarms import Alarm, watch_alarm_updates
 from .backup import BackupSession, SessionLogRecord
 
 
@@ -94,3 +95,11 @@ class Subscription:
             info.context, resolve.UpdatesFilter(customer_id=customer, policy_id=policy)
         ):
             yield session  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="Alarms the caller may see, each time one is raised, acknowledged or "
+        "resolved (never completes)."
+    )
+    async def alarm_updates(self, info: Info) -> AsyncGenerator[Alarm, None]:
+        async for alarm in watch_alarm_updates(info):
+            yield alarm

@@ -16,6 +16,7 @@ from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
+from .alarms import AlarmMutations, AlarmQueries
 from .backup import BackupQueries
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
@@ -45,6 +46,7 @@ class Query(
     UsageQueries,
     WebhookQueries,
     NotificationQueries,
+    AlarmQueries,
     DashboardQueries,
     StatusQueries,
 ):
@@ -87,6 +89,7 @@ class Mutation(
     UsageMutations,
     WebhookMutations,
     NotificationMutations,
+    AlarmMutations,
 ):
     pass
 

@@ -1,6 +1,9 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from vdc_graph.enums import MessageTopic
+from tortoise.fields.base import OnDelete
+from uuid import uuid4
+from vdc_graph.db.models.base import _now
+from vdc_graph.enums import AlarmRule, AlarmSeverity, AlarmState, MessageTopic
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -10,6 +13,56 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='Alarm',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(default=_now, auto_now=False, auto_now_add=False)),
+                ('provider', fields.ForeignKeyField('models.ServiceProvider', source_field='provider_id', db_constraint=True, to_field='id', related_name='alarms', on_delete=OnDelete.CASCADE)),
+                ('customer_id', fields.UUIDField(null=True)),
+                ('rule', fields.CharEnumField(description='POLICY_CONSECUTIVE_FAILURES: POLICY_CONSECUTIVE_FAILURES\nNO_RECENT_SUCCESS: NO_RECENT_SUCCESS\nTENANT_DISCONNECTED: TENANT_DISCONNECTED\nLICENSE_COMMIT_USAGE: LICENSE_COMMIT_USAGE\nUSAGE_REPORT_DUE: USAGE_REPORT_DUE', enum_type=AlarmRule, max_length=32)),
+                ('severity', fields.CharEnumField(description='WARNING: WARNING\nERROR: ERROR\nCRITICAL: CRITICAL', enum_type=AlarmSeverity, max_length=10)),
+                ('state', fields.CharEnumField(default=AlarmState.ACTIVE, description='ACTIVE: ACTIVE\nACKNOWLEDGED: ACKNOWLEDGED\nRESOLVED: RESOLVED', enum_type=AlarmState, max_length=14)),
+                ('object_type', fields.CharField(max_length=40)),
+                ('object_id', fields.CharField(max_length=100)),
+                ('object_name', fields.CharField(default='', max_length=250)),
+                ('message', fields.CharField(max_length=500)),
+                ('open_key', fields.CharField(null=True, max_length=200)),
+                ('raised_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('acknowledged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('acknowledged_by', fields.CharField(default='', max_length=254)),
+                ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('notified_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'alarm', 'app': 'models', 'unique_together': (('provider_id', 'open_key'),), 'indexes': [Index(fields=['provider_id', 'raised_at', 'id']), Index(fields=['provider_id', 'state', 'raised_at']), Index(fields=['customer_id', 'raised_at'])], 'pk_attr': 'id'},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='AlarmEvent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(default=_now, auto_now=False, auto_now_add=False)),
+                ('alarm', fields.ForeignKeyField('models.Alarm', source_field='alarm_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('state', fields.CharEnumField(description='ACTIVE: ACTIVE\nACKNOWLEDGED: ACKNOWLEDGED\nRESOLVED: RESOLVED', enum_type=AlarmState, max_length=14)),
+                ('actor', fields.CharField(default='', max_length=254)),
+                ('comment', fields.CharField(default='', max_length=1000)),
+            ],
+            options={'table': 'alarm_event', 'app': 'models', 'indexes': [Index(fields=['alarm_id', 'created_at'])], 'pk_attr': 'id'},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='AlarmRuleSetting',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(default=_now, auto_now=False, auto_now_add=False)),
+                ('provider', fields.ForeignKeyField('models.ServiceProvider', source_field='provider_id', db_constraint=True, to_field='id', related_name='alarm_rules', on_delete=OnDelete.CASCADE)),
+                ('rule', fields.CharEnumField(description='POLICY_CONSECUTIVE_FAILURES: POLICY_CONSECUTIVE_FAILURES\nNO_RECENT_SUCCESS: NO_RECENT_SUCCESS\nTENANT_DISCONNECTED: TENANT_DISCONNECTED\nLICENSE_COMMIT_USAGE: LICENSE_COMMIT_USAGE\nUSAGE_REPORT_DUE: USAGE_REPORT_DUE', enum_type=AlarmRule, max_length=32)),
+                ('enabled', fields.BooleanField(default=True)),
+                ('threshold', fields.FloatField()),
+            ],
+            options={'table': 'alarm_rule_setting', 'app': 'models', 'unique_together': (('provider_id', 'rule'),), 'pk_attr': 'id'},
+            bases=['Entity'],
+        ),
         ops.AddField(
             model_name='OutboxMessage',
             name='customer_id',

@@ -1,6 +1,7 @@
 """Every Tortoise model, one module per domain; Tortoise discovers them here."""
 
 from .access import ApiKey, PortalUser, Role, ServiceProvider
+from .alarms import Alarm, AlarmEvent, AlarmRuleSetting
 from .backup import BackupPolicy, BackupSession, Restore, SessionLogRecord
 from .customers import (
     Customer,
@@ -27,6 +28,9 @@ from .platform import (
 from .usage import SoftwareUsage, UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
 
 __all__ = [
+    "Alarm",
+    "AlarmEvent",
+    "AlarmRuleSetting",
     "ApiKey",
     "AuditRecord",
     "BackupPolicy",
