@@ -8,15 +8,18 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 
-from tests.backup_support import connected_customer, fast_settings, gid, make_policy
+from tests.backup_support import connected_customer, fast_settings, gid, make_policy, until
 from tests.factories import make_customer, make_provider, make_user, token_for
 from tests.smtp_server import SmtpServer
 from tests.test_backup_notifications import contact, run
 from tests.test_email import smtp_settings
+from tests.test_session_live import Socket
 from vdc_graph import clock
 from vdc_graph.alarms.evaluate import evaluate_alarms
+from vdc_graph.alarms.lifecycle import updates_topic
 from vdc_graph.db.models import (
     Alarm,
     AlarmRuleSetting,
@@ -34,6 +37,7 @@ from vdc_graph.enums import (
     SessionStatus,
     UsageReportStatus,
 )
+from vdc_graph.events import broker
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker
 
@@ -64,7 +68,8 @@ DASHBOARD = "{ dashboard { alarms { state severity count } } }"
 
 @pytest.fixture
 def settings(tmp_path):
-    return fast_settings(tmp_path, engine_failure_rate=1.0)
+    # The tests evaluate the rules themselves: the server's own evaluation is off.
+    return fast_settings(tmp_path, engine_failure_rate=1.0, alarm_check_seconds=0)
 
 
 class Clock:
@@ -414,3 +419,62 @@ async def test_changing_a_rule_needs_site_settings(api, provider, settings):
     assert await AlarmRuleSetting.all().count() == 0
     rules = (await api.data("{ alarmRules { rule threshold } }", token=reader))["alarmRules"]
     assert {"rule": "NO_RECENT_SUCCESS", "threshold": 24.0} in rules
+
+
+ALARM_UPDATES = "subscription { alarmUpdates { id state customer { displayName } } }"
+
+
+async def test_alarm_updates_stream_each_change_to_those_who_may_see_it(live_server, settings):
+    provider = await make_provider()
+    now = Clock(datetime.now(UTC).replace(microsecond=0))
+    ours = await connected_customer(provider, display_name="Ours")
+    theirs = await connected_customer(provider, display_name="Theirs")
+    for customer in (theirs, ours):
+        policy = await make_policy(customer)
+        for _ in range(3):
+            now.advance(seconds=1)
+            await ended_session(customer, policy, SessionStatus.FAILED, now.now)
+    user = await make_user(provider, [Permission.SITE_SETTINGS], email="pat@ours.com")
+    await CustomerAdminUser.create(
+        customer=ours, email=user.email, email_key=user.email_key, first_name="P", last_name="D"
+    )
+    provider_wide = token_for(settings, user)
+    switched = token_for(settings, user, customer_id=ours.id)
+    topic = updates_topic(provider.id)
+
+    async with (
+        Socket(live_server.ws_url, provider_wide) as everyone,
+        Socket(live_server.ws_url, switched) as customer_only,
+    ):
+        await everyone.subscribe("a", ALARM_UPDATES, {})
+        await customer_only.subscribe("b", ALARM_UPDATES, {})
+        await until(lambda: _true(broker().subscriber_count(topic) == 2))
+        await evaluate_alarms()
+        raised = [await everyone.receive(), await everyone.receive()]
+        assert sorted(
+            m["payload"]["data"]["alarmUpdates"]["customer"]["displayName"] for m in raised
+        ) == ["Ours", "Theirs"]
+        [our_alarm] = [
+            m["payload"]["data"]["alarmUpdates"]
+            for m in raised
+            if m["payload"]["data"]["alarmUpdates"]["customer"]["displayName"] == "Ours"
+        ]
+        async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+            response = await http.post(
+                "/graphql",
+                json={"query": ACK, "variables": {"input": {"id": our_alarm["id"]}}},
+                headers={"Authorization": f"Bearer {provider_wide}"},
+            )
+        assert response.json()["data"]["alarmAcknowledge"]["userErrors"] == []
+        acked = (await everyone.receive())["payload"]["data"]["alarmUpdates"]
+        assert (acked["id"], acked["state"]) == (our_alarm["id"], "ACKNOWLEDGED")
+        # The customer-scoped socket got its customer's alarm and its change, nothing else.
+        seen = [(await customer_only.receive())["payload"]["data"]["alarmUpdates"] for _ in "12"]
+        assert [(a["id"], a["state"]) for a in seen] == [
+            (our_alarm["id"], "ACTIVE"),
+            (our_alarm["id"], "ACKNOWLEDGED"),
+        ]
+
+
+async def _true(value: bool) -> bool | None:
+    return value or None
