@@ -186,6 +186,7 @@ class WebhookEvent(StrEnum):
     LICENSE_CHANGE = "LICENSE_CHANGE"
     USAGE_REPORT_STATUS = "USAGE_REPORT_STATUS"
     ALARM = "ALARM"
+    APPROVAL = "APPROVAL"
 
 
 class DeliveryStatus(StrEnum):
@@ -258,3 +259,11 @@ class AlarmState(StrEnum):
     ACTIVE = "ACTIVE"
     ACKNOWLEDGED = "ACKNOWLEDGED"
     RESOLVED = "RESOLVED"
+
+
+class ApprovalState(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"

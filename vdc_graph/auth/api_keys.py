@@ -79,6 +79,11 @@ async def authenticate_api_key(token: str) -> Principal:
     key = await ApiKey.get_or_none(prefix=prefix)
     if key is None or not _matches(secret, key.secret_hash):
         raise invalid("unknown API key or wrong secret")
+    return await key_principal(key)
+
+
+async def key_principal(key: ApiKey) -> Principal:
+    """The caller an API key stands for now (refused when revoked, expired or orphaned)."""
     now = clock.now()
     if key.revoked_at is not None:
         raise Unauthenticated(REVOKED)

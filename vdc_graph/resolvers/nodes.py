@@ -21,6 +21,7 @@ from vdc_graph.db.models import (
 from . import (
     alarms,
     api_keys,
+    approvals,
     audit,
     customers,
     notifications,
@@ -58,6 +59,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "WebhookDelivery": webhooks.load_delivery,
     "Notification": notifications.load_notification,
     "Alarm": alarms.load_alarm,
+    "Approval": approvals.load_approval,
 }
 
 

@@ -256,6 +256,7 @@ WebhookEvent = described(
     ),
     USAGE_REPORT_STATUS="A usage report changed status.",
     ALARM="An alarm was raised, acknowledged or resolved.",
+    APPROVAL="An action was held for approval, approved (and run), rejected or failed.",
 )
 DeliveryStatus = described(
     enums.DeliveryStatus,
@@ -313,4 +314,13 @@ AlarmState = described(
     ACTIVE="Its condition holds and nobody has acknowledged it.",
     ACKNOWLEDGED="Someone took it on; it is not notified again.",
     RESOLVED="Its condition cleared (or someone resolved it by hand).",
+)
+ApprovalState = described(
+    enums.ApprovalState,
+    "Where a request for approval stands.",
+    PENDING="Waiting for another person to approve or reject it.",
+    APPROVED="Approved: the action ran, as the requester.",
+    REJECTED="Rejected (or withdrawn by the requester): the action did not run.",
+    EXPIRED="Nobody decided in time: the action did not run.",
+    FAILED="Approved, but the action was refused when it ran (see `result`).",
 )

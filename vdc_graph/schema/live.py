@@ -13,6 +13,7 @@ from vdc_graph.resolvers import sessions as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
 
 from .alarms import Alarm, watch_alarm_updates
+from .approvals import Approval, watch_approval_updates
 from .backup import BackupSession, SessionLogRecord
 
 
@@ -103,3 +104,11 @@ class Subscription:
     async def alarm_updates(self, info: Info) -> AsyncGenerator[Alarm, None]:
         async for alarm in watch_alarm_updates(info):
             yield alarm
+
+    @strawberry.subscription(
+        description="Requests for approval, each time one is made, decided, run or fails "
+        "(provider-level callers; never completes)."
+    )
+    async def approval_updates(self, info: Info) -> AsyncGenerator[Approval, None]:
+        async for approval in watch_approval_updates(info):
+            yield approval

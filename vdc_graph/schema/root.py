@@ -17,6 +17,7 @@ from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
 from .alarms import AlarmMutations, AlarmQueries
+from .approvals import ApprovalMutations, ApprovalQueries
 from .backup import BackupQueries
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
@@ -47,6 +48,7 @@ class Query(
     WebhookQueries,
     NotificationQueries,
     AlarmQueries,
+    ApprovalQueries,
     DashboardQueries,
     StatusQueries,
 ):
@@ -90,6 +92,7 @@ class Mutation(
     WebhookMutations,
     NotificationMutations,
     AlarmMutations,
+    ApprovalMutations,
 ):
     pass
 

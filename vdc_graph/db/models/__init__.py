@@ -2,6 +2,7 @@
 
 from .access import ApiKey, PortalUser, Role, ServiceProvider
 from .alarms import Alarm, AlarmEvent, AlarmRuleSetting
+from .approvals import Approval, ApprovalSetting
 from .backup import BackupPolicy, BackupSession, Restore, SessionLogRecord
 from .customers import (
     Customer,
@@ -32,6 +33,8 @@ __all__ = [
     "AlarmEvent",
     "AlarmRuleSetting",
     "ApiKey",
+    "Approval",
+    "ApprovalSetting",
     "AuditRecord",
     "BackupPolicy",
     "BackupSession",

@@ -1,9 +1,11 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from vdc_graph.db.models.base import _now
-from vdc_graph.enums import AlarmRule, AlarmSeverity, AlarmState, MessageTopic
+from vdc_graph.enums import AlarmRule, AlarmSeverity, AlarmState, ApprovalState, MessageTopic
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -61,6 +63,41 @@ class Migration(migrations.Migration):
                 ('threshold', fields.FloatField()),
             ],
             options={'table': 'alarm_rule_setting', 'app': 'models', 'unique_together': (('provider_id', 'rule'),), 'pk_attr': 'id'},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='Approval',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(default=_now, auto_now=False, auto_now_add=False)),
+                ('provider', fields.ForeignKeyField('models.ServiceProvider', source_field='provider_id', db_constraint=True, to_field='id', related_name='approvals', on_delete=OnDelete.CASCADE)),
+                ('action', fields.CharField(max_length=100)),
+                ('input', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('state', fields.CharEnumField(default=ApprovalState.PENDING, description='PENDING: PENDING\nAPPROVED: APPROVED\nREJECTED: REJECTED\nEXPIRED: EXPIRED\nFAILED: FAILED', enum_type=ApprovalState, max_length=10)),
+                ('requested_by_user_id', fields.UUIDField(null=True)),
+                ('requested_by_api_key_id', fields.UUIDField(null=True)),
+                ('requested_customer_scope', fields.UUIDField(null=True)),
+                ('requested_by', fields.CharField(max_length=254)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('decided_by_user_id', fields.UUIDField(null=True)),
+                ('decided_by', fields.CharField(default='', max_length=254)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('comment', fields.CharField(default='', max_length=1000)),
+                ('result', fields.CharField(default='', max_length=1000)),
+            ],
+            options={'table': 'approval', 'app': 'models', 'indexes': [Index(fields=['provider_id', 'created_at', 'id']), Index(fields=['provider_id', 'state', 'created_at'])], 'pk_attr': 'id'},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='ApprovalSetting',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(default=_now, auto_now=False, auto_now_add=False)),
+                ('provider', fields.OneToOneField('models.ServiceProvider', source_field='provider_id', db_constraint=True, to_field='id', related_name='approval_setting', on_delete=OnDelete.CASCADE)),
+                ('enabled', fields.BooleanField(default=False)),
+                ('ttl_hours', fields.IntField(default=168)),
+            ],
+            options={'table': 'approval_setting', 'app': 'models', 'pk_attr': 'id'},
             bases=['Entity'],
         ),
         ops.AddField(
