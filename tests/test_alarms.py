@@ -97,7 +97,11 @@ def lasting_token(settings, user, **claims):
 
 @pytest.fixture
 async def admin(provider, settings):
-    user = await make_user(provider, [Permission.SITE_SETTINGS], email="ops@provider.example")
+    user = await make_user(
+        provider,
+        [Permission.SITE_SETTINGS, Permission.BACKUP_MANAGEMENT],
+        email="ops@provider.example",
+    )
     return lasting_token(settings, user)
 
 
@@ -385,7 +389,7 @@ async def test_a_customer_scoped_caller_sees_only_its_customers_alarms(api, prov
     await make_customer(provider, licenses_used=10)
     await evaluate_alarms()
 
-    user = await make_user(provider, [Permission.CUSTOMER_MANAGEMENT], email="pat@ours.com")
+    user = await make_user(provider, [Permission.BACKUP_MANAGEMENT], email="pat@ours.com")
     provider_wide = lasting_token(settings, user)
     assert len(await alarms(api, provider_wide)) == 3
     await CustomerAdminUser.create(
@@ -434,7 +438,7 @@ async def test_alarm_updates_stream_each_change_to_those_who_may_see_it(live_ser
         for _ in range(3):
             now.advance(seconds=1)
             await ended_session(customer, policy, SessionStatus.FAILED, now.now)
-    user = await make_user(provider, [Permission.SITE_SETTINGS], email="pat@ours.com")
+    user = await make_user(provider, [Permission.BACKUP_MANAGEMENT], email="pat@ours.com")
     await CustomerAdminUser.create(
         customer=ours, email=user.email, email_key=user.email_key, first_name="P", last_name="D"
     )

@@ -192,6 +192,18 @@ async def test_deciding_needs_the_permission_the_action_needs(api, setup, settin
     assert await BackupPolicy.exists(id=policy.id)
 
 
+async def test_a_caller_who_may_not_act_cannot_ask_either(api, setup, settings):
+    provider, policy, _, tokens = setup
+    await turn_on(api, tokens)
+    reader = token_for(settings, await make_user(provider, []))
+    [error] = await api.errors(
+        DELETE, {"input": {"id": gid("BackupPolicy", policy.id)}}, token=reader
+    )
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert await Approval.all().count() == 0
+    assert await BackupPolicy.exists(id=policy.id)
+
+
 async def test_turning_approval_off_needs_approval(api, setup, settings):
     provider, _, _, tokens = setup
     await turn_on(api, tokens)

@@ -60,6 +60,8 @@ async def hold(ctx: RequestContext, action: str, data: dict[str, Any]) -> Approv
     principal = ctx.principal
     if guard is None or principal is None or _approved.get() is not None:
         return None
+    if principal.read_only or not principal.has(guard.permission):
+        return None  # not theirs to ask for: the mutation runs and refuses it itself
     enabled, ttl_hours = await approval_enabled(principal.provider_id)
     if not enabled or not await guard.applies(principal.provider_id, data):
         return None

@@ -74,8 +74,8 @@ def _comment(comment: str) -> str:
 
 
 async def _open_alarm(ctx: RequestContext, ref: Ref) -> tuple[str, Alarm]:
-    # Any signed-in person who may see the alarm and change things may take it on.
-    principal, scope = changing(ctx, Permission.MONITORING_ACCESS)
+    # Taking an alarm on is operations work: the people who manage backups.
+    principal, scope = changing(ctx, Permission.BACKUP_MANAGEMENT)
     alarm = await queries.visible_alarms(scope).get_or_none(id=key_of(ref, "Alarm"))
     if alarm is None:
         raise not_found("Alarm")

@@ -113,8 +113,14 @@ def _decider(ctx: RequestContext, approval_action: str) -> Principal:
     return principal
 
 
+DECIDING = frozenset(g.permission for g in GUARDED.values())
+
+
 async def _pending(ctx: RequestContext, ref: Ref) -> Approval:
-    scope = provider_reading(ctx)
+    # Refused before the lookup for whoever could decide on nothing at all.
+    principal, scope = provider_changing(ctx)
+    if not principal.permissions & DECIDING:
+        raise Forbidden("Deciding on approvals needs a permission an approved action needs")
     approval = await _visible(scope).get_or_none(id=key_of(ref, "Approval"))
     if approval is None:
         raise not_found("Approval")

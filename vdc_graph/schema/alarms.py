@@ -207,8 +207,8 @@ def _refused(errors: list[UserError]) -> AlarmPayload:
 @strawberry.type
 class AlarmMutations:
     @strawberry.mutation(
-        description="Take an active alarm on: it is no longer notified again. Needs a caller "
-        "who may change things (not a read-only key)."
+        description="Take an active alarm on: it is no longer notified again. Needs "
+        "BACKUP_MANAGEMENT."
     )
     async def alarm_acknowledge(
         self,
@@ -227,7 +227,7 @@ class AlarmMutations:
 
     @strawberry.mutation(
         description="Resolve an open alarm by hand (it is raised again if its condition still "
-        "holds at the next evaluation)."
+        "holds at the next evaluation). Needs BACKUP_MANAGEMENT."
     )
     async def alarm_resolve(
         self,
