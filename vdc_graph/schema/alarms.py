@@ -16,7 +16,7 @@ from vdc_graph.db.queries.alarms import AlarmFilter as Filter
 from vdc_graph.resolvers import alarms as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
 
-from .common import UserError
+from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import AlarmRule, AlarmSeverity, AlarmState
 from .relay import Connection, ModelNode
@@ -189,19 +189,19 @@ class AlarmRuleUpdateInput:
 
 
 @strawberry.type(description="The result of `alarmAcknowledge` or `alarmResolve`.")
-class AlarmPayload:
+class AlarmPayload(Payload):
     alarm: Alarm | None = strawberry.field(description="The changed alarm.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `alarmRuleUpdate`.")
-class AlarmRuleUpdatePayload:
+class AlarmRuleUpdatePayload(Payload):
     setting: AlarmRuleSetting | None = strawberry.field(description="The rule as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
-
-def _refused(errors: list[UserError]) -> AlarmPayload:
-    return AlarmPayload(alarm=None, user_errors=errors)
+    @classmethod
+    def done(cls, result: resolve.RuleSetting) -> AlarmRuleUpdatePayload:
+        return cls(setting=_setting(result), user_errors=[])
 
 
 @strawberry.type
@@ -217,12 +217,10 @@ class AlarmMutations:
     ) -> AlarmPayload:
         from .mutations import run_mutation
 
-        async def act() -> AlarmPayload:
-            alarm = await resolve.acknowledge(info.context, _ref(input.id), input.comment)
-            return AlarmPayload(alarm=alarm, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda errs: AlarmPayload(alarm=None, user_errors=errs)
+            info,
+            AlarmPayload,
+            lambda: resolve.acknowledge(info.context, _ref(input.id), input.comment),
         )
 
     @strawberry.mutation(
@@ -236,12 +234,8 @@ class AlarmMutations:
     ) -> AlarmPayload:
         from .mutations import run_mutation
 
-        async def act() -> AlarmPayload:
-            alarm = await resolve.resolve(info.context, _ref(input.id), input.comment)
-            return AlarmPayload(alarm=alarm, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda errs: AlarmPayload(alarm=None, user_errors=errs)
+            info, AlarmPayload, lambda: resolve.resolve(info.context, _ref(input.id), input.comment)
         )
 
     @strawberry.mutation(description="Tune or turn off an alarm rule. Needs SITE_SETTINGS.")
@@ -252,16 +246,10 @@ class AlarmMutations:
     ) -> AlarmRuleUpdatePayload:
         from .mutations import run_mutation
 
-        async def act() -> AlarmRuleUpdatePayload:
-            setting = await resolve.update_rule(
-                info.context, input.rule, input.enabled, input.threshold
-            )
-            return AlarmRuleUpdatePayload(setting=_setting(setting), user_errors=[])
-
         return await run_mutation(
             info,
-            act,
-            lambda errs: AlarmRuleUpdatePayload(setting=None, user_errors=errs),
+            AlarmRuleUpdatePayload,
+            lambda: resolve.update_rule(info.context, input.rule, input.enabled, input.threshold),
             target=("AlarmRuleSetting", input.rule.value),
         )
 

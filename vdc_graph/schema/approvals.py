@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 import strawberry
 from graphql import GraphQLError
@@ -24,7 +24,7 @@ from vdc_graph.errors import ApiError
 from vdc_graph.resolvers import approvals as resolve
 from vdc_graph.resolvers.ids import Ref
 
-from .common import UserError
+from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST
 from .enums import ApprovalState
 from .relay import Connection, ModelNode
@@ -64,11 +64,23 @@ class Approval(ModelNode):
 
 
 @strawberry.type(description="A payload whose mutation may be held for approval.")
-class HeldForApproval:
+class HeldForApproval(Payload):
     approval: Approval | None = strawberry.field(
         default=None,
         description="Set when the action did not run but waits for another person's approval.",
     )
+
+    @classmethod
+    def _fields(cls) -> list[Any]:
+        # Set by the mutation runner only, never from the resolver's result.
+        return [f for f in super()._fields() if f.python_name != "approval"]
+
+    @classmethod
+    def held(cls, approval: models.Approval) -> Self:
+        """The answer of a mutation that waits for approval: empty, with its approval."""
+        payload = cls.refused([])
+        payload.approval = approval  # type: ignore[assignment]
+        return payload
 
 
 @strawberry.type(description="Whether guarded actions need a second person's approval.")
@@ -98,9 +110,13 @@ class ApprovalSettingsPayload(HeldForApproval):
     settings: ApprovalSettings | None = strawberry.field(description="The settings now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
+    @classmethod
+    def done(cls, result: resolve.Settings) -> ApprovalSettingsPayload:
+        return cls(settings=_settings(result), user_errors=[])
+
 
 @strawberry.type(description="The result of `approvalApprove` or `approvalReject`.")
-class ApprovalDecisionPayload:
+class ApprovalDecisionPayload(Payload):
     decided: Approval | None = strawberry.field(
         description="The request as it is now (after the approved action ran)."
     )
@@ -133,10 +149,6 @@ class ApprovalQueries:
     @strawberry.field(description="Whether guarded actions need approval.")
     async def approval_settings(self, info: Info) -> ApprovalSettings:
         return _settings(await resolve.get_settings(info.context))
-
-
-def _decision_refused(errors: list[UserError]) -> ApprovalDecisionPayload:
-    return ApprovalDecisionPayload(decided=None, user_errors=errors)
 
 
 async def run_as_requester(info: Info, approval: models.Approval) -> str | None:
@@ -183,14 +195,10 @@ class ApprovalMutations:
     ) -> ApprovalSettingsPayload:
         from .mutations import run_mutation
 
-        async def act() -> ApprovalSettingsPayload:
-            found = await resolve.update_settings(info.context, input.enabled, input.ttl_hours)
-            return ApprovalSettingsPayload(settings=_settings(found), user_errors=[])
-
         return await run_mutation(
             info,
-            act,
-            lambda errs: ApprovalSettingsPayload(settings=None, user_errors=errs),
+            ApprovalSettingsPayload,
+            lambda: resolve.update_settings(info.context, input.enabled, input.ttl_hours),
             target=("ApprovalSetting", "settings"),
         )
 
@@ -206,16 +214,13 @@ class ApprovalMutations:
         from .mutations import run_mutation
 
         ref = Ref(input.id.type_name, input.id.node_id)
-
-        async def act() -> ApprovalDecisionPayload:
-            approval = await resolve.approve(info.context, ref, input.comment)
-            return ApprovalDecisionPayload(decided=approval, user_errors=[])  # type: ignore[arg-type]
-
-        decided = await run_mutation(info, act, _decision_refused)
+        decided = await run_mutation(
+            info, ApprovalDecisionPayload, lambda: resolve.approve(info.context, ref, input.comment)
+        )
         if decided.decided is not None:  # approved and committed: now it runs
-            approval = decided.decided
-            failure = await run_as_requester(info, approval)  # type: ignore[arg-type]
-            decided.decided = await resolve.finish(approval, failure)  # type: ignore[arg-type,assignment]
+            approval: models.Approval = decided.decided  # type: ignore[assignment]
+            failure = await run_as_requester(info, approval)
+            decided.decided = await resolve.finish(approval, failure)  # type: ignore[assignment]
         return decided
 
     @strawberry.mutation(
@@ -230,12 +235,9 @@ class ApprovalMutations:
         from .mutations import run_mutation
 
         ref = Ref(input.id.type_name, input.id.node_id)
-
-        async def act() -> ApprovalDecisionPayload:
-            approval = await resolve.reject(info.context, ref, input.comment)
-            return ApprovalDecisionPayload(decided=approval, user_errors=[])  # type: ignore[arg-type]
-
-        return await run_mutation(info, act, _decision_refused)
+        return await run_mutation(
+            info, ApprovalDecisionPayload, lambda: resolve.reject(info.context, ref, input.comment)
+        )
 
 
 async def watch_approval_updates(info: Info) -> AsyncGenerator[Approval, None]:

@@ -16,7 +16,7 @@ from vdc_graph.db.queries.notifications import NotificationFilter as Filter
 from vdc_graph.resolvers import notifications as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
 
-from .common import UserError
+from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import MessageTopic, NotificationState, OutboxKind
 from .relay import Connection, ModelNode
@@ -94,7 +94,7 @@ class NotificationResendInput:
 
 
 @strawberry.type(description="The result of `notificationResend`.")
-class NotificationResendPayload:
+class NotificationResendPayload(Payload):
     notification: Notification | None = strawberry.field(description="The new message queued.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -153,10 +153,7 @@ class NotificationMutations:
     ) -> NotificationResendPayload:
         from .mutations import run_mutation
 
-        async def act() -> NotificationResendPayload:
-            message = await resolve.resend(info.context, Ref(input.id.type_name, input.id.node_id))
-            return NotificationResendPayload(notification=message, user_errors=[])  # type: ignore[arg-type]
-
+        ref = Ref(input.id.type_name, input.id.node_id)
         return await run_mutation(
-            info, act, lambda errs: NotificationResendPayload(notification=None, user_errors=errs)
+            info, NotificationResendPayload, lambda: resolve.resend(info.context, ref)
         )

@@ -54,17 +54,6 @@ class OffboardingRequestPayload(HeldForApproval):
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-async def _run(info: Info, act) -> OffboardingRequestPayload:  # type: ignore[no-untyped-def]
-    async def run() -> OffboardingRequestPayload:
-        return OffboardingRequestPayload(offboarding_request=await act(), user_errors=[])
-
-    return await run_mutation(
-        info,
-        run,
-        lambda errs: OffboardingRequestPayload(offboarding_request=None, user_errors=errs),
-    )
-
-
 @strawberry.type
 class OffboardingMutations:
     @strawberry.mutation(description="Request that a customer be offboarded.")
@@ -72,21 +61,27 @@ class OffboardingMutations:
         self, info: Info, input: OffboardingRequestCreateInput
     ) -> OffboardingRequestPayload:
         data = resolve.OffboardingInput(input.desired_deletion_date, input.reason)
-        return await _run(
-            info, lambda: resolve.request_offboarding(info.context, ref(input.customer_id), data)
+        return await run_mutation(
+            info,
+            OffboardingRequestPayload,
+            lambda: resolve.request_offboarding(info.context, ref(input.customer_id), data),
         )
 
     @strawberry.mutation(description="Approve a REQUESTED offboarding request.")
     async def offboarding_request_approve(
         self, info: Info, input: OffboardingRequestReviewInput
     ) -> OffboardingRequestPayload:
-        return await _run(info, lambda: _review(info, input, Status.APPROVED))
+        return await run_mutation(
+            info, OffboardingRequestPayload, lambda: _review(info, input, Status.APPROVED)
+        )
 
     @strawberry.mutation(description="Reject a REQUESTED or APPROVED offboarding request.")
     async def offboarding_request_reject(
         self, info: Info, input: OffboardingRequestReviewInput
     ) -> OffboardingRequestPayload:
-        return await _run(info, lambda: _review(info, input, Status.REJECTED))
+        return await run_mutation(
+            info, OffboardingRequestPayload, lambda: _review(info, input, Status.REJECTED)
+        )
 
     @strawberry.mutation(
         description="Complete an APPROVED request: the customer is deleted (its external ID may "
@@ -95,7 +90,9 @@ class OffboardingMutations:
     async def offboarding_request_complete(
         self, info: Info, input: OffboardingRequestReviewInput
     ) -> OffboardingRequestPayload:
-        return await _run(info, lambda: _review(info, input, Status.COMPLETED))
+        return await run_mutation(
+            info, OffboardingRequestPayload, lambda: _review(info, input, Status.COMPLETED)
+        )
 
 
 def _review(info: Info, input: OffboardingRequestReviewInput, to: Status):  # type: ignore[no-untyped-def]
