@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
-from tests.backup_support import connected_customer, gid, make_policy
+from tests.backup_support import connected_customer, gid, make_policy, until
 from tests.factories import make_provider, make_role, make_user, token_for
+from tests.test_session_live import Socket
 from vdc_graph import clock
 from vdc_graph.approvals.guarded import GUARDED
+from vdc_graph.approvals.holding import updates_topic
 from vdc_graph.db.models import (
     Approval,
     AuditRecord,
@@ -21,6 +24,7 @@ from vdc_graph.db.models import (
     WebhookDelivery,
 )
 from vdc_graph.enums import Permission
+from vdc_graph.events import broker
 from vdc_graph.schema.root import build_schema
 
 BM = Permission.BACKUP_MANAGEMENT
@@ -257,3 +261,58 @@ def test_every_guarded_mutation_can_answer_with_an_approval(settings):
     for name in GUARDED:
         payload = mutation.fields[name].type.of_type
         assert "approval" in payload.fields, name
+
+
+APPROVAL_UPDATES = "subscription { approvalUpdates { id state action } }"
+
+
+async def test_approval_updates_stream_each_step_to_provider_level_callers(
+    live_server, setup, settings
+):
+    provider, policy, _, tokens = setup
+    user = await make_user(provider, [BM], email="pat@customer.example")
+    await CustomerAdminUser.create(
+        customer_id=policy.customer_id,
+        email=user.email,
+        email_key=user.email_key,
+        first_name="P",
+        last_name="D",
+    )
+    switched = token_for(settings, user, customer_id=policy.customer_id)
+
+    async def call(query, variables, token):
+        async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+            response = await http.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        return response.json()["data"]
+
+    await call(SETTINGS, {"input": {"enabled": True}}, tokens["admin"])
+    async with (
+        Socket(live_server.ws_url, tokens["approver"]) as watcher,
+        Socket(live_server.ws_url, switched) as customer_only,
+    ):
+        await customer_only.subscribe("c", APPROVAL_UPDATES, {})
+        refused = await customer_only.receive()
+        errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN", refused
+        await watcher.subscribe("w", APPROVAL_UPDATES, {})
+        topic = updates_topic(provider.id)
+        await until(lambda: _subscribed(topic))
+        held = await call(
+            DELETE, {"input": {"id": gid("BackupPolicy", policy.id)}}, tokens["requester"]
+        )
+        approval_id = held["backupPolicyDelete"]["approval"]["id"]
+        await call(APPROVE, {"input": {"id": approval_id}}, tokens["approver"])
+        seen = [(await watcher.receive())["payload"]["data"]["approvalUpdates"] for _ in "12"]
+    assert [(a["id"], a["state"], a["action"]) for a in seen] == [
+        (approval_id, "PENDING", "backupPolicyDelete"),
+        (approval_id, "APPROVED", "backupPolicyDelete"),
+    ]
+    assert not await BackupPolicy.exists(id=policy.id)
+
+
+async def _subscribed(topic: str) -> bool | None:
+    return broker().subscriber_count(topic) == 1 or None

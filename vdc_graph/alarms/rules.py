@@ -47,6 +47,18 @@ class Rule:
     find: Finder
 
 
+def _about(customer: Customer, rule_key: str, severity: AlarmSeverity, message: str) -> Condition:
+    return Condition(
+        key=f"{rule_key}:{customer.id}",
+        severity=severity,
+        object_type="Customer",
+        object_id=str(customer.id),
+        object_name=customer.display_name,
+        message=message,
+        customer_id=customer.id,
+    )
+
+
 def _live_customers(provider: ServiceProvider):
     return Customer.filter(provider_id=provider.id, deleted_at__isnull=True)
 
@@ -121,17 +133,8 @@ async def tenant_disconnected(provider: ServiceProvider, threshold: float, now: 
         first = await streak.order_by("ended_at").first()
         if first is None or first.ended_at > since:  # type: ignore[operator]
             continue
-        found.append(
-            Condition(
-                key=f"tenant-disconnected:{customer.id}",
-                severity=AlarmSeverity.CRITICAL,
-                object_type="Customer",
-                object_id=str(customer.id),
-                object_name=customer.display_name,
-                message=f"The Microsoft 365 tenant of {customer.display_name} is disconnected",
-                customer_id=customer.id,
-            )
-        )
+        message = f"The Microsoft 365 tenant of {customer.display_name} is disconnected"
+        found.append(_about(customer, "tenant-disconnected", AlarmSeverity.CRITICAL, message))
     return found
 
 

@@ -20,8 +20,7 @@ from vdc_graph.events import broker
 
 from .access import changing, provider_changing, provider_reading, reading
 from .ids import Ref, key_of, not_found
-
-MAX_COMMENT = 1000
+from .validation import checked_comment
 
 
 async def list_alarms(ctx: RequestContext, flt: queries.AlarmFilter, page: PageArgs) -> Page[Alarm]:
@@ -58,21 +57,6 @@ async def open_counts(ctx: RequestContext) -> list[OpenCount]:
     ]
 
 
-def _comment(comment: str) -> str:
-    comment = comment.strip()
-    if len(comment) > MAX_COMMENT:
-        raise UserErrors(
-            [
-                UserError(
-                    f"The comment is longer than {MAX_COMMENT} characters",
-                    ["input", "comment"],
-                    UserErrorCode.TOO_LONG,
-                )
-            ]
-        )
-    return comment
-
-
 async def _open_alarm(ctx: RequestContext, ref: Ref) -> tuple[str, Alarm]:
     # Taking an alarm on is operations work: the people who manage backups.
     principal, scope = changing(ctx, Permission.BACKUP_MANAGEMENT)
@@ -82,25 +66,22 @@ async def _open_alarm(ctx: RequestContext, ref: Ref) -> tuple[str, Alarm]:
     return principal.actor_label, alarm
 
 
-def _not_in(state: str) -> UserErrors:
-    return UserErrors(
-        [UserError(f"The alarm is not {state}", ["input", "id"], UserErrorCode.INVALID_STATE)]
-    )
-
-
 async def acknowledge(ctx: RequestContext, ref: Ref, comment: str) -> Alarm:
-    actor, alarm = await _open_alarm(ctx, ref)
-    changed = await lifecycle.acknowledge(alarm, actor, _comment(comment))
-    if changed is None:
-        raise _not_in("active")
-    return changed
+    return await _step(ctx, ref, comment, lifecycle.acknowledge, "active")
 
 
 async def resolve(ctx: RequestContext, ref: Ref, comment: str) -> Alarm:
+    return await _step(ctx, ref, comment, lifecycle.resolve, "open")
+
+
+async def _step(ctx: RequestContext, ref: Ref, comment: str, step: Any, needed: str) -> Alarm:
+    """One state change by a person; INVALID_STATE when the alarm is not ``needed``."""
     actor, alarm = await _open_alarm(ctx, ref)
-    changed = await lifecycle.resolve(alarm, actor, _comment(comment))
+    changed = await step(alarm, actor, checked_comment(comment))
     if changed is None:
-        raise _not_in("open")
+        raise UserErrors(
+            [UserError(f"The alarm is not {needed}", ["input", "id"], UserErrorCode.INVALID_STATE)]
+        )
     return changed
 
 

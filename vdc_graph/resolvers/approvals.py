@@ -25,6 +25,7 @@ from vdc_graph.events import broker
 
 from .access import provider_changing, provider_reading
 from .ids import Ref, key_of, not_found
+from .validation import checked_comment
 
 APPROVAL_SORT = SortKey("CREATED_AT", "created_at")
 MAX_TTL_HOURS = 24 * 90
@@ -145,17 +146,7 @@ async def _decide(
     principal: Principal,
     comment: str,
 ) -> Approval:
-    comment = comment.strip()
-    if len(comment) > 1000:
-        raise UserErrors(
-            [
-                UserError(
-                    "The comment is longer than 1000 characters",
-                    ["input", "comment"],
-                    UserErrorCode.TOO_LONG,
-                )
-            ]
-        )
+    comment = checked_comment(comment)
     now = clock.now()
     # Conditional: of two people deciding at once (in any process), one wins; the action runs
     # at most once.
