@@ -13,11 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from tortoise.functions import Sum
+
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, ServiceProvider, UsageReport
 from vdc_graph.db.queries.usage import UNSUBMITTED
 from vdc_graph.enums import AlarmRule, AlarmSeverity, ContractType, SessionStatus
 from vdc_graph.usage_reports import month_start, next_month
 
+GB = 1024**3
 POINTS_PER_USER = Decimal("2.5")  # the SaaS line's points per licensed user
 FAILED = (SessionStatus.FAILED, SessionStatus.DISCONNECTED)
 SUCCEEDED = (SessionStatus.SUCCESS, SessionStatus.WARNING)
@@ -138,6 +141,27 @@ async def tenant_disconnected(provider: ServiceProvider, threshold: float, now: 
     return found
 
 
+async def storage_growth(provider: ServiceProvider, threshold: float, now: datetime):
+    """Data written to backup storage in the last 30 days (the runs' transferred bytes) above
+    N % of the storage the customer consumes."""
+    written = dict(
+        await BackupSession.filter(provider_id=provider.id, ended_at__gte=now - timedelta(days=30))
+        .annotate(total=Sum("transferred_bytes"))
+        .group_by("customer_id")
+        .values_list("customer_id", "total")
+    )
+    found = []
+    for customer in await _live_customers(provider).filter(id__in=list(written)):
+        stored = customer.storage_consumed_gb * GB
+        if stored <= 0:
+            continue  # no baseline to grow from
+        percent = (written[customer.id] or 0) / stored * 100
+        if percent > threshold:
+            message = f"Backup storage of {customer.display_name} grew {percent:.0f} % in 30 days"
+            found.append(_about(customer, "storage-growth", AlarmSeverity.WARNING, message))
+    return found
+
+
 async def license_commit_usage(provider: ServiceProvider, threshold: float, now: datetime):
     commit = Decimal(str(provider.minimum_commit_points))
     if commit <= 0:
@@ -194,6 +218,7 @@ RULES: dict[AlarmRule, Rule] = {
     AlarmRule.POLICY_CONSECUTIVE_FAILURES: Rule(3, "runs", 1, policy_failures),
     AlarmRule.NO_RECENT_SUCCESS: Rule(24, "hours", 1, no_recent_success),
     AlarmRule.TENANT_DISCONNECTED: Rule(0, "hours", 0, tenant_disconnected),
+    AlarmRule.STORAGE_GROWTH: Rule(50, "percent", 1, storage_growth),
     AlarmRule.LICENSE_COMMIT_USAGE: Rule(90, "percent", 1, license_commit_usage),
     AlarmRule.USAGE_REPORT_DUE: Rule(7, "days", 0, usage_report_due),
 }
