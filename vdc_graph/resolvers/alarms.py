@@ -38,7 +38,8 @@ async def load_alarm(ctx: RequestContext, key: Any) -> Alarm | None:
 
 
 async def alarm_history(ctx: RequestContext, alarm: Alarm) -> list[AlarmEvent]:
-    return await queries.history_of(alarm.id)
+    # Batched: a page of alarms costs one query for all their histories.
+    return await ctx.loaders.get("alarm-history", queries.histories_of).load(alarm.id)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from uuid import UUID
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from vdc_graph.db.loaders import by_key
+from vdc_graph.db.loaders import by_key, grouped
 from vdc_graph.db.models import Alarm, AlarmEvent
 from vdc_graph.db.pagination import SortKey
 from vdc_graph.db.scope import Scope
@@ -49,8 +49,10 @@ async def alarms_by_id(scope: Scope, ids: Sequence[UUID]) -> list[Alarm | None]:
     return by_key(await visible_alarms(scope).filter(id__in=list(ids)), ids)
 
 
-async def history_of(alarm_id: UUID) -> list[AlarmEvent]:
-    return list(await AlarmEvent.filter(alarm_id=alarm_id).order_by("created_at", "id"))
+async def histories_of(alarm_ids: Sequence[UUID]) -> list[list[AlarmEvent]]:
+    """Each alarm's state changes, oldest first (for alarms the caller was allowed to see)."""
+    rows = await AlarmEvent.filter(alarm_id__in=list(alarm_ids)).order_by("created_at", "id")
+    return grouped(rows, alarm_ids, "alarm_id")
 
 
 async def open_counts(scope: Scope) -> dict[tuple[AlarmState, AlarmSeverity], int]:
