@@ -14,7 +14,7 @@ from tests.factories import make_provider, make_role, make_user, token_for
 from tests.test_session_live import Socket
 from vdc_graph import clock
 from vdc_graph.approvals.guarded import GUARDED
-from vdc_graph.approvals.holding import updates_topic
+from vdc_graph.approvals.holding import expire_overdue, updates_topic
 from vdc_graph.db.models import (
     Approval,
     AuditRecord,
@@ -169,6 +169,26 @@ async def test_an_expired_request_is_refused(api, setup):
     assert [a["state"] for a in expired["approvals"]["nodes"]] == ["EXPIRED"]
     pending = await api.data(APPROVALS, {"states": ["PENDING"]}, token=tokens["approver"])
     assert pending["approvals"]["nodes"] == []
+
+
+async def test_an_overdue_request_is_marked_expired_audited_and_announced(api, setup):
+    provider, policy, _, tokens = setup
+    now = Clock()
+    await turn_on(api, tokens)
+    await Webhook.create(
+        provider=provider, url="https://hooks.example/a", event_types=["APPROVAL"], secret="s" * 32
+    )
+    await request_delete(api, tokens["requester"], policy)
+    assert await expire_overdue() == 0
+    now.advance(days=7)
+    assert await expire_overdue() == 1
+    assert await expire_overdue() == 0  # once
+    assert (await Approval.get()).state.value == "EXPIRED"
+    record = await AuditRecord.get(action="approvalExpire")
+    assert record.target_type == "Approval" and record.provider_id == provider.id
+    events = await WebhookDelivery.filter(event_type="APPROVAL").order_by("created_at")
+    assert [e.payload["data"]["approval"]["state"] for e in events] == ["PENDING", "EXPIRED"]
+    assert await BackupPolicy.exists(id=policy.id)
 
 
 async def test_the_action_is_checked_again_when_approved(api, setup):

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from vdc_graph import clock
 from vdc_graph.alarms.evaluate import evaluate_alarms
+from vdc_graph.approvals.holding import expire_overdue
 from vdc_graph.engine import engine_for
 from vdc_graph.engine.recovery import fail_interrupted
 from vdc_graph.engine.scheduler import Scheduler
@@ -53,7 +54,11 @@ def backup_engine_job(settings: Settings) -> Job:
 
 
 def background_jobs(settings: Settings) -> list[Job]:
-    jobs: list[Job] = [every(3600, forget_expired), backup_engine_job(settings)]
+    jobs: list[Job] = [
+        every(3600, forget_expired),
+        every(60, expire_overdue),
+        backup_engine_job(settings),
+    ]
     outbox = deliverers(settings)
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)

@@ -22,9 +22,9 @@ from vdc_graph.auth.api_keys import key_principal
 from vdc_graph.auth.authenticate import user_principal
 from vdc_graph.auth.principal import Principal
 from vdc_graph.context import RequestContext
-from vdc_graph.db.models import ApiKey, Approval, ApprovalSetting, PortalUser
+from vdc_graph.db.models import ApiKey, Approval, ApprovalSetting, AuditRecord, PortalUser
 from vdc_graph.db.transactions import after_commit, atomic
-from vdc_graph.enums import WebhookEvent
+from vdc_graph.enums import ApprovalState, WebhookEvent
 from vdc_graph.errors import Unauthenticated
 from vdc_graph.events import broker
 from vdc_graph.notify.webhooks import emit
@@ -128,3 +128,30 @@ def payload(approval: Approval) -> dict[str, Any]:
         "decidedAt": approval.decided_at,
         "result": approval.result or None,
     }
+
+
+async def expire_overdue() -> int:
+    """Marks the pending requests past their expiry EXPIRED, each audited and announced (until
+    then they already read EXPIRED and cannot be approved); returns how many."""
+    now = clock.now()
+    overdue = await Approval.filter(state=ApprovalState.PENDING, expires_at__lte=now)
+    expired = 0
+    for approval in overdue:
+        async with atomic():
+            changed = await Approval.filter(id=approval.id, state=ApprovalState.PENDING).update(
+                state=ApprovalState.EXPIRED
+            )
+            if not changed:  # decided or expired by another process meanwhile
+                continue
+            await approval.refresh_from_db()
+            await AuditRecord.create(
+                provider_id=approval.provider_id,  # type: ignore[attr-defined]
+                actor_label="vdc-graph (expiry)",
+                action="approvalExpire",
+                target_type="Approval",
+                target_id=str(approval.id),
+                after=await audit.summary(approval),
+            )
+            await announce(approval)
+            expired += 1
+    return expired
