@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+import uvicorn
 
 from tests.backup_support import connected_customer, fast_settings, gid, make_policy, until
 from tests.factories import make_customer, make_provider, make_user, token_for
@@ -20,6 +21,7 @@ from tests.test_session_live import Socket
 from vdc_graph import clock
 from vdc_graph.alarms.evaluate import evaluate_alarms
 from vdc_graph.alarms.lifecycle import updates_topic
+from vdc_graph.app import create_app
 from vdc_graph.db.models import (
     Alarm,
     AlarmRuleSetting,
@@ -509,3 +511,26 @@ async def test_alarm_updates_stream_each_change_to_those_who_may_see_it(live_ser
 
 async def _true(value: bool) -> bool | None:
     return value or None
+
+
+async def test_the_running_server_evaluates_the_rules_by_itself(db, settings):
+    """The background job, not the test, raises the alarm."""
+    now = Clock(datetime.now(UTC).replace(microsecond=0))
+    provider = await make_provider()
+    customer = await connected_customer(provider)
+    policy = await make_policy(customer)
+    for _ in range(3):
+        now.advance(seconds=1)
+        await ended_session(customer, policy, SessionStatus.FAILED, now.now)
+    evaluating = settings.model_copy(update={"alarm_check_seconds": 0.2})
+    config = uvicorn.Config(
+        create_app(evaluating, manage_database=False), port=0, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.ensure_future(server.serve())
+    try:
+        alarm = await until(lambda: Alarm.get_or_none(provider_id=provider.id), timeout=30)
+    finally:
+        server.should_exit = True
+        await task
+    assert alarm.rule.value == "POLICY_CONSECUTIVE_FAILURES"
