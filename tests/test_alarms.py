@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from tests.backup_support import connected_customer, fast_settings, gid, make_policy, until
-from tests.factories import make_customer, make_provider, make_user, token_for
+from tests.factories import make_customer, make_provider, make_user, switched_token, token_for
 from tests.smtp_server import SmtpServer
 from tests.test_backup_notifications import contact, run
 from tests.test_email import smtp_settings
@@ -468,11 +468,8 @@ async def test_alarm_updates_stream_each_change_to_those_who_may_see_it(live_ser
             now.advance(seconds=1)
             await ended_session(customer, policy, SessionStatus.FAILED, now.now)
     user = await make_user(provider, [Permission.BACKUP_MANAGEMENT], email="pat@ours.com")
-    await CustomerAdminUser.create(
-        customer=ours, email=user.email, email_key=user.email_key, first_name="P", last_name="D"
-    )
     provider_wide = token_for(settings, user)
-    switched = token_for(settings, user, customer_id=ours.id)
+    switched = await switched_token(settings, user, ours.id)
     topic = updates_topic(provider.id)
 
     async with (

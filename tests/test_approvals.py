@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.backup_support import connected_customer, gid, make_policy, until
-from tests.factories import make_provider, make_role, make_user, token_for
+from tests.factories import make_provider, make_role, make_user, switched_token, token_for
 from tests.test_session_live import Socket
 from vdc_graph import clock
 from vdc_graph.approvals.guarded import GUARDED
@@ -19,7 +19,6 @@ from vdc_graph.db.models import (
     Approval,
     AuditRecord,
     BackupPolicy,
-    CustomerAdminUser,
     Webhook,
     WebhookDelivery,
 )
@@ -257,14 +256,7 @@ async def test_a_customer_scoped_caller_never_sees_provider_approvals(api, setup
     await turn_on(api, tokens)
     approval = await request_delete(api, tokens["requester"], policy)
     user = await make_user(provider, [BM], email="pat@customer.example")
-    await CustomerAdminUser.create(
-        customer_id=policy.customer_id,
-        email=user.email,
-        email_key=user.email_key,
-        first_name="P",
-        last_name="D",
-    )
-    switched = token_for(settings, user, customer_id=policy.customer_id)
+    switched = await switched_token(settings, user, policy.customer_id)
     [error] = await api.errors(APPROVALS, {}, token=switched)
     assert error["extensions"]["code"] == "FORBIDDEN"
     [error] = await api.errors(
@@ -291,14 +283,7 @@ async def test_approval_updates_stream_each_step_to_provider_level_callers(
 ):
     provider, policy, _, tokens = setup
     user = await make_user(provider, [BM], email="pat@customer.example")
-    await CustomerAdminUser.create(
-        customer_id=policy.customer_id,
-        email=user.email,
-        email_key=user.email_key,
-        first_name="P",
-        last_name="D",
-    )
-    switched = token_for(settings, user, customer_id=policy.customer_id)
+    switched = await switched_token(settings, user, policy.customer_id)
 
     async def call(query, variables, token):
         async with httpx.AsyncClient(base_url=live_server.http_url) as http:

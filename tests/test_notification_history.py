@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from tests.backup_support import connected_customer, make_policy
-from tests.factories import make_customer, make_provider, make_user, token_for
+from tests.factories import make_customer, make_provider, make_user, switched_token, token_for
 from tests.smtp_server import SmtpServer, free_port
 from tests.test_backup_notifications import contact, run
 from tests.test_email import smtp_settings
 from tests.test_onboarding import clock_from_now, gid, pending_customer
-from vdc_graph.db.models import CustomerAdminUser, OutboxMessage
+from vdc_graph.db.models import OutboxMessage
 from vdc_graph.enums import ContactKind, MessageTopic, OutboxKind, Permission
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.failure_reasons import MAIL_REFUSED, UNREACHABLE
@@ -202,10 +202,7 @@ async def test_a_customer_scoped_caller_sees_only_its_customers_messages(
     ]
 
     user = await make_user(provider, [Permission.CUSTOMER_MANAGEMENT], email="pat@ours.com")
-    await CustomerAdminUser.create(
-        customer=ours, email=user.email, email_key=user.email_key, first_name="P", last_name="D"
-    )
-    switched = token_for(settings, user, customer_id=ours.id)
+    switched = await switched_token(settings, user, ours.id)
     assert [r["recipient"] for r in await history(api, switched)] == ["a@ours.com"]
     [error] = await api.errors(HISTORY, {"filter": {"customerId": gid(theirs)}}, token=switched)
     assert error["extensions"]["code"] == "NOT_FOUND"
