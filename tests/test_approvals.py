@@ -19,6 +19,7 @@ from vdc_graph.db.models import (
     Approval,
     AuditRecord,
     BackupPolicy,
+    Role,
     Webhook,
     WebhookDelivery,
 )
@@ -321,3 +322,46 @@ async def test_approval_updates_stream_each_step_to_provider_level_callers(
 
 async def _subscribed(topic: str) -> bool | None:
     return broker().subscriber_count(topic) == 1 or None
+
+
+ROLE_UPDATE = """
+mutation($input: RoleUpdateInput!) { roleUpdate(input: $input) {
+  role { permissions } approval { action state } userErrors { code } } }
+"""
+USER_UPDATE = """
+mutation($input: UserUpdateInput!) { userUpdate(input: $input) {
+  user { email } approval { action state } userErrors { code } } }
+"""
+
+
+async def test_granting_user_management_is_held_and_other_grants_are_not(api, settings):
+    provider = await make_provider()
+    um = Permission.USER_MANAGEMENT
+    manager = await make_user(provider, [um, Permission.SITE_SETTINGS], email="um@p.example")
+    token = token_for(settings, manager)
+    await api.data(SETTINGS, {"input": {"enabled": True}}, token=token)
+    role = await make_role(provider, [BM])
+    managers = await make_role(provider, [um])
+    colleague = await make_user(provider, [])
+
+    def role_change(permissions):
+        return {"input": {"id": gid("Role", role.id), "permissions": permissions}}
+
+    data = await api.data(
+        ROLE_UPDATE, role_change(["BACKUP_MANAGEMENT", "SITE_SETTINGS"]), token=token
+    )
+    assert data["roleUpdate"]["approval"] is None and data["roleUpdate"]["role"] is not None
+    data = await api.data(ROLE_UPDATE, role_change(["USER_MANAGEMENT"]), token=token)
+    assert data["roleUpdate"]["role"] is None
+    assert data["roleUpdate"]["approval"] == {"action": "roleUpdate", "state": "PENDING"}
+
+    def user_change(*roles):
+        ids = [gid("Role", r.id) for r in roles]
+        return {"input": {"id": gid("PortalUser", colleague.id), "roleIds": ids}}
+
+    data = await api.data(USER_UPDATE, user_change(role), token=token)
+    assert data["userUpdate"]["approval"] is None
+    data = await api.data(USER_UPDATE, user_change(role, managers), token=token)
+    assert data["userUpdate"]["approval"] == {"action": "userUpdate", "state": "PENDING"}
+    assert um.value not in (await Role.get(id=role.id)).permissions
+    assert not await colleague.roles.filter(id=managers.id).exists()
