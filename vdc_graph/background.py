@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from vdc_graph import clock
+from vdc_graph import clock, licensing
 from vdc_graph.alarms.evaluate import evaluate_alarms
 from vdc_graph.approvals.holding import expire_overdue
 from vdc_graph.engine import engine_for
@@ -63,6 +63,9 @@ def background_jobs(settings: Settings) -> list[Job]:
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)
     jobs.append(webhook_worker(settings).run_forever)
+    if settings.licence_refresh_seconds > 0:
+        refresh = functools.partial(licensing.refresh_customers, settings.engine_seed)
+        jobs.append(every(settings.licence_refresh_seconds, refresh))
     if settings.usage_report_check_seconds > 0:
         jobs.append(lambda: keep_reports_generated(settings.usage_report_check_seconds))
     if settings.alarm_check_seconds > 0:
@@ -79,4 +82,5 @@ def webhook_worker(settings: Settings) -> WebhookWorker:
         ),
         timeout=settings.webhook_timeout_seconds,
         poll_interval=settings.webhook_poll_seconds,
+        allowed_networks=tuple(settings.outbound_allowed_networks),
     )

@@ -1,7 +1,8 @@
 """Why a message could not be delivered, in words safe to show to any reader of the history.
 
-The raw error (kept in ``last_error`` for operators) may name mail hosts, IP addresses or a
-Teams webhook URL; the reason shown in the API says only which side failed and how.
+The raw error of a mail server (kept in ``last_error`` for operators) may name hosts and
+addresses; the reason shown in the API says only which side failed and how. Teams failures
+carry the outbound client's generic reasons already.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import httpx
 UNREACHABLE = "The receiving server could not be reached"
 RECIPIENT_REFUSED = "The mail server refused the recipient"
 MAIL_REFUSED = "The mail server refused the message"
-WEBHOOK_REFUSED = "The Teams webhook refused the message"
 UNDELIVERABLE = "The message could not be delivered"
 
 
@@ -25,8 +25,9 @@ def generic_reason(exc: BaseException) -> str:
         return UNREACHABLE
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return MAIL_REFUSED
-    if isinstance(exc, TeamsRefused):
-        return WEBHOOK_REFUSED
+    if isinstance(exc, TeamsRefused):  # already generic: the outbound client's own reasons
+        reason = str(exc)
+        return reason[:1].upper() + reason[1:]
     if isinstance(
         exc, OSError | TimeoutError | aiosmtplib.SMTPServerDisconnected | httpx.TransportError
     ):

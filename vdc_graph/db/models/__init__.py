@@ -3,7 +3,7 @@
 from .access import ApiKey, PortalUser, Role, ServiceProvider
 from .alarms import Alarm, AlarmEvent, AlarmRuleSetting
 from .approvals import Approval, ApprovalSetting
-from .backup import BackupPolicy, BackupSession, Restore, SessionLogRecord
+from .backup import BackupPolicy, BackupSession, ProtectedObject, Restore, SessionLogRecord
 from .customers import (
     Customer,
     CustomerAdminUser,
@@ -23,6 +23,7 @@ from .platform import (
     OutboxMessage,
     ServiceStatus,
     SimulatedDeviceLogin,
+    SimulatedTenant,
     Webhook,
     WebhookDelivery,
 )
@@ -51,12 +52,14 @@ __all__ = [
     "Onboarding",
     "OutboxMessage",
     "PortalUser",
+    "ProtectedObject",
     "Restore",
     "Role",
     "ServiceProvider",
     "ServiceStatus",
     "SessionLogRecord",
     "SimulatedDeviceLogin",
+    "SimulatedTenant",
     "SoftwareUsage",
     "Subscription",
     "UsageReport",
