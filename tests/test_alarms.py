@@ -328,30 +328,26 @@ async def test_tenant_disconnected_follows_its_hours(api, provider, admin):
     assert alarm["state"] == "RESOLVED"
 
 
-async def test_storage_growth_above_its_percent_in_thirty_days(api, admin, provider):
+async def test_storage_growth_above_its_percent_in_a_month(api, admin, provider):
     now = Clock(datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
     customer = await connected_customer(provider, storage_consumed_gb=100.0)
-    policy = await make_policy(customer)
-    gb = 1024**3
 
-    async def written(gigabytes):
-        session = await ended_session(customer, policy, SessionStatus.SUCCESS, now.now)
-        session.transferred_bytes = int(gigabytes * gb)
-        await session.save()
+    async def storage(gb):
+        customer.storage_consumed_gb = gb
+        await customer.save()
+        await evaluate_alarms()
+        return await alarms(api, admin, rules=["STORAGE_GROWTH"])
 
-    await written(40)
-    now.advance(days=10)
-    await written(10)  # 50 % of 100 GB: not above
-    await evaluate_alarms()
-    assert await alarms(api, admin, rules=["STORAGE_GROWTH"]) == []
+    assert await storage(100.0) == []  # the first sample: nothing to compare with yet
+    now.advance(days=29)
+    assert await storage(300.0) == []  # a month has not passed
     now.advance(days=1)
-    await written(1)
-    await evaluate_alarms()
-    [alarm] = await alarms(api, admin, rules=["STORAGE_GROWTH"])
-    assert alarm["message"] == f"Backup storage of {customer.display_name} grew 51 % in 30 days"
-    now.advance(days=19, seconds=1)  # the 40 GB run is now more than 30 days old
-    await evaluate_alarms()
-    [alarm] = await alarms(api, admin, rules=["STORAGE_GROWTH"])
+    assert await storage(150.0) == []  # 50 %: not above
+    [alarm] = await storage(160.0)
+    assert alarm["message"] == (
+        f"Backup storage of {customer.display_name} grew 60 % in a month (100 GB to 160 GB)"
+    )
+    [alarm] = await storage(120.0)
     assert alarm["state"] == "RESOLVED"
 
 

@@ -13,14 +13,18 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from tortoise.functions import Sum
-
-from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, ServiceProvider, UsageReport
+from vdc_graph.db.models import (
+    BackupPolicy,
+    BackupSession,
+    Customer,
+    ServiceProvider,
+    StorageSample,
+    UsageReport,
+)
 from vdc_graph.db.queries.usage import UNSUBMITTED
 from vdc_graph.enums import AlarmRule, AlarmSeverity, ContractType, SessionStatus
 from vdc_graph.usage_reports import month_start, next_month
 
-GB = 1024**3
 POINTS_PER_USER = Decimal("2.5")  # the SaaS line's points per licensed user
 FAILED = (SessionStatus.FAILED, SessionStatus.DISCONNECTED)
 SUCCEEDED = (SessionStatus.SUCCESS, SessionStatus.WARNING)
@@ -142,22 +146,36 @@ async def tenant_disconnected(provider: ServiceProvider, threshold: float, now: 
 
 
 async def storage_growth(provider: ServiceProvider, threshold: float, now: datetime):
-    """Data written to backup storage in the last 30 days (the runs' transferred bytes) above
-    N % of the storage the customer consumes."""
-    written = dict(
-        await BackupSession.filter(provider_id=provider.id, ended_at__gte=now - timedelta(days=30))
-        .annotate(total=Sum("transferred_bytes"))
-        .group_by("customer_id")
-        .values_list("customer_id", "total")
+    """A customer's storage grew by more than N % since a month ago. The rule keeps one sample
+    of each customer's storage a day and compares with the newest one 30 to 37 days old."""
+    customers = await _live_customers(provider)
+    today = now.date()
+    await StorageSample.bulk_create(
+        [
+            StorageSample(customer_id=c.id, day=today, storage_gb=c.storage_consumed_gb)
+            for c in customers
+        ],
+        ignore_conflicts=True,
     )
+    cutoff = today - timedelta(days=30)
+    earlier: dict[UUID, float] = {}
+    for sample in await StorageSample.filter(
+        customer_id__in=[c.id for c in customers],
+        day__lte=cutoff,
+        day__gte=cutoff - timedelta(days=7),
+    ).order_by("day"):
+        earlier[sample.customer_id] = sample.storage_gb  # type: ignore[attr-defined]
     found = []
-    for customer in await _live_customers(provider).filter(id__in=list(written)):
-        stored = customer.storage_consumed_gb * GB
-        if stored <= 0:
-            continue  # no baseline to grow from
-        percent = (written[customer.id] or 0) / stored * 100
+    for customer in customers:
+        before = earlier.get(customer.id)
+        if not before:  # no sample a month old, or nothing stored then: nothing to grow from
+            continue
+        percent = (customer.storage_consumed_gb - before) / before * 100
         if percent > threshold:
-            message = f"Backup storage of {customer.display_name} grew {percent:.0f} % in 30 days"
+            message = (
+                f"Backup storage of {customer.display_name} grew {percent:.0f} % in a month "
+                f"({before:g} GB to {customer.storage_consumed_gb:g} GB)"
+            )
             found.append(_about(customer, "storage-growth", AlarmSeverity.WARNING, message))
     return found
 

@@ -318,9 +318,7 @@ AlarmRule = described(
     POLICY_CONSECUTIVE_FAILURES="A backup policy failed its last N runs in a row (N runs).",
     NO_RECENT_SUCCESS="A customer with backup policies had no successful backup for N hours.",
     TENANT_DISCONNECTED="A customer's backup runs have ended DISCONNECTED for N hours.",
-    STORAGE_GROWTH=(
-        "A customer's backups wrote more than N % of its consumed storage in the last 30 days."
-    ),
+    STORAGE_GROWTH=("A customer's backup storage grew by more than N % since a month ago."),
     LICENSE_COMMIT_USAGE="The provider's licence use is above N % of its minimum commit.",
     USAGE_REPORT_DUE=(
         "A usage report is still unsubmitted N days before licence management is suspended."

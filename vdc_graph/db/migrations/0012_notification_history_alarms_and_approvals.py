@@ -100,6 +100,18 @@ class Migration(migrations.Migration):
             options={'table': 'approval_setting', 'app': 'models', 'pk_attr': 'id'},
             bases=['Entity'],
         ),
+        ops.CreateModel(
+            name='StorageSample',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(default=_now, auto_now=False, auto_now_add=False)),
+                ('customer', fields.ForeignKeyField('models.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='storage_samples', on_delete=OnDelete.CASCADE)),
+                ('day', fields.DateField()),
+                ('storage_gb', fields.FloatField()),
+            ],
+            options={'table': 'storage_sample', 'app': 'models', 'unique_together': (('customer_id', 'day'),), 'pk_attr': 'id'},
+            bases=['Entity'],
+        ),
         ops.AddField(
             model_name='OutboxMessage',
             name='customer_id',

@@ -1,7 +1,7 @@
 """Every Tortoise model, one module per domain; Tortoise discovers them here."""
 
 from .access import ApiKey, PortalUser, Role, ServiceProvider
-from .alarms import Alarm, AlarmEvent, AlarmRuleSetting
+from .alarms import Alarm, AlarmEvent, AlarmRuleSetting, StorageSample
 from .approvals import Approval, ApprovalSetting
 from .backup import BackupPolicy, BackupSession, ProtectedObject, Restore, SessionLogRecord
 from .customers import (
@@ -61,6 +61,7 @@ __all__ = [
     "SimulatedDeviceLogin",
     "SimulatedTenant",
     "SoftwareUsage",
+    "StorageSample",
     "Subscription",
     "UsageReport",
     "UsageReportSaasLine",

@@ -65,3 +65,17 @@ class AlarmEvent(Entity):
     class Meta:
         table = "alarm_event"
         indexes = (("alarm_id", "created_at"),)
+
+
+class StorageSample(Entity):
+    # A customer's storage on one day, kept by the storage-growth alarm rule to compare with.
+
+    customer = fields.ForeignKeyField(
+        "models.Customer", related_name="storage_samples", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    storage_gb = fields.FloatField()
+
+    class Meta:
+        table = "storage_sample"
+        unique_together = (("customer_id", "day"),)
