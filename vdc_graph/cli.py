@@ -278,16 +278,36 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from vdc_graph.logs import configure_logging
+
+    configure_logging(settings)
+    if workers > 1:
+        _share_metrics_between_workers(settings)
     uvicorn.run(
-        "vdc_graph.app:create_app",
+        "vdc_graph.app:create_served_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
         timeout_graceful_shutdown=10,
         ws_max_size=max(settings.max_document_bytes * 2, 65536),
-        log_level="info",
+        log_config=None,  # ours (configure_logging), in every worker
+        access_log=False,  # one line per request comes from the request log instead
+        log_level=settings.log_level.lower(),
     )
+
+
+def _share_metrics_between_workers(settings: Settings) -> None:
+    """Prometheus' multi-process mode: the workers write their samples into one empty folder
+    (set before any worker imports the client)."""
+    import os
+    import shutil
+
+    variable = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when a worker imports it
+    folder = Path(os.environ.get(variable) or settings.state_dir / "metrics")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[variable] = str(folder)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

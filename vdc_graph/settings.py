@@ -27,6 +27,18 @@ class Mode(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    JSON = "json"  # one JSON object per line, for log collectors
+    TEXT = "text"  # readable lines, for a terminal
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
 class SmtpTls(StrEnum):
     NONE = "none"  # plain SMTP (local relays, tests)
     STARTTLS = "starttls"  # upgrade after connecting (port 587)
@@ -107,8 +119,21 @@ class Settings(BaseSettings):
     webhook_max_attempts: Positive = 12
     webhook_poll_seconds: PositiveSeconds = 1.0
 
+    # The server's log: format and level (every request is one INFO line).
+    log_format: LogFormat = LogFormat.JSON
+    log_level: LogLevel = LogLevel.INFO
+
+    # Bearer token /metrics asks for; without it /metrics is open in development, off in
+    # production.
+    metrics_token: SecretStr | None = None
+
     # How often the server checks that last month's usage reports exist (0 turns it off).
     usage_report_check_seconds: NonNegativeSeconds = 3600.0
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, level: object) -> object:
+        return level.upper() if isinstance(level, str) else level
 
     @field_validator("database_url")
     @classmethod

@@ -25,6 +25,7 @@ from vdc_graph.settings import Settings
 from . import idempotency, negotiation
 from .client_address import client_address
 from .graphiql import graphiql_page
+from .request_log import facts
 
 log = logging.getLogger("vdc_graph.http")
 
@@ -87,10 +88,12 @@ class GraphQLHttp:
         self.schema, self.settings, self.authenticator = schema, settings, authenticator
 
     async def __call__(self, request: Request) -> Response:
+        found = facts(request)
         context = RequestContext(
             settings=self.settings,
             client_host=client_address(request, self.settings),
             request=request,
+            request_id=found.request_id,
         )
         headers = {"X-Request-Id": context.request_id}
         if (
@@ -100,6 +103,7 @@ class GraphQLHttp:
             and negotiation.wants_html(request.headers.get("accept"))
         ):
             return graphiql_page(request)
+        found.operation_type = "unknown"  # until the operation is known
         media = negotiation.response_type(request.headers.get("accept"))
         try:
             if media is None:
@@ -107,7 +111,9 @@ class GraphQLHttp:
                     406, f"Accept {negotiation.GRAPHQL_RESPONSE} or {negotiation.JSON}"
                 )
             params = await self._params(request)
+            found.operation_name = params["operation_name"]
             context.principal = await self._principal(request, context, params)
+            found.caller(context.principal)
             key = request.headers.get("idempotency-key")
             if key is not None and request.method == "POST" and context.principal is not None:
                 return await idempotency.once(
@@ -118,8 +124,10 @@ class GraphQLHttp:
                 )
             return await self._answer(request, params, context, media, headers)
         except RequestRefused as refused:
+            found.outcome = refused.code.value
             return self._refusal(refused, media or negotiation.JSON, headers)
         except idempotency.IdempotencyConflict as conflict:
+            found.outcome = "IDEMPOTENCY_CONFLICT"
             return self._refusal(
                 RequestRefused(conflict.status, conflict.message),
                 media or negotiation.JSON,
@@ -135,6 +143,8 @@ class GraphQLHttp:
         headers: dict[str, str],
     ) -> Response:
         result = await self._execute(request, params, context)
+        codes = [(e.extensions or {}).get("code") for e in result.errors or ()]
+        facts(request).outcome = next((str(c) for c in codes if c), "error") if codes else "ok"
         return self._response(result, media, headers)
 
     async def _params(self, request: Request) -> dict[str, Any]:
@@ -215,6 +225,10 @@ class GraphQLHttp:
             else {OperationType.QUERY, OperationType.MUTATION}
         )
         operation = chosen_operation(params["query"], params["operation_name"])
+        if operation is not None:
+            found = facts(request)
+            found.operation_type = operation.operation.value
+            found.operation_name = operation.name.value if operation.name else None
         # Only reads are cut off: a mutation interrupted inside its transaction could leave the
         # database connection stuck, so mutations run to their end.
         limit = (

@@ -20,7 +20,7 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from vdc_graph import clock
+from vdc_graph import clock, metrics
 from vdc_graph.auth import Authenticator
 from vdc_graph.context import RequestContext
 from vdc_graph.errors import Forbidden, Unauthenticated
@@ -62,7 +62,8 @@ class GraphQLWebSocket(GraphQL):
         websocket = WebSocket(scope, receive=receive, send=send)
         context = await self.get_context(websocket, websocket)
         try:
-            await self.run(websocket, context=context)
+            with metrics.WEBSOCKETS.track_inprogress():
+                await self.run(websocket, context=context)
         finally:
             for task in context.connection_tasks:
                 task.cancel()
