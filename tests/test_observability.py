@@ -90,7 +90,7 @@ async def test_the_request_id_is_kept_when_well_formed_and_on_the_log_line(api, 
     mine = "client-3f1c9a7e-0001"
     kept = await api.post(QUERY, token=token, headers={"X-Request-Id": mine})
     assert kept.headers["x-request-id"] == mine
-    forged = await api.post(QUERY, token=token, headers={"X-Request-Id": "a b\"}{\"level\":\"x"})
+    forged = await api.post(QUERY, token=token, headers={"X-Request-Id": 'a b"}{"level":"x'})
     new_id = forged.headers["x-request-id"]
     assert "level" not in new_id and len(new_id) == 32
     lines = {r.fields["requestId"]: r.fields for r in caplog.records if hasattr(r, "fields")}
