@@ -25,6 +25,7 @@ from vdc_graph.settings import Settings
 from . import idempotency, negotiation
 from .client_address import client_address
 from .graphiql import graphiql_page
+from .rate_limit_headers import rate_limit_headers
 from .request_log import facts
 
 log = logging.getLogger("vdc_graph.http")
@@ -278,6 +279,7 @@ class GraphQLHttp:
             status = 429  # for every client: it must slow down
         elif media == negotiation.GRAPHQL_RESPONSE and pre_execution:
             status = 400
+        headers = {**headers, **rate_limit_headers(result.extensions, refused=status == 429)}
         return JSONResponse(body, status_code=status, media_type=media, headers=headers)
 
     @staticmethod
