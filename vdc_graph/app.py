@@ -27,6 +27,7 @@ from vdc_graph.logs import configure_logging
 from vdc_graph.metrics import metrics_endpoint
 from vdc_graph.schema.root import build_schema
 from vdc_graph.settings import Settings, get_settings
+from vdc_graph.tracing import configure_tracing
 
 log = logging.getLogger("vdc_graph")
 
@@ -114,4 +115,5 @@ def create_served_app() -> Starlette:
     """The application as ``serve`` runs it (in every worker): logging configured first."""
     settings = get_settings()
     configure_logging(settings)
+    configure_tracing()
     return create_app(settings)

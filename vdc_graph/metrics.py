@@ -94,15 +94,16 @@ def _operation_label(name: str | None) -> str:
     return name
 
 
-def _route(path: str) -> str:
+def route(path: str) -> str:
+    """The route a path belongs to (a bounded set, fit for a label or a span name)."""
     return next((r for r in _ROUTES if path == r or path.startswith(r + "/")), "(other)")
 
 
 def observe_request(path: str, status: int, facts: RequestFacts, seconds: float) -> None:
-    route = _route(path)
+    where = route(path)
     kind = facts.operation_type or ""
-    DURATION.labels(route, kind).observe(seconds)
-    if route == "/graphql" and facts.operation_type is not None:
+    DURATION.labels(where, kind).observe(seconds)
+    if where == "/graphql" and facts.operation_type is not None:
         REQUESTS.labels(_operation_label(facts.operation_name), kind, facts.outcome).inc()
 
 

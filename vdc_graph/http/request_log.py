@@ -15,10 +15,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vdc_graph import metrics
+from vdc_graph.tracing import tracer
 
 log = logging.getLogger("vdc_graph.request")
 
@@ -98,26 +101,33 @@ class RequestLogMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            seconds = time.perf_counter() - started
-            if status >= 500 and found.outcome == "ok":
-                found.outcome = "error"
-            path = scope["path"]
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                path,
-                status,
-                extra={
-                    "fields": {
-                        **found.fields(),
-                        "method": scope["method"],
-                        "path": path,
-                        "status": status,
-                        "durationMs": round(seconds * 1000, 2),
-                    }
-                },
-            )
-            metrics.observe_request(path, status, found, seconds)
+        path = scope["path"]
+        span = tracer.start_span(f"{scope['method']} {metrics.route(path)}", kind=SpanKind.SERVER)
+        with trace.use_span(span, end_on_exit=True):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                seconds = time.perf_counter() - started
+                if status >= 500 and found.outcome == "ok":
+                    found.outcome = "error"
+                fields = {
+                    **found.fields(),
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status,
+                    "durationMs": round(seconds * 1000, 2),
+                }
+                if span.is_recording():
+                    fields["traceId"] = format(span.get_span_context().trace_id, "032x")
+                    span.set_attributes(
+                        {
+                            "http.request.method": scope["method"],
+                            "url.path": path,
+                            "http.response.status_code": status,
+                            **{f"vdc.{k}": v for k, v in found.fields().items()},
+                        }
+                    )
+                    if status >= 500:
+                        span.set_status(StatusCode.ERROR)
+                log.info("%s %s %s", scope["method"], path, status, extra={"fields": fields})
+                metrics.observe_request(path, status, found, seconds)

@@ -8,9 +8,11 @@ import strawberry
 from graphql import GraphQLError, get_named_type
 from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from vdc_graph import tracing
 from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
@@ -117,6 +119,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             PerOperation,
             AuditRefusals,
             MaskUnexpectedErrors,
+            # Spans per operation and per resolver, only when traces are recorded.
+            *([OpenTelemetryExtension] if tracing.enabled() else []),
         ],
     )
     _describe_inputs(schema)
