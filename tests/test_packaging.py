@@ -26,21 +26,42 @@ def declared(*groups: str) -> dict[str, Requirement]:
 
 
 def imported_distributions(*folders: str) -> set[str]:
-    """The distributions whose top-level modules the folders' code imports."""
+    """The distributions that provide the modules the folders' code imports."""
     modules: set[str] = set()
     for folder in folders:
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Import):
-                    modules |= {alias.name.split(".")[0] for alias in node.names}
+                    modules |= {alias.name for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    modules.add(node.module.split(".")[0])
+                    modules |= {f"{node.module}.{alias.name}" for alias in node.names}
     owners = importlib.metadata.packages_distributions()
     found = set()
-    for module in modules - set(sys.stdlib_module_names) - {"vdc_graph", "tests"}:
-        if module in owners:  # a test helper module (tests/jwks_server.py) has no owner
-            found |= {canonicalize_name(d) for d in owners[module]}
+    for module in modules:
+        top = module.split(".")[0]
+        if top in sys.stdlib_module_names or top in ("vdc_graph", "tests"):
+            continue
+        candidates = owners.get(top, [])  # a test helper (tests/jwks_server.py) has none
+        if len(candidates) > 1:  # a namespace package: the one holding the module itself
+            candidates = _holders(candidates, module)
+        found |= {canonicalize_name(d) for d in candidates}
     return found
+
+
+def _holders(candidates: list[str], module: str) -> list[str]:
+    """The distributions holding the longest prefix of ``module`` that one of them holds."""
+    parts = module.split(".")
+    for length in range(len(parts), 1, -1):
+        held = [d for d in candidates if _provides(d, ".".join(parts[:length]))]
+        if held:
+            return held
+    return candidates
+
+
+def _provides(distribution: str, module: str) -> bool:
+    folder = module.replace(".", "/")
+    files = importlib.metadata.distribution(distribution).files or []
+    return any(str(f).startswith((folder + "/", folder + ".py")) for f in files)
 
 
 def lock_entries() -> list[str]:
