@@ -133,8 +133,8 @@ def test_a_served_run_logs_json_lines_without_tokens_or_secrets(env):
             },
             headers=auth,
         ).json()["data"]["webhookCreate"]
-        if hook["secret"]:
-            secrets.append(hook["secret"])
+        assert hook["userErrors"] == [] and hook["secret"]
+        secrets.append(hook["secret"])
         as_key = httpx.post(url, json={"query": QUERY}, headers={"Authorization": f"Bearer {key}"})
         assert as_key.status_code == 200
         refused = httpx.post(url, json={"query": QUERY}, headers={"Authorization": "Bearer x.y.z"})

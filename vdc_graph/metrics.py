@@ -99,12 +99,15 @@ def route(path: str) -> str:
     return next((r for r in _ROUTES if path == r or path.startswith(r + "/")), "(other)")
 
 
-def observe_request(path: str, status: int, facts: RequestFacts, seconds: float) -> None:
-    where = route(path)
-    kind = facts.operation_type or ""
-    DURATION.labels(where, kind).observe(seconds)
-    if where == "/graphql" and facts.operation_type is not None:
-        REQUESTS.labels(_operation_label(facts.operation_name), kind, facts.outcome).inc()
+def count_request(path: str, facts: RequestFacts) -> None:
+    """Counted as the response starts, so a client that has its answer sees it counted."""
+    if facts.operation_type is not None and route(path) == "/graphql":
+        label = _operation_label(facts.operation_name)
+        REQUESTS.labels(label, facts.operation_type, facts.outcome).inc()
+
+
+def observe_duration(path: str, facts: RequestFacts, seconds: float) -> None:
+    DURATION.labels(route(path), facts.operation_type or "").observe(seconds)
 
 
 def delivery(channel: str, outcome: str) -> None:

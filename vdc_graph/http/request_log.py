@@ -96,6 +96,7 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                metrics.count_request(scope["path"], found)
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
                 headers.append((b"x-request-id", found.request_id.encode()))
                 message = {**message, "headers": headers}
@@ -130,4 +131,4 @@ class RequestLogMiddleware:
                     if status >= 500:
                         span.set_status(StatusCode.ERROR)
                 log.info("%s %s %s", scope["method"], path, status, extra={"fields": fields})
-                metrics.observe_request(path, status, found, seconds)
+                metrics.observe_duration(path, found, seconds)
