@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
@@ -50,6 +51,11 @@ WEBSOCKETS = Gauge(
 )
 SUBSCRIPTIONS = Gauge(
     "vdc_subscriptions_active", "Running GraphQL subscriptions", multiprocess_mode="livesum"
+)
+BROKER_LAG = Histogram(
+    "vdc_broker_lag_seconds",
+    "Time from an event's publication to its receipt by a subscription",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 DELIVERIES = Counter(
     "vdc_deliveries",
@@ -108,6 +114,12 @@ def count_request(path: str, facts: RequestFacts) -> None:
 
 def observe_duration(path: str, facts: RequestFacts, seconds: float) -> None:
     DURATION.labels(route(path), facts.operation_type or "").observe(seconds)
+
+
+def broker_lag(message: dict[str, Any]) -> None:
+    published = message.get("publishedAt")
+    if isinstance(published, int | float):
+        BROKER_LAG.observe(max(0.0, time.time() - published))
 
 
 def delivery(channel: str, outcome: str) -> None:
