@@ -56,6 +56,7 @@ from vdc_graph.db.models import (
     UsageReportSoftwareLine,
     Webhook,
 )
+from vdc_graph.engine.runs import SCHEDULE
 from vdc_graph.enums import (
     AddedBy,
     BackupObjectType,
@@ -787,13 +788,13 @@ class _Generator:
             provider_id=provider.id,
             display_name=company,
             m365_account=domain if not pending or rng.random() < 0.7 else "",
-            microsoft_tenant_id="" if pending else str(_uuid(rng)),
+            microsoft_tenant_id=None if pending else str(_uuid(rng)),
             external_id=self._external_id(rng, source),
             former_external_id=None,
             veeam_account_id=self._veeam_account_id(rng),
-            flex_subscription_id=flex,
-            express_subscription_id=express,
-            premium_subscription_id=premium,
+            flex_subscription_id=flex or None,
+            express_subscription_id=express or None,
+            premium_subscription_id=premium or None,
             contract_type=contract,
             license_model=LicenseModel.FIXED if rng.random() < 0.2 else LicenseModel.VARIABLE,
             source_type=source,
@@ -1346,7 +1347,7 @@ class _Generator:
             transferred_items=items,
             trigger=SessionTrigger.SCHEDULE if starter is None else SessionTrigger.USER,
             started_by_id=None if starter is None else starter.id,
-            started_by_label="" if starter is None else starter.email,
+            started_by_label=SCHEDULE if starter is None else starter.email,
             retry_count=rng.randint(1, 3) if status is SessionStatus.FAILED else 0,
             service_counts=counts,
             stop_requested=False,
@@ -1612,7 +1613,7 @@ class _Generator:
                         service=service,
                         region=region,
                         health=ServiceHealth.DEGRADED if is_degraded else ServiceHealth.OPERATIONAL,
-                        message=names.DEGRADED_MESSAGE if is_degraded else "",
+                        message=names.DEGRADED_MESSAGE if is_degraded else None,
                         updated_at=updated,
                     )
                 )

@@ -21,6 +21,9 @@ from vdc_graph.settings import Settings
 
 Entry = tuple[LogStatus, str]
 
+# Who a session was started by when the schedule started it.
+SCHEDULE = "Schedule"
+
 
 async def queue_session(
     settings: Settings,
@@ -44,7 +47,7 @@ async def queue_session(
         status=SessionStatus.QUEUED,
         trigger=trigger,
         started_by_id=started_by_id,
-        started_by_label=started_by_label or "Schedule",
+        started_by_label=started_by_label or SCHEDULE,
     )
     policy.last_status = PolicyStatus.RUNNING
     await policy.save(update_fields=["last_status"])

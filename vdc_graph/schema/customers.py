@@ -13,10 +13,13 @@ from strawberry.types import Info
 from vdc_graph import clock
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
+from vdc_graph.db.queries import backup as backup_queries
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
 from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUserFilterQuery
 from vdc_graph.resolvers import customers as resolve
 from vdc_graph.resolvers import licensed_users as licensed
+from vdc_graph.resolvers import policies as resolve_policies
+from vdc_graph.resolvers import sessions as resolve_sessions
 from vdc_graph.resolvers.ids import Ref
 
 from .common import OrderDirection, Payload, UserError
@@ -43,6 +46,7 @@ from .relay import Connection, ModelNode
 from .scalars import Month
 
 if TYPE_CHECKING:
+    from .backup import BackupPolicy, BackupSession
     from .customer_people import Invitation
     from .offboarding import OffboardingRequest
 
@@ -189,17 +193,31 @@ class DeviceLogin:
 class Customer(ModelNode):
     model = models.Customer
     display_name: str = strawberry.field(description="The customer's name.")
-    m365_account: str = strawberry.field(
-        description="The tenant's domain, such as `contoso.onmicrosoft.com`."
+
+    @strawberry.field(
+        description="The tenant's domain, such as `contoso.onmicrosoft.com`; null until known."
     )
-    microsoft_tenant_id: str = strawberry.field(description="The Microsoft Entra tenant ID.")
+    def m365_account(self) -> str | None:
+        return self.m365_account or None  # type: ignore[attr-defined]  # "" in the database
+
+    microsoft_tenant_id: str | None = strawberry.field(
+        description="The Microsoft Entra tenant ID; null until the tenant is connected."
+    )
     external_id: str | None = strawberry.field(
         description="The marketplace subscription ID the licensing system knows it by."
     )
-    veeam_account_id: str = strawberry.field(description="The Veeam account ID.")
-    flex_subscription_id: str = strawberry.field(description="The Flex subscription ID.")
-    express_subscription_id: str = strawberry.field(description="The Express subscription ID.")
-    premium_subscription_id: str = strawberry.field(description="The Premium subscription ID.")
+    veeam_account_id: str | None = strawberry.field(
+        description="The Veeam account ID; null when not known."
+    )
+    flex_subscription_id: str | None = strawberry.field(
+        description="The Flex subscription ID; null when there is none."
+    )
+    express_subscription_id: str | None = strawberry.field(
+        description="The Express subscription ID; null when there is none."
+    )
+    premium_subscription_id: str | None = strawberry.field(
+        description="The Premium subscription ID; null when there is none."
+    )
     contract_type: ContractType = strawberry.field(description="Contract type and status.")
     license_model: LicenseModel = strawberry.field(description="How the customer is billed.")
     source_type: SourceType = strawberry.field(description="Where the customer came from.")
@@ -304,6 +322,46 @@ class Customer(ModelNode):
             PageArgs(first, after, last, before),
         )
         return LicensedUserConnection(page=page)
+
+    @strawberry.field(
+        description="The customer's backup policies (its Backup Policies tab), by name."
+    )
+    async def backup_policies(
+        self,
+        info: Info,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+    ) -> Connection[Annotated[BackupPolicy, strawberry.lazy("vdc_graph.schema.backup")]]:
+        from .backup import BackupPolicy
+
+        page = await resolve_policies.list_policies(
+            info.context,
+            backup_queries.PolicyFilter(customer_id=self.id),  # type: ignore[attr-defined]
+            "NAME",
+            False,
+            PageArgs(first, after, last, before),
+        )
+        return Connection[BackupPolicy](page=page)
+
+    @strawberry.field(description="The customer's backup sessions, newest first.")
+    async def backup_sessions(
+        self,
+        info: Info,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+    ) -> Connection[Annotated[BackupSession, strawberry.lazy("vdc_graph.schema.backup")]]:
+        from .backup import BackupSession
+
+        page = await resolve_sessions.list_sessions(
+            info.context,
+            backup_queries.SessionFilter(customer_id=self.id),  # type: ignore[attr-defined]
+            PageArgs(first, after, last, before),
+        )
+        return Connection[BackupSession](page=page)
 
     @strawberry.field(description="Licensed users per month, oldest first.")
     async def licensed_users_history(self, info: Info) -> list[LicensedUsersMonth]:
