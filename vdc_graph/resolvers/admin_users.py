@@ -13,6 +13,7 @@ from vdc_graph.enums import OutboxKind, Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.outbox import enqueue
 
+from . import rules
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
 from .managing import customer_to_change
@@ -52,7 +53,8 @@ class AdminUserInput:
 async def add_admin_user(
     ctx: RequestContext, ref: Ref, data: AdminUserInput
 ) -> tuple[Customer, CustomerAdminUser]:
-    _, customer = await customer_to_change(ctx, ref)
+    principal, customer = await customer_to_change(ctx, ref)
+    rules.add_admin_user(principal, customer)
     email = data.email.strip()
     problems = []
     if problem := upn_problem(email):

@@ -18,6 +18,7 @@ from vdc_graph.identity import LoginState, device_login
 from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
 from vdc_graph.notify import webhook_events
 
+from . import rules
 from .ids import Ref
 from .managing import customer_to_change
 from .recommended_policies import create_recommended_policies
@@ -46,9 +47,8 @@ async def _wizard(ctx: RequestContext, ref: Ref) -> tuple[str, Customer, Onboard
     onboarding = await Onboarding.get_or_none(customer_id=customer.id)
     if onboarding is None:
         onboarding = await Onboarding.create(customer_id=customer.id)
-    if onboarding.step is OnboardingStep.FINISHED or customer.contract_type is not (
-        ContractType.PENDING
-    ):
+    rules.onboard_customer(principal, customer)
+    if onboarding.step is OnboardingStep.FINISHED:
         raise _refuse(
             "This customer has finished onboarding", "customerId", UserErrorCode.INVALID_STATE
         )

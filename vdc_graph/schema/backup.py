@@ -13,6 +13,7 @@ from strawberry.types import Info
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries import backup as queries
+from vdc_graph.resolvers import hints
 from vdc_graph.resolvers import policies as resolve_policies
 from vdc_graph.resolvers import restores as resolve_restores
 from vdc_graph.resolvers import sessions as resolve_sessions
@@ -94,6 +95,25 @@ class BackupPolicy(ModelNode):
     @strawberry.field(description="The session running now (queued or running); null when idle.")
     async def running_session(self, info: Info) -> BackupSession | None:
         return await resolve_policies.policy_active_session(info.context, self)  # type: ignore[arg-type, return-value]
+
+    @strawberry.field(description="Whether `backupPolicyStart` would start it for you now.")
+    async def viewer_can_start(self, info: Info) -> bool:
+        return await hints.start_policy(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `backupPolicyStop` would stop it for you now.")
+    async def viewer_can_stop(self, info: Info) -> bool:
+        return await hints.stop_policy(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description="Whether you may change it now (`backupPolicyUpdate`, `backupPolicyEnable`, "
+        "`backupPolicyDisable`)."
+    )
+    async def viewer_can_edit(self, info: Info) -> bool:
+        return await hints.edit_policy(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `backupPolicyDelete` would delete it for you now.")
+    async def viewer_can_delete(self, info: Info) -> bool:
+        return await hints.delete_policy(info.context, self)  # type: ignore[arg-type]
 
 
 @strawberry.type(description="Objects of one service a session processed, by outcome.")

@@ -17,6 +17,7 @@ from vdc_graph.db.queries import backup as backup_queries
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
 from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUserFilterQuery
 from vdc_graph.resolvers import customers as resolve
+from vdc_graph.resolvers import hints
 from vdc_graph.resolvers import licensed_users as licensed
 from vdc_graph.resolvers import policies as resolve_policies
 from vdc_graph.resolvers import sessions as resolve_sessions
@@ -322,6 +323,31 @@ class Customer(ModelNode):
             PageArgs(first, after, last, before),
         )
         return LicensedUserConnection(page=page)
+
+    @strawberry.field(
+        description="Whether you may change its settings, IP ranges and notifications now "
+        "(`customerUpdateSettings`, `customerSetIpRanges`, `customerUpdateNotifications`)."
+    )
+    def viewer_can_edit(self, info: Info) -> bool:
+        return hints.edit_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether you may take it through the onboarding wizard now.")
+    def viewer_can_onboard(self, info: Info) -> bool:
+        return hints.onboard_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `customerInvite` would invite to it for you now.")
+    async def viewer_can_invite(self, info: Info) -> bool:
+        return await hints.invite_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `customerAdminUserAdd` would add for you now.")
+    def viewer_can_add_admin_user(self, info: Info) -> bool:
+        return hints.add_admin_user(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description="Whether `offboardingRequestCreate` would ask for its offboarding now."
+    )
+    async def viewer_can_offboard(self, info: Info) -> bool:
+        return await hints.offboard_customer(info.context, self)  # type: ignore[arg-type]
 
     @strawberry.field(
         description="The customer's backup policies (its Backup Policies tab), by name."
