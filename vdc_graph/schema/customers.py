@@ -17,7 +17,7 @@ from vdc_graph.db.queries import backup as backup_queries
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
 from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUserFilterQuery
 from vdc_graph.resolvers import customers as resolve
-from vdc_graph.resolvers import hints
+from vdc_graph.resolvers import downloads, hints
 from vdc_graph.resolvers import licensed_users as licensed
 from vdc_graph.resolvers import policies as resolve_policies
 from vdc_graph.resolvers import sessions as resolve_sessions
@@ -348,6 +348,36 @@ class Customer(ModelNode):
     )
     async def viewer_can_offboard(self, info: Info) -> bool:
         return await hints.offboard_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description="A link to the licensed users as CSV (`/exports/licensed-users.csv`): signed "
+        "for you, usable without a header, valid for `VDC_DOWNLOAD_URL_TTL_SECONDS`."
+    )
+    def licensed_users_download_url(self, info: Info) -> str:
+        return downloads.link(
+            info.context,
+            "/exports/licensed-users.csv",
+            {"customerId": relay.to_base64("Customer", self.id)},  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(
+        description="A link to the month's sessions and their logs as ZIP "
+        "(`/exports/sessions.zip`): signed for you, usable without a header, valid for "
+        "`VDC_DOWNLOAD_URL_TTL_SECONDS`; the download needs BACKUP_MANAGEMENT."
+    )
+    def sessions_download_url(
+        self,
+        info: Info,
+        month: Annotated[Month, strawberry.argument(description="The month (UTC).")],
+    ) -> str:
+        return downloads.link(
+            info.context,
+            "/exports/sessions.zip",
+            {
+                "customerId": relay.to_base64("Customer", self.id),  # type: ignore[attr-defined]
+                "month": month.strftime("%Y-%m"),
+            },
+        )
 
     @strawberry.field(
         description="The customer's backup policies (its Backup Policies tab), by name."
