@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, CustomerAdminUser
@@ -132,11 +133,13 @@ async def update_admin_user(
     return user
 
 
-async def remove_admin_user(ctx: RequestContext, ref: Ref) -> Customer:
+async def remove_admin_user(ctx: RequestContext, ref: Ref) -> tuple[Customer, Any]:
+    """The customer, and the key of the admin user removed from it."""
     user = await _admin_user_to_change(ctx, ref)
     customer = await Customer.get(id=user.customer_id)
+    removed = user.id
     await user.delete()
-    return customer
+    return customer, removed
 
 
 async def organizations(ctx: RequestContext, page: PageArgs) -> Page[Customer]:

@@ -221,6 +221,16 @@ async def check_device_login(ctx: RequestContext, ref: Ref) -> Customer:
     return customer
 
 
+async def device_login_state(
+    ctx: RequestContext, device_code: str | None, expired: bool
+) -> LoginState:
+    """Where the pending device login stands, asked of the identity platform; nothing changes
+    (the caller already sees the customer, so it may see this)."""
+    if expired or not device_code:
+        return LoginState.EXPIRED
+    return (await device_login(ctx.settings).poll(device_code)).state
+
+
 async def go_back(ctx: RequestContext, ref: Ref) -> Customer:
     _, customer, onboarding = await _wizard(ctx, ref)
     if onboarding.step is OnboardingStep.AWAITING_DEVICE_LOGIN:

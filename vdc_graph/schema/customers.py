@@ -19,6 +19,7 @@ from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUs
 from vdc_graph.resolvers import customers as resolve
 from vdc_graph.resolvers import downloads, hints
 from vdc_graph.resolvers import licensed_users as licensed
+from vdc_graph.resolvers import onboarding as wizard_state
 from vdc_graph.resolvers import policies as resolve_policies
 from vdc_graph.resolvers import sessions as resolve_sessions
 from vdc_graph.resolvers.ids import Ref
@@ -28,6 +29,7 @@ from .enums import (
     AddedBy,
     ContactKind,
     ContractType,
+    DeviceLoginState,
     LicenseModel,
     M365Service,
     NotificationTopic,
@@ -176,6 +178,7 @@ class Onboarding:
             expires_at=self.device_code_expires_at,  # type: ignore[attr-defined]
             interval_seconds=self.poll_interval_seconds,  # type: ignore[attr-defined]
             expired=self.device_code_expires_at <= clock.now(),  # type: ignore[attr-defined]
+            device_code=self.device_code,  # type: ignore[attr-defined]
         )
 
 
@@ -188,6 +191,15 @@ class DeviceLogin:
         description="How often to check whether the sign-in happened."
     )
     expired: bool = strawberry.field(description="The code has expired: renew it.")
+    device_code: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="Whether the administrator has signed in yet, asked of Microsoft now (poll "
+        "this query every `intervalSeconds`; when COMPLETED, `onboardingCheckDeviceLogin` "
+        "connects the tenant once)."
+    )
+    async def state(self, info: Info) -> DeviceLoginState:
+        return await wizard_state.device_login_state(info.context, self.device_code, self.expired)
 
 
 @strawberry.type(description="A customer of the service provider: one Microsoft 365 tenant.")
