@@ -372,6 +372,16 @@ async def test_the_device_login_is_followed_by_a_query(api, provider, manager, s
     customer = await pending_customer(provider)
     cid = gid(customer)
     await run(api, manager, ACCEPT, "onboardingAcceptLegalAgreement", {"customerId": cid})
+    confirmed = await api.data(
+        "query($id: ID!) { platform { legalAgreement { version } } "
+        "customer(id: $id) { onboarding { legalAgreementVersion } } }",
+        {"id": cid},
+        token=manager,
+    )
+    assert (
+        confirmed["customer"]["onboarding"]["legalAgreementVersion"]
+        == (confirmed["platform"]["legalAgreement"]["version"])
+    )
     await run(
         api,
         manager,

@@ -142,3 +142,21 @@ async def test_each_screen_renders_from_demo_data(api, admin_token, caplog, path
         assert _rows(larger) > _rows(data), "the demo data should fill a larger page"
         assert more_statements == statements
         assert _empty_strings(larger) == []
+
+
+async def test_platform_is_the_only_query_open_without_a_token(api):
+    open_query = "{ platform { regions { code displayName } legalAgreement { version } } }"
+    response = await api.post(open_query)
+    assert response.status_code == 200, response.text
+    assert [r["code"] for r in response.json()["data"]["platform"]["regions"]] == [
+        "AMER",
+        "EMEA",
+        "APJ",
+    ]
+    for query in (
+        "{ platform { regions { code } } customers { totalCount } }",
+        "{ viewer { permissions } }",
+        "{ ...P } fragment P on Query { platform { regions { code } } }",
+    ):
+        refused = await api.post(query)
+        assert refused.status_code == 401, (query, refused.text)

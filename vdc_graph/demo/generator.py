@@ -83,6 +83,7 @@ from vdc_graph.enums import (
     UsageReportStatus,
     WebhookEvent,
 )
+from vdc_graph.resolvers.platform import LEGAL_AGREEMENT
 from vdc_graph.usage_reports import (
     next_month,
     report_number,
@@ -960,6 +961,7 @@ class _Generator:
                     step=step,
                     legal_accepted_by=provider_admin.email if accepted else None,
                     legal_accepted_at=started if accepted else None,
+                    legal_agreement_version=LEGAL_AGREEMENT.version if accepted else None,
                     region=region if issued else None,
                     retention_years=retention if issued else None,
                     retention_unlimited=issued and retention is None,
@@ -993,6 +995,7 @@ class _Generator:
                 step=OnboardingStep.FINISHED,
                 legal_accepted_by=admin.email if self_service else provider_admin.email,
                 legal_accepted_at=activation - timedelta(minutes=rng.randint(20, 120)),
+                legal_agreement_version=LEGAL_AGREEMENT.version,
                 region=customer.region,
                 retention_years=customer.retention_years,
                 retention_unlimited=customer.retention_years is None,

@@ -21,7 +21,8 @@ from vdc_graph.notify.outbox import enqueue
 from . import rules
 from .ids import Ref
 from .managing import customer_to_change
-from .onboarding import MAX_RETENTION_YEARS, MIN_RETENTION_YEARS, activate
+from .onboarding import activate
+from .platform import LEGAL_AGREEMENT, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from .usage import suspension_months
 from .validation import is_email
 
@@ -191,6 +192,7 @@ async def accept(data: AcceptInput) -> tuple[Customer, list[BackupPolicy]]:
     chosen = data.services or list(M365Service)
     onboarding.legal_accepted_by = invitation.email
     onboarding.legal_accepted_at = now
+    onboarding.legal_agreement_version = LEGAL_AGREEMENT.version
     onboarding.region = data.region
     onboarding.retention_years = data.retention_years
     onboarding.retention_unlimited = data.retention_unlimited

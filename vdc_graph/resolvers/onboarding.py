@@ -21,10 +21,10 @@ from vdc_graph.notify import webhook_events
 from . import rules
 from .ids import Ref
 from .managing import customer_to_change
+from .platform import LEGAL_AGREEMENT, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from .recommended_policies import create_recommended_policies
 from .usage import ensure_license_management_allowed
 
-MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
 # A customer that finishes onboarding starts billing month by month.
 ACTIVE_CONTRACT = ContractType.MONTH_TO_MONTH
 
@@ -61,6 +61,7 @@ async def accept_legal_agreement(ctx: RequestContext, ref: Ref) -> Customer:
         raise _wrong_step(onboarding, OnboardingStep.LEGAL_AGREEMENT)
     onboarding.legal_accepted_by = who
     onboarding.legal_accepted_at = clock.now()
+    onboarding.legal_agreement_version = LEGAL_AGREEMENT.version
     onboarding.step = OnboardingStep.CONNECT_TENANT
     await onboarding.save()
     return customer
@@ -240,6 +241,7 @@ async def go_back(ctx: RequestContext, ref: Ref) -> Customer:
     elif onboarding.step is OnboardingStep.CONNECT_TENANT:
         onboarding.step = OnboardingStep.LEGAL_AGREEMENT
         onboarding.legal_accepted_by = onboarding.legal_accepted_at = None
+        onboarding.legal_agreement_version = None
     else:
         raise _refuse(
             f"Onboarding cannot go back from {onboarding.step.value}",

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from vdc_graph.enums import M365Service, Region
 
-from .onboarding import MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
+# The retention a customer may choose (checked by onboarding and the invitation page).
+MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
 
 REGIONS: dict[Region, str] = {
     Region.AMER: "Americas",

@@ -145,6 +145,9 @@ class Onboarding:
     legal_accepted_at: datetime | None = strawberry.field(
         description="When the legal agreement was confirmed."
     )
+    legal_agreement_version: str | None = strawberry.field(
+        description="The version of the agreement confirmed (see `platform.legalAgreement`)."
+    )
     region: Region | None = strawberry.field(description="Chosen storage region.")
     retention_years: int | None = strawberry.field(
         description="Chosen retention in whole years; null with unlimited or not yet chosen."

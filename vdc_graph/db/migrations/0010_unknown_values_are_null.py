@@ -1,4 +1,5 @@
-"""Unknown values are stored as NULL instead of "" (the API answers null for them)."""
+"""Unknown values are stored as NULL instead of "" (the API answers null for them); the
+version of the legal agreement a customer confirmed is recorded."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -47,6 +48,11 @@ class Migration(migrations.Migration):
             model_name='ServiceStatus',
             name='message',
             field=fields.CharField(null=True, max_length=500),
+        ),
+        ops.AddField(
+            model_name='Onboarding',
+            name='legal_agreement_version',
+            field=fields.CharField(null=True, max_length=40),
         ),
         ops.RunSQL(
             [f"UPDATE customer SET {c} = NULL WHERE {c} = ''" for c in _CUSTOMER_COLUMNS]

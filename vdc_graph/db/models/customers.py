@@ -162,6 +162,7 @@ class Onboarding(Entity):
     )
     legal_accepted_by = fields.CharField(max_length=254, null=True)
     legal_accepted_at = fields.DatetimeField(null=True)
+    legal_agreement_version = fields.CharField(max_length=40, null=True)  # the text confirmed
     region = fields.CharEnumField(Region, max_length=8, null=True)
     retention_years = fields.IntField(null=True)
     retention_unlimited = fields.BooleanField(default=False)
