@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from vdc_graph.auth import Principal
+from vdc_graph.contracts import refuse_backups
 from vdc_graph.db.models import Customer, UsageReport
+from vdc_graph.db.queries.usage import UNSUBMITTED
 from vdc_graph.enums import ContractType, Permission, UsageReportStatus
 from vdc_graph.errors import Forbidden, Unauthenticated, UserError, UserErrorCode, UserErrors
 
@@ -111,6 +113,7 @@ def edit_policy(principal: Principal | None, customer: Customer) -> None:
 
 def start_policy(principal: Principal | None, customer: Customer, running: bool) -> None:
     edit_policy(principal, customer)
+    refuse_backups(customer.contract_type, ["input", "id"])
     if running:
         raise _refuse(
             "The policy is already running; stop it or wait until it ends",
@@ -138,11 +141,13 @@ def delete_policy(principal: Principal | None, customer: Customer, running: bool
 
 # --- usage reports (SITE_SETTINGS) ------------------------------------------------------------
 
-SUBMITTABLE = (UsageReportStatus.PENDING_REVIEW, UsageReportStatus.REJECTED)
 CONFIRMABLE = (UsageReportStatus.SAVED,)
 
 
-def _report_status(report: UsageReport, allowed: tuple[UsageReportStatus, ...], what: str) -> None:
+def refuse_report_status(
+    report: UsageReport, allowed: tuple[UsageReportStatus, ...], what: str
+) -> None:
+    """A report is changed (submitted, corrected, confirmed) only in the statuses that allow it."""
     if report.status not in allowed:
         raise _refuse(
             f"This report is {report.status.value}; only a report that is "
@@ -154,9 +159,9 @@ def _report_status(report: UsageReport, allowed: tuple[UsageReportStatus, ...], 
 
 def submit_report(principal: Principal | None, report: UsageReport) -> None:
     may_change(principal, Permission.SITE_SETTINGS)
-    _report_status(report, SUBMITTABLE, "submitted")
+    refuse_report_status(report, UNSUBMITTED, "submitted")
 
 
 def confirm_report(principal: Principal | None, report: UsageReport) -> None:
     may_change(principal, Permission.SITE_SETTINGS)
-    _report_status(report, CONFIRMABLE, "confirmed")
+    refuse_report_status(report, CONFIRMABLE, "confirmed")

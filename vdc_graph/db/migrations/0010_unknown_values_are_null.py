@@ -14,7 +14,7 @@ _CUSTOMER_COLUMNS = (
 )
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_dashboard_and_report_line_indexes')]
+    dependencies = [('models', '0006_licensing_from_backups')]
 
     initial = False
 
