@@ -60,8 +60,8 @@ from vdc_graph.db.models import (
     UsageReportSoftwareLine,
     Webhook,
 )
-from vdc_graph.engine.runs import SCHEDULE
 from vdc_graph.enums import (
+    SCHEDULE_STARTER,
     AddedBy,
     BackupObjectType,
     BackupType,
@@ -1417,7 +1417,7 @@ class _Generator:
             transferred_items=items,
             trigger=SessionTrigger.SCHEDULE if starter is None else SessionTrigger.USER,
             started_by_id=None if starter is None else starter.id,
-            started_by_label=SCHEDULE if starter is None else starter.email,
+            started_by_label=SCHEDULE_STARTER if starter is None else starter.email,
             retry_count=rng.randint(1, 3) if status is SessionStatus.FAILED else 0,
             service_counts=counts,
             stop_requested=False,

@@ -13,16 +13,19 @@ from uuid import UUID
 from vdc_graph import clock
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, SessionLogRecord
 from vdc_graph.db.transactions import after_commit, atomic
-from vdc_graph.enums import LogStatus, PolicyStatus, SessionStatus, SessionTrigger
+from vdc_graph.enums import (
+    SCHEDULE_STARTER,
+    LogStatus,
+    PolicyStatus,
+    SessionStatus,
+    SessionTrigger,
+)
 from vdc_graph.events.sessions import ENDED, publish_finished, publish_session
 from vdc_graph.notify import backup as notifications
 from vdc_graph.notify import webhook_events
 from vdc_graph.settings import Settings
 
 Entry = tuple[LogStatus, str]
-
-# Who a session was started by when the schedule started it.
-SCHEDULE = "Schedule"
 
 
 async def queue_session(
@@ -47,7 +50,7 @@ async def queue_session(
         status=SessionStatus.QUEUED,
         trigger=trigger,
         started_by_id=started_by_id,
-        started_by_label=started_by_label or SCHEDULE,
+        started_by_label=started_by_label or SCHEDULE_STARTER,
     )
     policy.last_status = PolicyStatus.RUNNING
     await policy.save(update_fields=["last_status"])
