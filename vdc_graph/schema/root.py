@@ -28,6 +28,7 @@ from .dashboard import DashboardQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .live import Subscription
 from .offboarding import OffboardingMutations
+from .platform import PlatformQueries
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
@@ -54,6 +55,7 @@ class Query(
     WebhookQueries,
     DashboardQueries,
     StatusQueries,
+    PlatformQueries,
 ):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
