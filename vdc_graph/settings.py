@@ -185,6 +185,11 @@ class Settings(BaseSettings):
             )
         return url.rstrip("/")
 
+    # How often the alarm rules are evaluated (0 turns it off), and how often an alarm nobody
+    # acknowledged is notified again while its condition holds.
+    alarm_check_seconds: float = 300.0
+    alarm_renotify_hours: float = 24.0
+
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:
         if self.mode is Mode.PRODUCTION and not (
