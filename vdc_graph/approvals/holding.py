@@ -19,7 +19,7 @@ from strawberry.relay import to_base64
 
 from vdc_graph import clock
 from vdc_graph.auth.api_keys import api_key_principal
-from vdc_graph.auth.authenticate import user_principal
+from vdc_graph.auth.authenticate import acting_principal
 from vdc_graph.auth.principal import Principal
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import ApiKey, Approval, ApprovalSetting, AuditRecord, PortalUser
@@ -112,7 +112,7 @@ async def requester(approval: Approval) -> Principal:
     )
     if user is None:
         raise Unauthenticated(REQUESTER_GONE)
-    return await user_principal(user, approval.requested_customer_scope)
+    return await acting_principal(user, approval.requested_customer_scope)
 
 
 def payload(approval: Approval) -> dict[str, Any]:

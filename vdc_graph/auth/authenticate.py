@@ -176,7 +176,7 @@ async def _customer_scope(claims: dict[str, Any], user: PortalUser) -> UUID | No
     return customer_id
 
 
-async def user_principal(user: PortalUser, customer_scope: UUID | None) -> Principal:
+async def acting_principal(user: PortalUser, customer_scope: UUID | None) -> Principal:
     """The caller ``user`` is now (their current roles), within ``customer_scope`` if it is
     still theirs: for acting later on a person's behalf, as an approved action does."""
     claims = {} if customer_scope is None else {"cid": str(customer_scope)}
