@@ -130,6 +130,10 @@ class SessionTrigger(StrEnum):
     USER = "USER"
 
 
+# Who a session was started by when the schedule started it.
+SCHEDULE_STARTER = "Schedule"
+
+
 class LogStatus(StrEnum):
     INFO = "INFO"
     SUCCESS = "SUCCESS"

@@ -18,8 +18,8 @@ from uuid import UUID
 from strawberry.relay import to_base64
 
 from vdc_graph import clock
-from vdc_graph.auth.api_keys import key_principal
-from vdc_graph.auth.authenticate import user_principal
+from vdc_graph.auth.api_keys import api_key_principal
+from vdc_graph.auth.authenticate import acting_principal
 from vdc_graph.auth.principal import Principal
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import ApiKey, Approval, ApprovalSetting, AuditRecord, PortalUser
@@ -105,14 +105,14 @@ async def requester(approval: Approval) -> Principal:
         )
         if key is None:
             raise Unauthenticated(REQUESTER_GONE)
-        return await key_principal(key)
+        return await api_key_principal(key)
     user = await PortalUser.get_or_none(
         id=approval.requested_by_user_id,
         provider_id=approval.provider_id,  # type: ignore[attr-defined]
     )
     if user is None:
         raise Unauthenticated(REQUESTER_GONE)
-    return await user_principal(user, approval.requested_customer_scope)
+    return await acting_principal(user, approval.requested_customer_scope)
 
 
 def payload(approval: Approval) -> dict[str, Any]:

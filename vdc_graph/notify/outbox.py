@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from vdc_graph import clock
+from vdc_graph import clock, metrics
 from vdc_graph.db.models import OutboxMessage
 from vdc_graph.enums import DeliveryStatus, MessageTopic, OutboxKind
 
@@ -137,6 +137,7 @@ class OutboxWorker:
         except Exception as exc:  # any failure of the far side: retry later
             final = attempts >= self.retry.max_attempts
             # The recipient stays out of the log: a Teams webhook URL is itself a credential.
+            metrics.delivery(message.kind.value, "failed" if final else "retry")
             log.warning(
                 "outbox %s %s failed (attempt %d%s): %s",
                 message.kind,
@@ -154,6 +155,7 @@ class OutboxWorker:
                 next_attempt_at=None if final else clock.now() + self.retry.delay_after(attempts),
             )
             return
+        metrics.delivery(message.kind.value, "succeeded")
         await OutboxMessage.filter(id=message.id).update(
             attempts=attempts,
             status=DeliveryStatus.SUCCEEDED,

@@ -8,6 +8,7 @@ from typing import TypeVar
 import strawberry
 
 from vdc_graph import enums, errors
+from vdc_graph.identity.device_login import LoginState
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -286,6 +287,13 @@ DeliveryStatus = described(
     PENDING="Waiting for its first attempt or for a retry.",
     SUCCEEDED="The receiver answered 2xx.",
     FAILED="Every attempt failed; it is not retried (redeliver it by hand).",
+)
+DeviceLoginState = described(
+    LoginState,
+    "Where a device login stands at Microsoft.",
+    PENDING="Waiting for the administrator to sign in with the code.",
+    COMPLETED="Signed in: `onboardingCheckDeviceLogin` connects the tenant.",
+    EXPIRED="The code has expired: renew it.",
 )
 MessageTopic = described(
     enums.MessageTopic,

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from vdc_graph import metrics
 from vdc_graph.resolvers import sessions as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
 
@@ -63,12 +64,13 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[SessionLogEvent, None]:
         ref = Ref(session_id.type_name, session_id.node_id)
-        async for batch in resolve.watch_log(info.context, ref, after):
-            yield SessionLogEvent(
-                records=batch.records,  # type: ignore[arg-type]
-                session=batch.session,  # type: ignore[arg-type]
-                cursor=batch.cursor,
-            )
+        with metrics.SUBSCRIPTIONS.track_inprogress():
+            async for batch in resolve.watch_log(info.context, ref, after):
+                yield SessionLogEvent(
+                    records=batch.records,  # type: ignore[arg-type]
+                    session=batch.session,  # type: ignore[arg-type]
+                    cursor=batch.cursor,
+                )
 
     @strawberry.subscription(
         description="Sessions as they are queued, progress and end (never completes)."
@@ -92,10 +94,11 @@ class Subscription:
             if flt.policy_id
             else None
         )
-        async for session in resolve.watch_updates(
-            info.context, resolve.UpdatesFilter(customer_id=customer, policy_id=policy)
-        ):
-            yield session  # type: ignore[misc]
+        with metrics.SUBSCRIPTIONS.track_inprogress():
+            async for session in resolve.watch_updates(
+                info.context, resolve.UpdatesFilter(customer_id=customer, policy_id=policy)
+            ):
+                yield session  # type: ignore[misc]
 
     @strawberry.subscription(
         description="Alarms the caller may see, each time one is raised, acknowledged or "

@@ -8,9 +8,11 @@ import strawberry
 from graphql import GraphQLError, get_named_type
 from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from vdc_graph import tracing
 from vdc_graph.http.persisted import trusted_only_extension
 from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
@@ -29,6 +31,7 @@ from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, valid
 from .live import Subscription
 from .notifications import NotificationMutations, NotificationQueries
 from .offboarding import OffboardingMutations
+from .platform import PlatformQueries
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
@@ -58,6 +61,7 @@ class Query(
     ApprovalQueries,
     DashboardQueries,
     StatusQueries,
+    PlatformQueries,
 ):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
@@ -137,6 +141,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             PerOperation,
             AuditRefusals,
             MaskUnexpectedErrors,
+            # Spans per operation and per resolver, only when traces are recorded.
+            *([OpenTelemetryExtension] if tracing.enabled() else []),
         ],
     )
     _describe_inputs(schema)

@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_licensing_from_backups')]
+    dependencies = [('models', '0010_unknown_values_are_null')]
 
     initial = False
 

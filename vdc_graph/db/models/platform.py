@@ -130,7 +130,7 @@ class ServiceStatus(Entity):
     service = fields.CharEnumField(ServiceName, max_length=20)
     region = fields.CharEnumField(Region, max_length=8)
     health = fields.CharEnumField(ServiceHealth, max_length=12, default=ServiceHealth.OPERATIONAL)
-    message = fields.CharField(max_length=500, default="")
+    message = fields.CharField(max_length=500, null=True)  # the operators' note, if any
     updated_at = fields.DatetimeField(null=True)
 
     class Meta:
