@@ -43,7 +43,8 @@ BM = Permission.BACKUP_MANAGEMENT
 
 @pytest.fixture
 def settings(tmp_path):
-    return fast_settings(tmp_path)
+    # The Teams receivers of these tests listen on loopback, allowed explicitly.
+    return fast_settings(tmp_path, outbound_allowed_networks=["127.0.0.1/32"])
 
 
 class Receiver:

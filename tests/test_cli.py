@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,14 +27,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def fresh_env(folder: Path) -> dict[str, str]:
+    """The environment without any VDC_* setting, on a new SQLite database in ``folder``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
     return {
         **clean,
-        "VDC_DATABASE_URL": f"sqlite://{tmp_path}/cli.db",
-        "VDC_STATE_DIR": str(tmp_path / "state"),
+        "VDC_DATABASE_URL": f"sqlite://{folder}/cli.db",
+        "VDC_STATE_DIR": str(folder / "state"),
     }
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return fresh_env(tmp_path)
 
 
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -58,6 +65,22 @@ def start(env: dict[str, str], *args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@contextmanager
+def seeded_server(folder: Path, **settings: str) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A real ``vdc-graph serve`` on demo data (3 customers) with ``settings`` (VDC_* values):
+    its URL, a token of admin@demo.example and the environment it runs in."""
+    env = fresh_env(folder)
+    run(env, "seed", "--customers", "3")
+    token = run(env, "token", "--email", "admin@demo.example").stdout.strip()
+    port = free_port()
+    process = start(env | settings, "serve", "--port", str(port))
+    try:
+        wait_until_healthy(port, process)
+        yield f"http://127.0.0.1:{port}", token, env
+    finally:
+        stop(process)
 
 
 def wait_until_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> None:

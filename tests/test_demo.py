@@ -304,7 +304,7 @@ async def test_customers_cover_every_contract_and_source_type(db: str) -> None:
     assert len({c.display_name for c in customers}) == CUSTOMERS
     assert len({c.external_id for c in customers}) == CUSTOMERS
     assert all(
-        c.m365_account == "" or c.m365_account.endswith(".onmicrosoft.com") for c in customers
+        c.m365_account == "" or c.m365_account.endswith(".onmicrosoft.example") for c in customers
     )
 
     other = await ServiceProvider.get(display_name="Other Provider")

@@ -73,4 +73,5 @@ def webhook_worker(settings: Settings) -> WebhookWorker:
         ),
         timeout=settings.webhook_timeout_seconds,
         poll_interval=settings.webhook_poll_seconds,
+        allowed_networks=tuple(settings.outbound_allowed_networks),
     )

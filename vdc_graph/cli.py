@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 import tempfile
@@ -291,6 +292,17 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trusted_documents(settings: Settings, args: argparse.Namespace) -> int:
+    from vdc_graph.http.persisted import build_manifest
+
+    text = json.dumps(build_manifest([Path(p) for p in args.paths]), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -301,7 +313,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         timeout_graceful_shutdown=10,
-        ws_max_size=max(settings.max_document_bytes * 2, 65536),
+        ws_max_size=settings.max_body_bytes,  # a message is bounded like an HTTP body
+        # uvicorn believes X-Forwarded-For from loopback by default, which would let any local
+        # caller choose its address; the app believes only VDC_TRUSTED_PROXIES itself
+        # (http/client_address.py), so uvicorn must not rewrite the peer first.
+        proxy_headers=False,
+        forwarded_allow_ips="",
         log_level="info",
     )
 
@@ -579,6 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the schema in SDL")
     export.add_argument("--output", "-o", default=None, help="write to this file")
     export.set_defaults(run=cmd_export_schema)
+
+    trusted = commands.add_parser(
+        "trusted-documents", help="write the manifest of trusted documents (.graphql files)"
+    )
+    trusted.add_argument("paths", nargs="*", default=["examples"], help="files or folders")
+    trusted.add_argument("--output", help="write to this file instead of stdout")
+    trusted.set_defaults(run=cmd_trusted_documents)
     return parser
 
 

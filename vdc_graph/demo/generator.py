@@ -680,7 +680,7 @@ class _Generator:
     @staticmethod
     def _teams_webhook(rng: random.Random, slug: str) -> str:
         return (
-            f"https://{slug}.webhook.office.com/webhookb2/{_uuid(rng)}@{_uuid(rng)}"
+            f"https://{slug}.webhook.office.example/webhookb2/{_uuid(rng)}@{_uuid(rng)}"
             f"/IncomingWebhook/{rng.getrandbits(128):032x}/{_uuid(rng)}"
         )
 
@@ -708,7 +708,7 @@ class _Generator:
     def _domain(self, rng: random.Random, company: str) -> str:
         slug = _slug(company)
         while True:
-            domain = f"{slug}{rng.randrange(100, 1000)}.onmicrosoft.com"
+            domain = f"{slug}{rng.randrange(100, 1000)}.onmicrosoft.example"
             if domain not in self.used_domains:
                 self.used_domains.add(domain)
                 return domain
@@ -1038,7 +1038,7 @@ class _Generator:
                         if issued
                         else None
                     ),
-                    verification_url="https://microsoft.com/devicelogin" if issued else None,
+                    verification_url="https://microsoft.example/devicelogin" if issued else None,
                     # an expired code: the wizard offers to renew it
                     device_code_expires_at=started + timedelta(minutes=15) if issued else None,
                     poll_interval_seconds=5,

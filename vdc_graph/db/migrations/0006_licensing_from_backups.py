@@ -9,7 +9,7 @@ from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_dashboard_and_report_line_indexes')]
+    dependencies = [('models', '0005_audit_repeat_count')]
 
     initial = False
 
