@@ -18,7 +18,6 @@ from vdc_graph import clock
 from vdc_graph.db.models import (
     AuditRecord,
     Customer,
-    SimulatedTenant,
     UsageReport,
     UsageReportSaasLine,
 )
@@ -368,9 +367,8 @@ async def test_licences_are_released_after_31_days_and_months_keep_their_highest
     provider = await make_provider()
     user = await make_user(provider, ADMIN)
     customer = await connected_customer(
-        provider, microsoft_tenant_id="tenant-fabrikam", retention_years=1
+        provider, users=12, microsoft_tenant_id="tenant-fabrikam", retention_years=1
     )
-    await SimulatedTenant.create(tenant_id="tenant-fabrikam", user_count=12)
     policy = await make_policy(customer, "Mail", services=["EXCHANGE"])
     cid = gid("Customer", customer.id)
 
@@ -429,8 +427,7 @@ async def test_a_backup_again_within_the_window_keeps_the_licence(api, settings,
     at(now, 2026, 5, 1, 8, 0)
     provider = await make_provider()
     user = await make_user(provider, ADMIN)
-    customer = await connected_customer(provider, microsoft_tenant_id="tenant-tailspin")
-    await SimulatedTenant.create(tenant_id="tenant-tailspin", user_count=5)
+    customer = await connected_customer(provider, users=5, microsoft_tenant_id="tenant-tailspin")
     policy = await make_policy(customer, "Mail", services=["EXCHANGE"])
     await backup(api, token_for(settings, user), gid("BackupPolicy", policy.id))
     at(now, 2026, 5, 30, 8, 0)
