@@ -22,7 +22,7 @@ from vdc_graph.db.models import (
     UsageReportSaasLine,
 )
 from vdc_graph.engine.simulator import _volume
-from vdc_graph.enums import M365Service, Permission
+from vdc_graph.enums import AuditOutcome, M365Service, Permission
 from vdc_graph.identity import tenant_directory
 from vdc_graph.identity.simulator import complete_login
 from vdc_graph.licensing import refresh_customers, storage_gb
@@ -297,7 +297,10 @@ async def test_register_onboard_back_up_license_report_review_submit(api, settin
         )
     )["usageReportAddSoftwareLine"]
     assert codes(twice) == ["DUPLICATE"]
-    assert await AuditRecord.filter(action="usageReportCorrectSoftwareLine").count() == 1
+    [audited] = await AuditRecord.filter(
+        action="usageReportCorrectSoftwareLine", outcome=AuditOutcome.SUCCESS
+    )
+    assert (audited.after["current_month_usage"], audited.after["automatic_usage"]) == (22, 20)
 
     # New intake figures rebuild the report under review, keeping the review's changes.
     intake["workloads"][0]["units"] = 25
