@@ -174,3 +174,18 @@ async def _customer_scope(claims: dict[str, Any], user: PortalUser) -> UUID | No
     if not allowed:
         raise Unauthenticated(BAD_CUSTOMER_SCOPE)
     return customer_id
+
+
+async def acting_principal(user: PortalUser, customer_scope: UUID | None) -> Principal:
+    """The caller ``user`` is now (their current roles), within ``customer_scope`` if it is
+    still theirs: for acting later on a person's behalf, as an approved action does."""
+    claims = {} if customer_scope is None else {"cid": str(customer_scope)}
+    return Principal(
+        provider_id=user.provider_id,  # type: ignore[attr-defined]
+        user_id=user.id,
+        api_key_id=None,
+        email=user.email,
+        permissions=await user_permissions(user.id),
+        customer_scope=await _customer_scope(claims, user),
+        expires_at=None,
+    )

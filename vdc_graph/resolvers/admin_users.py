@@ -10,7 +10,7 @@ from vdc_graph.db.models import Customer, CustomerAdminUser
 from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.db.queries.customers import SORT_KEYS
-from vdc_graph.enums import OutboxKind, Permission
+from vdc_graph.enums import MessageTopic, OutboxKind, Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.outbox import enqueue
 
@@ -96,6 +96,8 @@ async def _welcome(ctx: RequestContext, customer: Customer, user: CustomerAdminU
             f"{ctx.settings.public_url.rstrip('/')}\n"
         ),
         payload={"adminUserId": str(user.id), "customerId": str(customer.id)},
+        customer_id=customer.id,
+        topic=MessageTopic.WELCOME,
     )
 
 

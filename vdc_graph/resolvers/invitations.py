@@ -13,7 +13,14 @@ from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupPolicy, Customer, Invitation, Onboarding
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import ContractType, M365Service, OnboardingStep, OutboxKind, Region
+from vdc_graph.enums import (
+    ContractType,
+    M365Service,
+    MessageTopic,
+    OnboardingStep,
+    OutboxKind,
+    Region,
+)
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify import webhook_events
 from vdc_graph.notify.outbox import enqueue
@@ -126,6 +133,8 @@ async def _send(
             f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{link}\n"
         ),
         payload={"invitationId": str(invitation.id), "customerId": str(customer.id)},
+        customer_id=customer.id,
+        topic=MessageTopic.INVITATION,
     )
 
 

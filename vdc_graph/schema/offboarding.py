@@ -13,7 +13,8 @@ from vdc_graph.db import models
 from vdc_graph.enums import OffboardingStatus as Status
 from vdc_graph.resolvers import offboarding as resolve
 
-from .common import Payload, UserError
+from .approvals import HeldForApproval
+from .common import UserError
 from .customer_changes import CUSTOMER_ID, ref
 from .enums import OffboardingStatus
 from .mutations import run_mutation
@@ -47,7 +48,7 @@ class OffboardingRequestReviewInput:
 
 
 @strawberry.type(description="The result of an offboarding-request mutation.")
-class OffboardingRequestPayload(Payload):
+class OffboardingRequestPayload(HeldForApproval):
     offboarding_request: OffboardingRequest | None = strawberry.field(
         description="The request after the change."
     )
