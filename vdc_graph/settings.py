@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     switch_token_secret: SecretStr | None = None
     switch_token_ttl_seconds: Positive = 900
 
+    # Signed download links (`downloadUrl` fields). When unset, a secret derived from the
+    # customer-switch secret is used.
+    download_url_secret: SecretStr | None = None
+    download_url_ttl_seconds: int = 300
+    # The API's own base URL for those links; by default the URL the request came to.
+    api_url: str | None = None
+
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, a JSON list).
     trusted_proxies: list[str] = []
 
@@ -178,6 +185,11 @@ class Settings(BaseSettings):
             )
         return url.rstrip("/")
 
+    # How often the alarm rules are evaluated (0 turns it off), and how often an alarm nobody
+    # acknowledged is notified again while its condition holds.
+    alarm_check_seconds: float = 300.0
+    alarm_renotify_hours: float = 24.0
+
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:
         if self.mode is Mode.PRODUCTION and not (
@@ -215,6 +227,15 @@ class Settings(BaseSettings):
             return self.switch_token_secret.get_secret_value()
         development = self.development_secret()
         return None if development is None else "customer-switch:" + development
+
+    def download_secret(self) -> str:
+        """The HS256 secret of download links."""
+        if self.download_url_secret is not None:
+            return self.download_url_secret.get_secret_value()
+        switch = self.switch_secret()
+        if switch is None:
+            raise ValueError("download links need VDC_DOWNLOAD_URL_SECRET")
+        return "download-link:" + switch
 
 
 def redacted(url: str) -> str:

@@ -84,6 +84,11 @@ async def authenticate_api_key(token: str) -> Principal:
     key = await ApiKey.get_or_none(prefix=prefix)
     if key is None or not _matches(secret, key.secret_hash):
         raise invalid("unknown API key or wrong secret")
+    return await api_key_principal(key)
+
+
+async def api_key_principal(key: ApiKey) -> Principal:
+    """The caller a key (whose secret was shown) stands for now, or a refusal."""
     now = clock.now()
     if key.revoked_at is not None:
         raise Unauthenticated(REVOKED)

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from vdc_graph.auth import Authenticator
+from vdc_graph.auth.download_links import SIGNATURE
 from vdc_graph.context import RequestContext
 from vdc_graph.errors import ApiError, ErrorCode, Unauthenticated
 from vdc_graph.http.client_address import client_address
@@ -59,9 +60,14 @@ def export_endpoint(
             request_id=facts(request).request_id,
         )
         try:
-            context.principal = await authenticator.authenticate(
-                request.headers.get("authorization"), context.client_host
-            )
+            if "authorization" not in request.headers and SIGNATURE in request.query_params:
+                context.principal = await authenticator.authenticate_link(
+                    request.url.path, request.query_params.multi_items(), context.client_host
+                )
+            else:
+                context.principal = await authenticator.authenticate(
+                    request.headers.get("authorization"), context.client_host
+                )
             facts(request).caller(context.principal)
             if context.principal is None:
                 raise Unauthenticated("Sign in: send Authorization: Bearer <token>")

@@ -69,16 +69,23 @@ def operation_action(query: str, operation_name: str | None) -> str:
 
 # Mutations a caller without a bearer token may run: their input carries the credential.
 ANONYMOUS_MUTATIONS = frozenset({"invitationAccept"})
+# Queries open to everyone: the same public choice lists for every caller (the invitation page).
+ANONYMOUS_QUERIES = frozenset({"platform"})
 
 
 def anonymous_operation(params: dict[str, Any]) -> bool:
-    """Whether the request is one mutation selecting only fields open to anonymous callers."""
+    """Whether the request is one operation selecting only root fields open to anonymous
+    callers."""
     operation = chosen_operation(params["query"], params.get("operation_name"))
-    if operation is None or operation.operation is not AstOperationType.MUTATION:
+    if operation is None:
         return False
+    open_fields = {
+        AstOperationType.MUTATION: ANONYMOUS_MUTATIONS,
+        AstOperationType.QUERY: ANONYMOUS_QUERIES,
+    }.get(operation.operation, frozenset())
     selections = operation.selection_set.selections
     return bool(selections) and all(
-        isinstance(s, FieldNode) and s.name.value in ANONYMOUS_MUTATIONS for s in selections
+        isinstance(s, FieldNode) and s.name.value in open_fields for s in selections
     )
 
 

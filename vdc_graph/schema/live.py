@@ -13,6 +13,8 @@ from vdc_graph import metrics
 from vdc_graph.resolvers import sessions as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
 
+from .alarms import Alarm, watch_alarm_updates
+from .approvals import Approval, watch_approval_updates
 from .backup import BackupSession, SessionLogRecord
 
 
@@ -97,3 +99,19 @@ class Subscription:
                 info.context, resolve.UpdatesFilter(customer_id=customer, policy_id=policy)
             ):
                 yield session  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="Alarms the caller may see, each time one is raised, acknowledged or "
+        "resolved (never completes)."
+    )
+    async def alarm_updates(self, info: Info) -> AsyncGenerator[Alarm, None]:
+        async for alarm in watch_alarm_updates(info):
+            yield alarm
+
+    @strawberry.subscription(
+        description="Requests for approval, each time one is made, decided, run or fails "
+        "(provider-level callers; never completes)."
+    )
+    async def approval_updates(self, info: Info) -> AsyncGenerator[Approval, None]:
+        async for approval in watch_approval_updates(info):
+            yield approval

@@ -19,6 +19,8 @@ from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
+from .alarms import AlarmMutations, AlarmQueries
+from .approvals import ApprovalMutations, ApprovalQueries
 from .backup import BackupQueries
 from .contracts import ContractMutations
 from .customer_changes import CustomerChangeMutations
@@ -27,7 +29,9 @@ from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .live import Subscription
+from .notifications import NotificationMutations, NotificationQueries
 from .offboarding import OffboardingMutations
+from .platform import PlatformQueries
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
@@ -52,8 +56,12 @@ class Query(
     SettingsQueries,
     UsageQueries,
     WebhookQueries,
+    NotificationQueries,
+    AlarmQueries,
+    ApprovalQueries,
     DashboardQueries,
     StatusQueries,
+    PlatformQueries,
 ):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
@@ -96,6 +104,9 @@ class Mutation(
     UsageReviewMutations,
     SoftwareUsageMutations,
     WebhookMutations,
+    NotificationMutations,
+    AlarmMutations,
+    ApprovalMutations,
 ):
     pass
 
