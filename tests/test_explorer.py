@@ -162,7 +162,7 @@ async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_
     """Signed through GraphiQL's headers pane (the token bar left empty), as the CLI says."""
     from playwright.async_api import async_playwright
 
-    settings.engine_step_seconds = 0.25  # a session of a few seconds, watched live
+    settings.engine_step_seconds = 0.05  # a session of some seconds, watched live
     settings.engine_warning_rate = settings.engine_failure_rate = 0.0
     provider = await make_provider()
     policy = await make_policy(await connected_customer(provider))
