@@ -83,7 +83,9 @@ async def test_the_simulator_is_deterministic_for_a_seed(db, settings):
     runs = []
     for name in ("Provider A", "Provider B"):
         provider = await make_provider(name)
-        customer = await connected_customer(provider, m365_account="fabrikam.onmicrosoft.com")
+        customer = await connected_customer(
+            provider, m365_account="fabrikam.onmicrosoft.com", microsoft_tenant_id="fabrikam"
+        )
         policy = await make_policy(customer, "Daily")
         session = await run_policy(settings, policy)
         runs.append(
