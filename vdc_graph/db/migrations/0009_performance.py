@@ -73,7 +73,7 @@ async def drop_counter(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_notification_history_alarms_and_approvals")]
+    dependencies = [('models', '0006_licensing_from_backups')]
 
     initial = False
 
