@@ -1,4 +1,9 @@
-"""Work the server runs beside requests for as long as it lives (outbox, scheduler, …)."""
+"""Work the server runs beside requests for as long as it lives (outbox, scheduler, …).
+
+With several processes, what must happen once per cluster (the scheduler, the periodic jobs)
+runs in the holder of a lease only; what is claimed row by row (sessions, outbox messages,
+webhook deliveries) runs in every process.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from vdc_graph import clock
+from vdc_graph.cluster import leader_only
 from vdc_graph.engine import engine_for
-from vdc_graph.engine.recovery import fail_interrupted
 from vdc_graph.engine.scheduler import Scheduler
 from vdc_graph.http.idempotency import forget_expired
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker, RetryPolicy
 from vdc_graph.notify.webhook_worker import WebhookWorker
 from vdc_graph.settings import Settings
-from vdc_graph.usage_reports import keep_reports_generated
+from vdc_graph.usage_reports import generate_last_months_reports
 
 Job = Callable[[], Awaitable[None]]
 log = logging.getLogger("vdc_graph.background")
@@ -37,27 +41,32 @@ def every(seconds: float, task: Callable[[], Awaitable[object]]) -> Job:
 
 
 def backup_engine_job(settings: Settings) -> Job:
-    """Fail what a previous process left running, then run the scheduler."""
-    started = clock.now()
-
-    async def run() -> None:
-        try:
-            await fail_interrupted(engine_for(settings), before=started)
-        except Exception:  # the scheduler must run even when recovery could not
-            log.exception("could not fail the sessions a previous process left running")
-        await Scheduler(settings).run_forever()
-
-    return run
+    """Renew the leases of this process's sessions and take over those whose owner died."""
+    return every(settings.lease_seconds / 3, engine_for(settings).keep)
 
 
 def background_jobs(settings: Settings) -> list[Job]:
-    jobs: list[Job] = [every(3600, forget_expired), backup_engine_job(settings)]
+    lease = settings.lease_seconds
+    jobs: list[Job] = [
+        leader_only("idempotency-cleanup", lease, 3600, forget_expired),
+        backup_engine_job(settings),
+        leader_only(
+            "scheduler", lease, settings.scheduler_interval_seconds, Scheduler(settings).run_once
+        ),
+    ]
     outbox = deliverers(settings)
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)
     jobs.append(webhook_worker(settings).run_forever)
     if settings.usage_report_check_seconds > 0:
-        jobs.append(lambda: keep_reports_generated(settings.usage_report_check_seconds))
+        jobs.append(
+            leader_only(
+                "usage-reports",
+                lease,
+                settings.usage_report_check_seconds,
+                generate_last_months_reports,
+            )
+        )
     return jobs
 
 

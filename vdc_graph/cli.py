@@ -265,6 +265,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers > 1 and not settings.broker_crosses_processes:
+        print(
+            f"--workers {args.workers} needs an events broker that reaches every process: set "
+            "VDC_BROKER_URL to redis://… or postgres://… (memory:// serves one process only)",
+            file=sys.stderr,
+        )
+        return 2
     _serve(settings, args.host, args.port, args.workers)
     return 0
 

@@ -16,9 +16,11 @@ from .customers import (
 )
 from .platform import (
     AuditRecord,
+    ClusterLease,
     IdempotencyRecord,
     MaintenanceWindow,
     OutboxMessage,
+    RateBucket,
     ServiceStatus,
     SimulatedDeviceLogin,
     Webhook,
@@ -31,6 +33,7 @@ __all__ = [
     "AuditRecord",
     "BackupPolicy",
     "BackupSession",
+    "ClusterLease",
     "Customer",
     "CustomerAdminUser",
     "IdempotencyRecord",
@@ -44,6 +47,7 @@ __all__ = [
     "Onboarding",
     "OutboxMessage",
     "PortalUser",
+    "RateBucket",
     "Restore",
     "Role",
     "ServiceProvider",
