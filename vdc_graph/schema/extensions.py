@@ -21,6 +21,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.loaders import Loaders
+from vdc_graph.db.sqlite import is_database_busy
 from vdc_graph.errors import ApiError, ErrorCode
 from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
@@ -125,6 +126,13 @@ def _explain(error: GraphQLError) -> GraphQLError:
             "graphql-transport-ws",
             nodes=error.nodes,
             extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    if is_database_busy(error.original_error):
+        return GraphQLError(
+            "The database is busy with other writers; nothing was changed, retry the request",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.DATABASE_BUSY.value, "retryable": True},
         )
     return error
 
