@@ -1,0 +1,262 @@
+"""Several server processes as one service: two real ``vdc-graph serve`` processes (two
+"hosts") sharing PostgreSQL and a broker (Redis, or PostgreSQL LISTEN/NOTIFY), and two sharing
+one SQLite file. Nothing is lost, nothing is done twice."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.backup_support import connected_customer, gid, make_policy, until
+from tests.cluster_support import (
+    REDIS_URL,
+    RedisServer,
+    cluster_factory,  # noqa: F401  (a fixture)
+    needs,
+    open_database,
+    postgres_database,  # noqa: F401  (a fixture)
+    redis_url,  # noqa: F401  (a fixture)
+)
+from tests.factories import make_provider, make_user, token_for
+from tests.test_session_live import (
+    SESSION_LOG,
+    Socket,
+    queued_session,
+    sequences,
+    start_policy,
+    stored_sequences,
+)
+from vdc_graph import clock
+from vdc_graph.db.models import BackupPolicy, BackupSession, ClusterLease
+from vdc_graph.enums import Permission
+
+
+async def backup_manager(cluster):
+    provider = await make_provider()
+    customer = await connected_customer(provider)
+    policy = await make_policy(customer)
+    token = token_for(cluster.settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
+    return provider, customer, policy, token
+
+
+def owner_pid(session: BackupSession) -> int:
+    return int(session.owner.split(":")[1])
+
+
+def log_of(payloads: list[dict]) -> list[dict]:
+    return [r for p in payloads for r in p["data"]["sessionLog"]["records"]]
+
+
+@pytest.fixture(params=["redis", "postgres"])
+def broker_url(request, postgres_database) -> str:  # noqa: F811
+    if request.param == "redis":
+        return needs("Redis", REDIS_URL)
+    return postgres_database  # LISTEN/NOTIFY on the same PostgreSQL
+
+
+async def test_a_session_started_on_one_process_streams_to_a_subscriber_on_the_other(
+    postgres_database,  # noqa: F811
+    broker_url,
+    cluster_factory,  # noqa: F811
+):
+    cluster = cluster_factory(postgres_database, broker_url, VDC_ENGINE_STEP_SECONDS="0.1")
+    one, two = cluster.add(), cluster.add()
+    await open_database(postgres_database)
+    _, _, policy, token = await backup_manager(cluster)
+
+    await start_policy(one, token, policy.id)
+    session = await queued_session(policy)
+    async with Socket(two.ws_url, token) as socket:
+        await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
+        payloads = await socket.until_complete("1")
+
+    stored = await stored_sequences(session.id)
+    assert sequences(payloads) == stored == list(range(1, len(stored) + 1)), cluster.logs()
+    assert len(payloads) > 3  # live batches from the other process, not one replay
+    assert payloads[-1]["data"]["sessionLog"]["session"]["status"] == "SUCCESS"
+    assert owner_pid(await BackupSession.get(id=session.id)) == one.pid
+
+
+async def test_a_large_message_crosses_the_postgres_broker_whole(postgres_database):  # noqa: F811
+    """NOTIFY carries 8000 bytes at most: a larger message arrives in parts, joined."""
+    from vdc_graph.events.postgres import PART_BYTES, PostgresBroker
+
+    publisher = PostgresBroker(postgres_database, "big")
+    receiver = PostgresBroker(postgres_database, "big")
+    await receiver.start()
+    try:
+        await until(lambda: _connected(receiver))
+        message = {"records": [{"message": "x" * 1000, "seq": i} for i in range(40)]}
+        assert len(str(message)) > 4 * PART_BYTES
+        async with receiver.subscribe("topic") as subscription:
+            await publisher.publish("topic", message)
+            await publisher.publish("topic", {"after": True})
+            received = aiter(subscription)
+            assert await asyncio.wait_for(anext(received), 10) == message
+            assert await asyncio.wait_for(anext(received), 10) == {"after": True}
+    finally:
+        await receiver.close()
+        await publisher.close()
+
+
+async def _connected(broker) -> bool:
+    return broker.state() == "connected"
+
+
+async def test_kill_9_of_the_owner_the_other_process_takes_the_session_over(
+    postgres_database,  # noqa: F811
+    redis_url,  # noqa: F811
+    cluster_factory,  # noqa: F811
+):
+    lease = 3.0
+    cluster = cluster_factory(
+        postgres_database, redis_url, VDC_ENGINE_STEP_SECONDS="0.4", VDC_LEASE_SECONDS=str(lease)
+    )
+    one, two = cluster.add(), cluster.add()
+    await open_database(postgres_database)
+    _, _, policy, token = await backup_manager(cluster)
+    await start_policy(one, token, policy.id)
+    session = await queued_session(policy)
+    variables = {"id": gid("BackupSession", session.id)}
+
+    async def watch_on_two() -> list[dict]:
+        async with Socket(two.ws_url, token) as socket:
+            await socket.subscribe("b", SESSION_LOG, variables)
+            return await socket.until_complete("b")
+
+    watcher = asyncio.create_task(watch_on_two())
+    before: list[dict] = []
+    cursor = None
+    async with Socket(one.ws_url, token) as socket:  # a subscriber on the process to be killed
+        await socket.subscribe("a", SESSION_LOG, variables)
+        while len(log_of(before)) < 5:
+            message = await socket.receive()
+            assert message["type"] == "next", message
+            before.append(message["payload"])
+            cursor = message["payload"]["data"]["sessionLog"]["cursor"]
+        one.kill()
+        killed_at = time.monotonic()
+        with pytest.raises((ConnectionClosed, TimeoutError)):
+            while True:
+                before.append((await socket.receive(timeout=5))["payload"])
+    # It reconnects, to the other process, from its cursor.
+    async with Socket(two.ws_url, token) as socket:
+        await socket.subscribe("a", SESSION_LOG, {**variables, "after": cursor})
+        after = await socket.until_complete("a")
+    taken_over_in = time.monotonic() - killed_at
+    whole = await asyncio.wait_for(watcher, 30)
+
+    stored = await stored_sequences(session.id)
+    assert stored == list(range(1, len(stored) + 1))
+    assert sequences(whole) == stored, cluster.logs()
+    assert sequences(before) + sequences(after) == stored
+    ended = await BackupSession.get(id=session.id)
+    assert ended.status == "FAILED" and owner_pid(ended) == two.pid
+    last = log_of(whole)[-1]
+    assert last["status"] == "FAILED" and "stopped renewing its claim" in last["message"]
+    assert f":{one.pid}:" in last["message"]
+    # Within the lease and one renewal round (plus the time to write and deliver it).
+    assert taken_over_in < lease + lease / 3 + 3, taken_over_in
+
+
+async def test_redis_stopped_and_started_mid_session_the_subscriber_misses_nothing(
+    postgres_database,  # noqa: F811
+    cluster_factory,  # noqa: F811
+    tmp_path: Path,
+):
+    redis = RedisServer(tmp_path).start()
+    try:
+        cluster = cluster_factory(postgres_database, redis.url, VDC_ENGINE_STEP_SECONDS="0.25")
+        one, two = cluster.add(), cluster.add()
+        await open_database(postgres_database)
+        _, _, policy, token = await backup_manager(cluster)
+        await start_policy(one, token, policy.id)
+        session = await queued_session(policy)
+        payloads: list[dict] = []
+        async with Socket(two.ws_url, token) as socket:
+            await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
+            while len(log_of(payloads)) < 3:
+                payloads.append((await socket.receive())["payload"])
+            redis.stop()
+
+            async def unready() -> bool:
+                answer = httpx.get(two.http_url + "/readyz", timeout=2)
+                return answer.status_code == 503 and answer.json()["broker"] == "disconnected"
+
+            await until(unready, 20)
+            written = len(await stored_sequences(session.id))
+            await until(lambda: _grew(session.id, written + 2), 20)  # records pass unheard
+            redis.start()
+            while True:
+                message = await socket.receive(timeout=20)
+                if message["type"] == "complete":
+                    break
+                payloads.append(message["payload"])
+        stored = await stored_sequences(session.id)
+        assert sequences(payloads) == stored == list(range(1, len(stored) + 1)), cluster.logs()
+        assert payloads[-1]["data"]["sessionLog"]["session"]["status"] == "SUCCESS"
+        assert httpx.get(two.http_url + "/readyz", timeout=2).json()["broker"] == "connected"
+    finally:
+        redis.stop()
+
+
+async def _grew(session_id, count: int) -> bool:
+    return len(await stored_sequences(session_id)) >= count
+
+
+async def test_one_scheduler_starts_each_due_policy_once_and_a_new_leader_follows_a_kill(
+    postgres_database,  # noqa: F811
+    redis_url,  # noqa: F811
+    cluster_factory,  # noqa: F811
+):
+    lease = 3.0
+    cluster = cluster_factory(
+        postgres_database,
+        redis_url,
+        VDC_SCHEDULER_INTERVAL_SECONDS="0.1",
+        VDC_LEASE_SECONDS=str(lease),
+        VDC_ENGINE_STEP_SECONDS="0.01",
+    )
+    one, two = cluster.add(), cluster.add()
+    await open_database(postgres_database)
+    provider = await make_provider()
+    customer = await connected_customer(provider)
+    due = clock.now() - timedelta(minutes=1)
+    policies = [
+        await make_policy(customer, name=f"Policy {i}", next_run=due, schedule_interval_hours=1)
+        for i in range(6)
+    ]
+
+    async def sessions_per_policy() -> dict:
+        return {p.id: await BackupSession.filter(policy_id=p.id).count() for p in policies}
+
+    async def all_ended(count: int) -> bool:
+        counts = await sessions_per_policy()
+        active = await BackupSession.filter(status__in=("QUEUED", "RUNNING")).exists()
+        return not active and all(c >= count for c in counts.values())
+
+    await until(lambda: all_ended(1), 30)
+    await asyncio.sleep(2)  # an observation window of some twenty scheduler ticks
+    assert set((await sessions_per_policy()).values()) == {1}
+    leader = cluster.by_pid(int((await ClusterLease.get(name="scheduler")).holder.split(":")[1]))
+    sessions = await BackupSession.all()
+    assert {owner_pid(s) for s in sessions} == {leader.pid}  # started where they were queued
+
+    leader.kill()
+    survivor = two if leader is one else one
+    await BackupPolicy.filter(id__in=[p.id for p in policies]).update(
+        next_run=clock.now() - timedelta(seconds=1)
+    )
+    killed_at = time.monotonic()
+    await until(lambda: all_ended(2), 30)
+    assert time.monotonic() - killed_at < lease + 10
+    await asyncio.sleep(1)
+    assert set((await sessions_per_policy()).values()) == {2}
+    holder = (await ClusterLease.get(name="scheduler")).holder
+    assert int(holder.split(":")[1]) == survivor.pid
