@@ -161,20 +161,19 @@ def base_env(database_url: str, broker_url: str, state: Path, **overrides: str) 
 
 
 @pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """A migrated PostgreSQL database of this test's own, dropped afterwards."""
+def postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own (from the session's template),
+    dropped afterwards."""
     url = needs("PostgreSQL", POSTGRES_URL)
+    template = request.getfixturevalue("postgres_template")
     name = f"vdc_cluster_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
     async def create() -> None:
         admin = await asyncpg.connect(_asyncpg_dsn(url))
         try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         finally:
             await admin.close()
-        from tests.conftest import _migrate_into
-
-        await _migrate_into(_with_database(url, name))
 
     asyncio.run(create())
     try:

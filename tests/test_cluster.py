@@ -5,6 +5,9 @@ one SQLite file. Nothing is lost, nothing is done twice."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +27,7 @@ from tests.cluster_support import (
     redis_url,  # noqa: F401  (a fixture)
 )
 from tests.factories import make_provider, make_user, token_for
+from tests.smtp_server import SmtpServer
 from tests.test_session_live import (
     SESSION_LOG,
     Socket,
@@ -32,9 +36,13 @@ from tests.test_session_live import (
     start_policy,
     stored_sequences,
 )
+from tests.webhook_receiver import WebhookReceiver
 from vdc_graph import clock
-from vdc_graph.db.models import BackupPolicy, BackupSession, ClusterLease
-from vdc_graph.enums import Permission
+from vdc_graph.db.models import BackupPolicy, BackupSession, ClusterLease, Customer, Webhook
+from vdc_graph.db.transactions import atomic
+from vdc_graph.enums import OutboxKind, Permission, WebhookEvent
+from vdc_graph.notify.outbox import enqueue
+from vdc_graph.notify.webhooks import emit
 
 
 async def backup_manager(cluster):
@@ -260,3 +268,160 @@ async def test_one_scheduler_starts_each_due_policy_once_and_a_new_leader_follow
     assert set((await sessions_per_policy()).values()) == {2}
     holder = (await ClusterLease.get(name="scheduler")).holder
     assert int(holder.split(":")[1]) == survivor.pid
+
+
+async def test_each_outbox_message_and_webhook_delivery_is_sent_once_with_two_draining(
+    postgres_database,  # noqa: F811
+    redis_url,  # noqa: F811
+    cluster_factory,  # noqa: F811
+):
+    smtp = SmtpServer().start()
+    try:
+        with WebhookReceiver() as receiver:
+            receiver.secret = "whsec_cluster"
+            cluster = cluster_factory(
+                postgres_database,
+                redis_url,
+                VDC_SMTP_HOST="127.0.0.1",
+                VDC_SMTP_PORT=str(smtp.port),
+                VDC_SMTP_TLS="none",
+            )
+            cluster.add(), cluster.add()
+            await open_database(postgres_database)
+            provider = await make_provider()
+            await Webhook.create(
+                provider=provider,
+                url=receiver.url,
+                event_types=[WebhookEvent.USAGE_REPORT_STATUS.value],
+                secret=receiver.secret,
+            )
+            count = 40
+            async with atomic():  # all due at once, while both processes poll
+                for i in range(count):
+                    await enqueue(
+                        OutboxKind.EMAIL, f"user{i}@example.com", subject=f"Message {i}", body="Hi"
+                    )
+                    await emit(provider.id, WebhookEvent.USAGE_REPORT_STATUS, {"n": i})
+
+            async def all_arrived() -> bool:
+                return len(smtp.messages) >= count and len(receiver.received) >= count
+
+            await until(all_arrived, 60)
+            await asyncio.sleep(2)  # an observation window: a second send would show now
+            subjects = sorted(m["Subject"] for m in smtp.messages)
+            assert subjects == sorted(f"Message {i}" for i in range(count)), cluster.logs()
+            ids = [r.headers["vdc-delivery-id"] for r in receiver.received]
+            assert len(ids) == len(set(ids)) == count
+            assert sorted(r.json["data"]["n"] for r in receiver.received) == list(range(count))
+            assert all(r.signature_valid for r in receiver.received)
+    finally:
+        smtp.stop()
+
+
+REGISTER = """mutation($input: CustomerRegisterInput!) { customerRegister(input: $input) {
+  created customer { id } userErrors { field message code } } }"""
+
+
+async def test_fifty_concurrent_writers_across_two_processes_on_sqlite(
+    sqlite_template,
+    cluster_factory,  # noqa: F811
+    tmp_path: Path,
+):
+    database = tmp_path / "shared.db"
+    shutil.copyfile(sqlite_template, database)
+    url = f"sqlite://{database}"
+    cluster = cluster_factory(url, needs("Redis", REDIS_URL))
+    servers = [cluster.add(), cluster.add()]
+    await open_database(url)
+    provider = await make_provider()
+    token = token_for(cluster.settings, await make_user(provider, [Permission.CUSTOMER_MANAGEMENT]))
+
+    async def register(http: httpx.AsyncClient, i: int) -> dict:
+        variables = {
+            "input": {"displayName": f"Writer {i}", "externalId": f"W-{i}", "sourceType": "DIRECT"}
+        }
+        response = await http.post(
+            servers[i % 2].http_url + "/graphql",
+            json={"query": REGISTER, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return response.json()
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        answers = await asyncio.gather(*(register(http, i) for i in range(50)))
+    errors = [a for a in answers if a.get("errors") or a["data"]["customerRegister"]["userErrors"]]
+    assert errors == [], errors[:3]
+    assert all(a["data"]["customerRegister"]["created"] for a in answers)
+    names = await Customer.filter(provider=provider).values_list("display_name", flat=True)
+    assert sorted(names) == sorted(f"Writer {i}" for i in range(50))  # none lost
+    assert "database is locked" not in cluster.logs()
+
+
+async def test_a_second_process_with_the_in_memory_broker_is_refused(
+    sqlite_template,
+    cluster_factory,  # noqa: F811
+    tmp_path: Path,
+):
+    database = tmp_path / "shared.db"
+    shutil.copyfile(sqlite_template, database)
+    cluster = cluster_factory(f"sqlite://{database}", "memory://")
+    cluster.add()
+    second = cluster.add(wait=False)
+    assert second.process.wait(timeout=60) != 0
+    assert "VDC_BROKER_URL" in second.log() and "in-memory events broker" in second.log()
+    refused = subprocess.run(
+        [sys.executable, "-m", "vdc_graph", "serve", "--workers", "2", "--port", "0"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2 and "VDC_BROKER_URL" in refused.stderr
+
+
+async def test_a_graceful_stop_ends_its_sessions_at_once_with_a_reason(
+    postgres_database,  # noqa: F811
+    redis_url,  # noqa: F811
+    cluster_factory,  # noqa: F811
+):
+    """A rolling restart: the stopping process ends what it runs (nothing waits for a lease
+    to lapse) and a subscriber on the other process sees the whole story."""
+    cluster = cluster_factory(
+        postgres_database, redis_url, VDC_ENGINE_STEP_SECONDS="0.4", VDC_LEASE_SECONDS="60"
+    )
+    one, two = cluster.add(), cluster.add()
+    await open_database(postgres_database)
+    _, _, policy, token = await backup_manager(cluster)
+    await start_policy(one, token, policy.id)
+    session = await queued_session(policy)
+    payloads: list[dict] = []
+    async with Socket(two.ws_url, token) as socket:
+        await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
+        while len(log_of(payloads)) < 4:
+            payloads.append((await socket.receive())["payload"])
+        one.stop()
+        payloads += await socket.until_complete("1")
+    stored = await stored_sequences(session.id)
+    assert sequences(payloads) == stored == list(range(1, len(stored) + 1))
+    last = log_of(payloads)[-1]
+    assert last["status"] == "FAILED" and "shut down" in last["message"], cluster.logs()
+    assert await ClusterLease.filter(holder__contains=f":{one.pid}:").count() == 0
+
+
+async def test_the_rate_limit_holds_across_the_two_processes(
+    postgres_database,  # noqa: F811
+    broker_url,
+    cluster_factory,  # noqa: F811
+):
+    """Redis keeps the budget with a Redis broker, the database with a PostgreSQL one."""
+    cluster = cluster_factory(postgres_database, broker_url, VDC_RATE_LIMIT_POINTS_PER_HOUR="12")
+    servers = [cluster.add(), cluster.add()]
+    await open_database(postgres_database)
+    _, _, _, token = await backup_manager(cluster)
+    answers = [servers[i % 2].graphql("{ viewer { __typename } }", None, token) for i in range(14)]
+    spent = [a["extensions"]["rateLimit"] for a in answers]
+    assert [s["remaining"] for s in spent[:12]] == list(range(11, -1, -1))  # one budget
+    assert all(s["cost"] == 1 and s["limit"] == 12 for s in spent)
+    for refused in answers[12:]:
+        assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED", refused
+        assert "data" not in refused or refused["data"] is None
