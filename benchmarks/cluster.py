@@ -47,7 +47,8 @@ from vdc_graph.enums import BackupType, Permission  # noqa: E402
 from vdc_graph.settings import Settings  # noqa: E402
 
 SUBSCRIBERS = 100
-OBJECTS = 60
+PACE = os.environ.get("VDC_ENGINE_STEP_SECONDS", "0.5")  # the engine's default pace
+OBJECTS = 30
 LOG = """subscription($id: ID!) { sessionLog(sessionId: $id) { records { sequence at } } }"""
 START = "mutation($id: ID!) { backupPolicyStart(input: {id: $id}) { userErrors { code } } }"
 PAGE = "{ customers(first: 20) { totalCount nodes { id displayName contractType } } }"
@@ -189,8 +190,11 @@ async def main() -> None:
         for i in range(2000):
             await make_customer_row(provider, i)
 
-        step = {"VDC_ENGINE_STEP_SECONDS": "0.1"}
-        print(f"live-log lag, {SUBSCRIBERS} subscribers on the other process, {OBJECTS} objects")
+        step = {"VDC_ENGINE_STEP_SECONDS": PACE}
+        print(
+            f"live-log lag, {SUBSCRIBERS} subscribers on the other process, {OBJECTS} objects,"
+            f" one every {PACE} s"
+        )
         for broker, broker_url in (
             ("redis", redis),
             ("postgres", url),

@@ -16,13 +16,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from tests.conftest import POSTGRES_URL, REDIS_URL, _asyncpg_dsn, _drop_database, _with_database
+from tests.conftest import POSTGRES_URL, REDIS_URL, _drop_database, clone_template
 from tests.smtp_server import free_port
 from vdc_graph.db.config import tortoise_config
 from vdc_graph.settings import Settings
@@ -162,22 +161,11 @@ def base_env(database_url: str, broker_url: str, state: Path, **overrides: str) 
 
 @pytest.fixture
 def postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A migrated PostgreSQL database of this test's own (from the session's template),
-    dropped afterwards."""
-    url = needs("PostgreSQL", POSTGRES_URL)
-    template = request.getfixturevalue("postgres_template")
-    name = f"vdc_cluster_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        admin = await asyncpg.connect(_asyncpg_dsn(url))
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
+    """A migrated PostgreSQL database of this test's own, dropped afterwards."""
+    needs("PostgreSQL", POSTGRES_URL)
+    name, url = clone_template(request.getfixturevalue("postgres_template"))
     try:
-        yield _with_database(url, name)
+        yield url
     finally:
         asyncio.run(_drop_database(name))
 

@@ -61,6 +61,23 @@ def log_of(payloads: list[dict]) -> list[dict]:
     return [r for p in payloads for r in p["data"]["sessionLog"]["records"]]
 
 
+async def session_on_one(cluster, database: str):
+    """Two processes; a session started through the first: (one, two, session, token)."""
+    one, two = cluster.add(), cluster.add()
+    await open_database(database)
+    _, _, policy, token = await backup_manager(cluster)
+    await start_policy(one, token, policy.id)
+    return one, two, await queued_session(policy), token
+
+
+async def read_records(socket, payloads: list[dict], count: int) -> None:
+    """Receive ``next`` payloads until ``count`` records arrived in all."""
+    while len(log_of(payloads)) < count:
+        message = await socket.receive()
+        assert message["type"] == "next", message
+        payloads.append(message["payload"])
+
+
 @pytest.fixture(params=["redis", "postgres"])
 def broker_url(request, postgres_database) -> str:  # noqa: F811
     if request.param == "redis":
@@ -74,12 +91,7 @@ async def test_a_session_started_on_one_process_streams_to_a_subscriber_on_the_o
     cluster_factory,  # noqa: F811
 ):
     cluster = cluster_factory(postgres_database, broker_url, VDC_ENGINE_STEP_SECONDS="0.1")
-    one, two = cluster.add(), cluster.add()
-    await open_database(postgres_database)
-    _, _, policy, token = await backup_manager(cluster)
-
-    await start_policy(one, token, policy.id)
-    session = await queued_session(policy)
+    one, two, session, token = await session_on_one(cluster, postgres_database)
     async with Socket(two.ws_url, token) as socket:
         await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
         payloads = await socket.until_complete("1")
@@ -126,11 +138,7 @@ async def test_kill_9_of_the_owner_the_other_process_takes_the_session_over(
     cluster = cluster_factory(
         postgres_database, redis_url, VDC_ENGINE_STEP_SECONDS="0.4", VDC_LEASE_SECONDS=str(lease)
     )
-    one, two = cluster.add(), cluster.add()
-    await open_database(postgres_database)
-    _, _, policy, token = await backup_manager(cluster)
-    await start_policy(one, token, policy.id)
-    session = await queued_session(policy)
+    one, two, session, token = await session_on_one(cluster, postgres_database)
     variables = {"id": gid("BackupSession", session.id)}
 
     async def watch_on_two() -> list[dict]:
@@ -140,14 +148,10 @@ async def test_kill_9_of_the_owner_the_other_process_takes_the_session_over(
 
     watcher = asyncio.create_task(watch_on_two())
     before: list[dict] = []
-    cursor = None
     async with Socket(one.ws_url, token) as socket:  # a subscriber on the process to be killed
         await socket.subscribe("a", SESSION_LOG, variables)
-        while len(log_of(before)) < 5:
-            message = await socket.receive()
-            assert message["type"] == "next", message
-            before.append(message["payload"])
-            cursor = message["payload"]["data"]["sessionLog"]["cursor"]
+        await read_records(socket, before, 5)
+        cursor = before[-1]["data"]["sessionLog"]["cursor"]
         one.kill()
         killed_at = time.monotonic()
         with pytest.raises((ConnectionClosed, TimeoutError)):
@@ -181,16 +185,11 @@ async def test_redis_stopped_and_started_mid_session_the_subscriber_misses_nothi
     redis = RedisServer(tmp_path).start()
     try:
         cluster = cluster_factory(postgres_database, redis.url, VDC_ENGINE_STEP_SECONDS="0.25")
-        one, two = cluster.add(), cluster.add()
-        await open_database(postgres_database)
-        _, _, policy, token = await backup_manager(cluster)
-        await start_policy(one, token, policy.id)
-        session = await queued_session(policy)
+        _, two, session, token = await session_on_one(cluster, postgres_database)
         payloads: list[dict] = []
         async with Socket(two.ws_url, token) as socket:
             await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
-            while len(log_of(payloads)) < 3:
-                payloads.append((await socket.receive())["payload"])
+            await read_records(socket, payloads, 3)
             redis.stop()
 
             async def unready() -> bool:
@@ -389,16 +388,11 @@ async def test_a_graceful_stop_ends_its_sessions_at_once_with_a_reason(
     cluster = cluster_factory(
         postgres_database, redis_url, VDC_ENGINE_STEP_SECONDS="0.4", VDC_LEASE_SECONDS="60"
     )
-    one, two = cluster.add(), cluster.add()
-    await open_database(postgres_database)
-    _, _, policy, token = await backup_manager(cluster)
-    await start_policy(one, token, policy.id)
-    session = await queued_session(policy)
+    one, two, session, token = await session_on_one(cluster, postgres_database)
     payloads: list[dict] = []
     async with Socket(two.ws_url, token) as socket:
         await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
-        while len(log_of(payloads)) < 4:
-            payloads.append((await socket.receive())["payload"])
+        await read_records(socket, payloads, 4)
         one.stop()
         payloads += await socket.until_complete("1")
     stored = await stored_sequences(session.id)

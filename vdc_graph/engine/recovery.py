@@ -78,12 +78,10 @@ class OwnedEngine:
         await BackupSession.filter(id__in=running, owner=PROCESS_ID, status__in=ACTIVE).update(
             lease_until=clock.now() + self.lease
         )
-        still_ours = set(
-            await BackupSession.filter(
-                id__in=running, owner=PROCESS_ID, status__in=ACTIVE
-            ).values_list("id", flat=True)
+        taken = await BackupSession.filter(id__in=running, status__in=ACTIVE).exclude(
+            owner=PROCESS_ID
         )
-        for lost in set(running) - still_ours:
+        for lost in (s.id for s in taken):
             # Taken over while this process did not renew (it was paused): stop writing.
             log.warning("session %s was taken over by another process; abandoning it", lost)
             self._owned.discard(lost)
