@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -14,8 +14,8 @@ from vdc_graph.db.pagination import PageArgs
 from vdc_graph.resolvers import admin_users as admins
 from vdc_graph.resolvers import invitations as invites
 
-from .common import UserError
-from .customer_changes import CUSTOMER_ID, customer_mutation, ref
+from .common import Payload, UserError
+from .customer_changes import CUSTOMER_ID, ref
 from .customers import Customer, CustomerAdminUser, CustomerConnection
 from .enums import M365Service, Region
 from .mutations import run_mutation
@@ -42,7 +42,7 @@ class CustomerInviteInput:
 
 
 @strawberry.type(description="The result of `customerInvite`.")
-class CustomerInvitePayload:
+class CustomerInvitePayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer.")
     invitations: list[Invitation] = strawberry.field(description="The invitations just sent.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
@@ -64,13 +64,23 @@ class InvitationAcceptInput:
 
 
 @strawberry.type(description="The result of `invitationAccept`.")
-class InvitationAcceptPayload:
+class InvitationAcceptPayload(Payload):
     customer_display_name: str | None = strawberry.field(description="The onboarded customer.")
     activation_date: datetime | None = strawberry.field(description="When it became active.")
     policies_created: int = strawberry.field(
-        description="Backup policies created (when the customer auto-creates them)."
+        default=0, description="Backup policies created (when the customer auto-creates them)."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, result: tuple[Any, list[Any]]) -> Self:
+        customer, policies = result
+        return cls(
+            customer_display_name=customer.display_name,
+            activation_date=customer.activation_date,
+            policies_created=len(policies),
+            user_errors=[],
+        )
 
 
 @strawberry.input(description="A new admin user of a customer.")
@@ -87,7 +97,7 @@ class CustomerAdminUserAddInput:
 
 
 @strawberry.type(description="The result of `customerAdminUserAdd`.")
-class CustomerAdminUserAddPayload:
+class CustomerAdminUserAddPayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer.")
     admin_user: CustomerAdminUser | None = strawberry.field(description="The new admin user.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
@@ -104,7 +114,7 @@ class CustomerAdminUserUpdateInput:
 
 
 @strawberry.type(description="The result of `customerAdminUserUpdate`.")
-class CustomerAdminUserUpdatePayload:
+class CustomerAdminUserUpdatePayload(Payload):
     admin_user: CustomerAdminUser | None = strawberry.field(description="The admin user.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -115,7 +125,7 @@ class CustomerAdminUserRemoveInput:
 
 
 @strawberry.type(description="The result of `customerAdminUserRemove`.")
-class CustomerAdminUserRemovePayload:
+class CustomerAdminUserRemovePayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer it was removed from.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -155,16 +165,10 @@ class CustomerPeopleMutations:
     async def customer_invite(
         self, info: Info, input: CustomerInviteInput
     ) -> CustomerInvitePayload:
-        async def act() -> CustomerInvitePayload:
-            result = await invites.invite(info.context, ref(input.customer_id), input.emails)
-            return CustomerInvitePayload(
-                customer=result.customer, invitations=result.invitations, user_errors=[]
-            )
-
         return await run_mutation(
             info,
-            act,
-            lambda errs: CustomerInvitePayload(customer=None, invitations=[], user_errors=errs),
+            CustomerInvitePayload,
+            lambda: invites.invite(info.context, ref(input.customer_id), input.emails),
         )
 
     @strawberry.mutation(
@@ -174,80 +178,45 @@ class CustomerPeopleMutations:
     async def invitation_accept(
         self, info: Info, input: InvitationAcceptInput
     ) -> InvitationAcceptPayload:
-        async def act() -> InvitationAcceptPayload:
-            customer, policies = await invites.accept(
-                invites.AcceptInput(
-                    token=input.token,
-                    region=input.region,
-                    retention_years=input.retention_years,
-                    retention_unlimited=input.retention_unlimited,
-                    services=None if input.services is None else list(input.services),
-                )
-            )
-            return InvitationAcceptPayload(
-                customer_display_name=customer.display_name,
-                activation_date=customer.activation_date,
-                policies_created=len(policies),
-                user_errors=[],
-            )
-
-        return await run_mutation(
-            info,
-            act,
-            lambda errs: InvitationAcceptPayload(
-                customer_display_name=None,
-                activation_date=None,
-                policies_created=0,
-                user_errors=errs,
-            ),
+        data = invites.AcceptInput(
+            token=input.token,
+            region=input.region,
+            retention_years=input.retention_years,
+            retention_unlimited=input.retention_unlimited,
+            services=None if input.services is None else list(input.services),
         )
+        return await run_mutation(info, InvitationAcceptPayload, lambda: invites.accept(data))
 
     @strawberry.mutation(description="Add an admin user to a customer (also while pending).")
     async def customer_admin_user_add(
         self, info: Info, input: CustomerAdminUserAddInput
     ) -> CustomerAdminUserAddPayload:
-        async def act() -> CustomerAdminUserAddPayload:
-            customer, user = await admins.add_admin_user(
-                info.context,
-                ref(input.customer_id),
-                admins.AdminUserInput(
-                    input.email, input.first_name, input.last_name, input.send_welcome_email
-                ),
-            )
-            return CustomerAdminUserAddPayload(customer=customer, admin_user=user, user_errors=[])
-
+        user = admins.AdminUserInput(
+            input.email, input.first_name, input.last_name, input.send_welcome_email
+        )
         return await run_mutation(
             info,
-            act,
-            lambda errs: CustomerAdminUserAddPayload(
-                customer=None, admin_user=None, user_errors=errs
-            ),
+            CustomerAdminUserAddPayload,
+            lambda: admins.add_admin_user(info.context, ref(input.customer_id), user),
         )
 
     @strawberry.mutation(description="Change an admin user's names or welcome-email flag.")
     async def customer_admin_user_update(
         self, info: Info, input: CustomerAdminUserUpdateInput
     ) -> CustomerAdminUserUpdatePayload:
-        async def act() -> CustomerAdminUserUpdatePayload:
-            user = await admins.update_admin_user(
-                info.context,
-                ref(input.admin_user_id),
-                admins.AdminUserChange(input.first_name, input.last_name, input.send_welcome_email),
-            )
-            return CustomerAdminUserUpdatePayload(admin_user=user, user_errors=[])
-
+        change = admins.AdminUserChange(input.first_name, input.last_name, input.send_welcome_email)
         return await run_mutation(
             info,
-            act,
-            lambda errs: CustomerAdminUserUpdatePayload(admin_user=None, user_errors=errs),
+            CustomerAdminUserUpdatePayload,
+            lambda: admins.update_admin_user(info.context, ref(input.admin_user_id), change),
         )
 
     @strawberry.mutation(description="Remove an admin user from its customer.")
     async def customer_admin_user_remove(
         self, info: Info, input: CustomerAdminUserRemoveInput
     ) -> CustomerAdminUserRemovePayload:
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: admins.remove_admin_user(info.context, ref(input.admin_user_id)),
             CustomerAdminUserRemovePayload,
+            lambda: admins.remove_admin_user(info.context, ref(input.admin_user_id)),
         )

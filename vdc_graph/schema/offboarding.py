@@ -12,7 +12,7 @@ from vdc_graph.db import models
 from vdc_graph.enums import OffboardingStatus as Status
 from vdc_graph.resolvers import offboarding as resolve
 
-from .common import UserError
+from .common import Payload, UserError
 from .customer_changes import CUSTOMER_ID, ref
 from .enums import OffboardingStatus
 from .mutations import run_mutation
@@ -46,22 +46,11 @@ class OffboardingRequestReviewInput:
 
 
 @strawberry.type(description="The result of an offboarding-request mutation.")
-class OffboardingRequestPayload:
+class OffboardingRequestPayload(Payload):
     offboarding_request: OffboardingRequest | None = strawberry.field(
         description="The request after the change."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
-
-
-async def _run(info: Info, act) -> OffboardingRequestPayload:  # type: ignore[no-untyped-def]
-    async def run() -> OffboardingRequestPayload:
-        return OffboardingRequestPayload(offboarding_request=await act(), user_errors=[])
-
-    return await run_mutation(
-        info,
-        run,
-        lambda errs: OffboardingRequestPayload(offboarding_request=None, user_errors=errs),
-    )
 
 
 @strawberry.type
@@ -71,21 +60,27 @@ class OffboardingMutations:
         self, info: Info, input: OffboardingRequestCreateInput
     ) -> OffboardingRequestPayload:
         data = resolve.OffboardingInput(input.desired_deletion_date, input.reason)
-        return await _run(
-            info, lambda: resolve.request_offboarding(info.context, ref(input.customer_id), data)
+        return await run_mutation(
+            info,
+            OffboardingRequestPayload,
+            lambda: resolve.request_offboarding(info.context, ref(input.customer_id), data),
         )
 
     @strawberry.mutation(description="Approve a REQUESTED offboarding request.")
     async def offboarding_request_approve(
         self, info: Info, input: OffboardingRequestReviewInput
     ) -> OffboardingRequestPayload:
-        return await _run(info, lambda: _review(info, input, Status.APPROVED))
+        return await run_mutation(
+            info, OffboardingRequestPayload, lambda: _review(info, input, Status.APPROVED)
+        )
 
     @strawberry.mutation(description="Reject a REQUESTED or APPROVED offboarding request.")
     async def offboarding_request_reject(
         self, info: Info, input: OffboardingRequestReviewInput
     ) -> OffboardingRequestPayload:
-        return await _run(info, lambda: _review(info, input, Status.REJECTED))
+        return await run_mutation(
+            info, OffboardingRequestPayload, lambda: _review(info, input, Status.REJECTED)
+        )
 
     @strawberry.mutation(
         description="Complete an APPROVED request: the customer is deleted (its external ID may "
@@ -94,7 +89,9 @@ class OffboardingMutations:
     async def offboarding_request_complete(
         self, info: Info, input: OffboardingRequestReviewInput
     ) -> OffboardingRequestPayload:
-        return await _run(info, lambda: _review(info, input, Status.COMPLETED))
+        return await run_mutation(
+            info, OffboardingRequestPayload, lambda: _review(info, input, Status.COMPLETED)
+        )
 
 
 def _review(info: Info, input: OffboardingRequestReviewInput, to: Status):  # type: ignore[no-untyped-def]
