@@ -20,6 +20,7 @@ The load generator runs on the same machine as the servers and the databases.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -195,20 +196,13 @@ async def main() -> None:
             f"live-log lag, {SUBSCRIBERS} subscribers on the other process, {OBJECTS} objects,"
             f" one every {PACE} s"
         )
-        for broker, broker_url in (
-            ("redis", redis),
-            ("postgres", url),
-            ("redis", redis),
-            ("postgres", url),
-        ):
-            lags = await live_log_lag(
-                base_env(url, broker_url, logs, **step), logs, token, policy.id
-            )
+        rounds = [("redis", redis), ("postgres", url)] * 2
+        for (broker, broker_url), subscribers in itertools.product(rounds, (1, SUBSCRIBERS)):
+            env = base_env(url, broker_url, logs, **step)
+            lags = await live_log_lag(env, logs, token, policy.id, subscribers)
             p50, p99, top = (1000 * v for v in (pct(lags, 0.5), pct(lags, 0.99), max(lags)))
-            print(
-                f"  {broker:8} samples {len(lags):5}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms", end=""
-            )
-            print(f"  max {top:7.1f} ms")
+            print(f"  {broker:8} {subscribers:3} subscriber(s) samples {len(lags):5}", end="")
+            print(f"  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max {top:7.1f} ms", flush=True)
 
         print("takeover after kill -9 (seconds from the kill to the session ended elsewhere)")
         for lease in (3.0, 15.0):
