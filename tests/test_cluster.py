@@ -253,7 +253,9 @@ async def test_one_scheduler_starts_each_due_policy_once_and_a_new_leader_follow
     assert set((await sessions_per_policy()).values()) == {1}
     leader = cluster.by_pid(int((await ClusterLease.get(name="scheduler")).holder.split(":")[1]))
     sessions = await BackupSession.all()
-    assert {owner_pid(s) for s in sessions} == {leader.pid}  # started where they were queued
+    assert {owner_pid(s) for s in sessions} == {leader.pid}, [  # started where they were queued
+        (s.owner, s.created_at, s.policy_name) for s in sessions
+    ] + [cluster.logs()]
 
     leader.kill()
     survivor = two if leader is one else one

@@ -59,29 +59,42 @@ def leader_only(
     name: str, lease_seconds: float, period: float, task: Callable[[], Awaitable[object]]
 ) -> Callable[[], Awaitable[None]]:
     """A job running ``task`` every ``period`` seconds in one process of the cluster only: the
-    holder of the lease ``name``. It renews the lease three times per lease period; when the
-    holder dies, another process takes over within ``lease_seconds`` (plus one renewal tick).
+    holder of the lease ``name``. The lease is renewed three times per lease period, also
+    while ``task`` runs (a long round must not let it lapse); when the holder dies, another
+    process takes over within ``lease_seconds`` (plus one renewal tick).
     """
-    tick = min(period, lease_seconds / 3)
+    tick = lease_seconds / 3
 
     async def job() -> None:
-        loop = asyncio.get_running_loop()
-        next_run = loop.time()
         leading = False
-        try:
+
+        async def hold() -> None:
+            nonlocal leading
             while True:
                 try:
                     leading = await acquire(name, lease_seconds)
-                    if leading and loop.time() >= next_run:
-                        next_run = loop.time() + period
-                        await task()
+                except Exception:  # not sure to hold it: do not act as the leader
+                    leading = False
+                    log.warning("could not renew the lease %s", name)
+                await asyncio.sleep(tick)
+
+        holder = asyncio.get_running_loop().create_task(hold())
+        try:
+            while True:
+                if not leading:
+                    await asyncio.sleep(min(tick, period))
+                    continue
+                try:
+                    await task()
                 except Exception:  # one failed round must not end the job
                     log.exception("%s failed; retrying", name)
-                await asyncio.sleep(tick)
+                await asyncio.sleep(period)
         finally:
+            holder.cancel()
+            await asyncio.gather(holder, return_exceptions=True)
             if leading:
                 try:
-                    await asyncio.shield(release(name))
+                    await release(name)
                 except Exception:  # the lease then expires on its own
                     log.warning("could not release the lease %s", name)
 
