@@ -8,10 +8,12 @@ webhook deliveries) runs in every process.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from vdc_graph import licensing
 from vdc_graph.cluster import leader_only
 from vdc_graph.engine import engine_for
 from vdc_graph.engine.scheduler import Scheduler
@@ -58,6 +60,11 @@ def background_jobs(settings: Settings) -> list[Job]:
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)
     jobs.append(webhook_worker(settings).run_forever)
+    if settings.licence_refresh_seconds > 0:
+        refresh = functools.partial(licensing.refresh_customers, settings.engine_seed)
+        jobs.append(
+            leader_only("licence-refresh", lease, settings.licence_refresh_seconds, refresh)
+        )
     if settings.usage_report_check_seconds > 0:
         jobs.append(
             leader_only(
@@ -78,4 +85,5 @@ def webhook_worker(settings: Settings) -> WebhookWorker:
         ),
         timeout=settings.webhook_timeout_seconds,
         poll_interval=settings.webhook_poll_seconds,
+        allowed_networks=tuple(settings.outbound_allowed_networks),
     )

@@ -9,6 +9,7 @@ from vdc_graph.db.models import Customer, IpRange, NotificationContact
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import AddedBy, ContactKind, ContractType, NotificationTopic, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.events import rights
 
 from .ids import Ref
 from .managing import customer_to_change
@@ -133,6 +134,8 @@ async def set_ip_ranges(
     if restrict_access is not None:
         customer.restrict_access_to_ip_ranges = restrict_access
         await customer.save(update_fields=["restrict_access_to_ip_ranges"])
+    # Customer-scoped callers from outside the new ranges lose access.
+    rights.rights_changed(customer.provider_id, rights.PROVIDER)  # type: ignore[attr-defined]
     return customer
 
 

@@ -16,6 +16,7 @@ from vdc_graph.db.models import Customer, OffboardingRequest
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import OffboardingStatus, Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.events import rights
 from vdc_graph.notify import webhook_events
 
 from .access import changing
@@ -117,6 +118,8 @@ async def review(
     if to is OffboardingStatus.COMPLETED:
         customer = await _delete_customer(request.customer_id, now)
         await webhook_events.customer_offboarded(customer, request)
+        # Tokens switched into the deleted customer lose it.
+        rights.rights_changed(customer.provider_id, rights.PROVIDER)  # type: ignore[attr-defined]
     return request
 
 

@@ -1,7 +1,7 @@
 """Every Tortoise model, one module per domain; Tortoise discovers them here."""
 
 from .access import ApiKey, PortalUser, Role, ServiceProvider
-from .backup import BackupPolicy, BackupSession, Restore, SessionLogRecord
+from .backup import BackupPolicy, BackupSession, ProtectedObject, Restore, SessionLogRecord
 from .customers import (
     Customer,
     CustomerAdminUser,
@@ -23,6 +23,7 @@ from .platform import (
     RateBucket,
     ServiceStatus,
     SimulatedDeviceLogin,
+    SimulatedTenant,
     Webhook,
     WebhookDelivery,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Onboarding",
     "OutboxMessage",
     "PortalUser",
+    "ProtectedObject",
     "RateBucket",
     "Restore",
     "Role",
@@ -54,6 +56,7 @@ __all__ = [
     "ServiceStatus",
     "SessionLogRecord",
     "SimulatedDeviceLogin",
+    "SimulatedTenant",
     "SoftwareUsage",
     "Subscription",
     "UsageReport",
