@@ -148,7 +148,7 @@ def base_env(database_url: str, broker_url: str, state: Path, **overrides: str) 
         VDC_ENGINE_STEP_SECONDS="0.05",
         VDC_ENGINE_WARNING_RATE="0",
         VDC_ENGINE_FAILURE_RATE="0",
-        VDC_LEASE_SECONDS="3",
+        VDC_LEASE_SECONDS="10",  # generous: a loaded machine must not lose a live lease
         VDC_SCHEDULER_INTERVAL_SECONDS="3600",
         VDC_USAGE_REPORT_CHECK_SECONDS="0",
         VDC_WEBHOOK_POLL_SECONDS="0.1",

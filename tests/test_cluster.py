@@ -134,7 +134,7 @@ async def test_kill_9_of_the_owner_the_other_process_takes_the_session_over(
     redis_url,  # noqa: F811
     cluster_factory,  # noqa: F811
 ):
-    lease = 3.0
+    lease = 5.0
     cluster = cluster_factory(
         postgres_database, redis_url, VDC_ENGINE_STEP_SECONDS="0.4", VDC_LEASE_SECONDS=str(lease)
     )
@@ -222,7 +222,7 @@ async def test_one_scheduler_starts_each_due_policy_once_and_a_new_leader_follow
     redis_url,  # noqa: F811
     cluster_factory,  # noqa: F811
 ):
-    lease = 3.0
+    lease = 5.0
     cluster = cluster_factory(
         postgres_database,
         redis_url,
