@@ -151,6 +151,8 @@ def base_env(database_url: str, broker_url: str, state: Path, **overrides: str) 
         VDC_LEASE_SECONDS="10",  # generous: a loaded machine must not lose a live lease
         VDC_SCHEDULER_INTERVAL_SECONDS="3600",
         VDC_USAGE_REPORT_CHECK_SECONDS="0",
+        VDC_LICENCE_REFRESH_SECONDS="0",  # no contract moves under the tests' feet
+        VDC_OUTBOUND_ALLOWED_NETWORKS='["127.0.0.0/8"]',  # the tests' local webhook receiver
         VDC_WEBHOOK_POLL_SECONDS="0.1",
         VDC_WEBHOOK_RETRY_BASE_SECONDS="1",
         PYTHONUNBUFFERED="1",
