@@ -22,7 +22,8 @@ mutation($input: OffboardingRequestCreateInput!) { offboardingRequestCreate(inpu
 def review(verb: str) -> str:
     return f"""
 mutation($input: OffboardingRequestReviewInput!) {{ offboardingRequest{verb}(input: $input) {{
-  offboardingRequest {{ status reviewedAt reviewNote }} userErrors {{ message field code }} }} }}
+  offboardingRequest {{ status reviewedAt reviewNote }} removedCustomerId
+  userErrors {{ message field code }} }} }}
 """
 
 
@@ -89,8 +90,10 @@ async def test_requested_approved_completed_deletes_and_frees_the_external_id(
     assert [e["code"] for e in early["userErrors"]] == ["INVALID_STATE"]
     approved = await api.data(APPROVE, {"input": {**rid["input"], "note": "ok"}}, token=manager)
     assert approved["offboardingRequestApprove"]["offboardingRequest"]["status"] == "APPROVED"
+    assert approved["offboardingRequestApprove"]["removedCustomerId"] is None
     done = (await api.data(COMPLETE, rid, token=manager))["offboardingRequestComplete"]
     assert done["offboardingRequest"]["status"] == "COMPLETED"
+    assert done["removedCustomerId"] == gid(customer)  # for a client to evict it
 
     gone = await api.errors(CUSTOMER, {"id": gid(customer)}, token=manager)
     assert gone[0]["extensions"]["code"] == "NOT_FOUND"

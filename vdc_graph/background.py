@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from vdc_graph import licensing
+from vdc_graph.alarms.evaluate import evaluate_alarms
+from vdc_graph.approvals.holding import expire_overdue
 from vdc_graph.cluster import leader_only
 from vdc_graph.engine import engine_for
 from vdc_graph.engine.scheduler import Scheduler
@@ -51,6 +53,7 @@ def background_jobs(settings: Settings) -> list[Job]:
     lease = settings.lease_seconds
     jobs: list[Job] = [
         leader_only("idempotency-cleanup", lease, 3600, forget_expired),
+        leader_only("approval-expiry", lease, 60, expire_overdue),
         backup_engine_job(settings),
         leader_only(
             "scheduler", lease, settings.scheduler_interval_seconds, Scheduler(settings).run_once
@@ -74,6 +77,9 @@ def background_jobs(settings: Settings) -> list[Job]:
                 generate_last_months_reports,
             )
         )
+    if settings.alarm_check_seconds > 0:
+        alarms = functools.partial(evaluate_alarms, settings.alarm_renotify_hours)
+        jobs.append(leader_only("alarms", lease, settings.alarm_check_seconds, alarms))
     return jobs
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, IpRange, NotificationContact
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import AddedBy, ContactKind, ContractType, NotificationTopic, Region
+from vdc_graph.enums import AddedBy, ContactKind, NotificationTopic, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.events import rights
 
+from . import rules
 from .ids import Ref
 from .managing import customer_to_change
 from .validation import ip_address, is_email, is_https_url, is_language
@@ -24,19 +25,6 @@ SETTING_FLAGS = (
     "enable_email_previews",
     "restrict_access_to_ip_ranges",
 )
-
-
-def refuse_pending(customer: Customer) -> None:
-    if customer.contract_type is ContractType.PENDING:
-        raise UserErrors(
-            [
-                UserError(
-                    "The customer is still pending: finish onboarding before changing settings",
-                    ["input", "customerId"],
-                    UserErrorCode.CUSTOMER_PENDING,
-                )
-            ]
-        )
 
 
 @dataclass(frozen=True)
@@ -53,8 +41,8 @@ class SettingsChange:
 
 
 async def update_settings(ctx: RequestContext, ref: Ref, change: SettingsChange) -> Customer:
-    _, customer = await customer_to_change(ctx, ref)
-    refuse_pending(customer)
+    principal, customer = await customer_to_change(ctx, ref)
+    rules.edit_customer(principal, customer)
     fields = [name for name in ("region", *SETTING_FLAGS) if getattr(change, name) is not None]
     for name in fields:
         setattr(customer, name, getattr(change, name))
@@ -114,7 +102,7 @@ async def set_ip_ranges(
     """Replace the ranges added by the caller's side (provider or customer); the other side's
     ranges stay, and the customer's list is both merged."""
     principal, customer = await customer_to_change(ctx, ref)
-    refuse_pending(customer)
+    rules.edit_customer(principal, customer)
     side = AddedBy.CUSTOMER if principal.customer_scope is not None else AddedBy.PROVIDER
     others = {
         (r.start_address, r.end_address)
@@ -176,8 +164,8 @@ def _contact_problems(contacts: list[ContactInput]) -> list[UserError]:
 async def update_notifications(
     ctx: RequestContext, ref: Ref, change: NotificationsChange
 ) -> Customer:
-    _, customer = await customer_to_change(ctx, ref)
-    refuse_pending(customer)
+    principal, customer = await customer_to_change(ctx, ref)
+    rules.edit_customer(principal, customer)
     problems = []
     if change.language is not None and not is_language(change.language):
         problems.append(

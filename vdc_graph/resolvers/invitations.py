@@ -13,15 +13,24 @@ from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupPolicy, Customer, Invitation, Onboarding
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import ContractType, M365Service, OnboardingStep, OutboxKind, Region
+from vdc_graph.enums import (
+    ContractType,
+    M365Service,
+    MessageTopic,
+    OnboardingStep,
+    OutboxKind,
+    Region,
+)
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify import webhook_events
 from vdc_graph.notify.outbox import enqueue
 
+from . import rules
 from .ids import Ref
 from .managing import customer_to_change
-from .onboarding import MAX_RETENTION_YEARS, MIN_RETENTION_YEARS, activate
-from .usage import ensure_license_management_allowed
+from .onboarding import activate
+from .platform import LEGAL_AGREEMENT, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
+from .usage import suspension_months
 from .validation import is_email
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -56,14 +65,9 @@ async def invite(ctx: RequestContext, ref: Ref, emails: str) -> InviteResult:
 
     Every address is checked first: when any is bad, nothing is recorded or sent.
     """
-    _, customer = await customer_to_change(ctx, ref)
-    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
-    if customer.contract_type is not ContractType.PENDING:
-        raise _refuse(
-            "The customer has finished onboarding; there is nothing to invite to",
-            ["input", "customerId"],
-            UserErrorCode.INVALID_STATE,
-        )
+    principal, customer = await customer_to_change(ctx, ref)
+    suspended = await suspension_months(customer.provider_id)  # type: ignore[attr-defined]
+    rules.invite_customer(principal, customer, suspended)
     addresses = split_addresses(emails)
     if not addresses:
         raise _refuse(
@@ -129,6 +133,8 @@ async def _send(
             f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{link}\n"
         ),
         payload={"invitationId": str(invitation.id), "customerId": str(customer.id)},
+        customer_id=customer.id,
+        topic=MessageTopic.INVITATION,
     )
 
 
@@ -195,6 +201,7 @@ async def accept(data: AcceptInput) -> tuple[Customer, list[BackupPolicy]]:
     chosen = data.services or list(M365Service)
     onboarding.legal_accepted_by = invitation.email
     onboarding.legal_accepted_at = now
+    onboarding.legal_agreement_version = LEGAL_AGREEMENT.version
     onboarding.region = data.region
     onboarding.retention_years = data.retention_years
     onboarding.retention_unlimited = data.retention_unlimited

@@ -18,12 +18,13 @@ from vdc_graph.identity import LoginState, device_login
 from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
 from vdc_graph.notify import webhook_events
 
+from . import rules
 from .ids import Ref
 from .managing import customer_to_change
+from .platform import LEGAL_AGREEMENT, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from .recommended_policies import create_recommended_policies
 from .usage import ensure_license_management_allowed
 
-MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
 # A customer that finishes onboarding starts billing month by month.
 ACTIVE_CONTRACT = ContractType.MONTH_TO_MONTH
 
@@ -46,9 +47,8 @@ async def _wizard(ctx: RequestContext, ref: Ref) -> tuple[str, Customer, Onboard
     onboarding = await Onboarding.get_or_none(customer_id=customer.id)
     if onboarding is None:
         onboarding = await Onboarding.create(customer_id=customer.id)
-    if onboarding.step is OnboardingStep.FINISHED or customer.contract_type is not (
-        ContractType.PENDING
-    ):
+    rules.onboard_customer(principal, customer)
+    if onboarding.step is OnboardingStep.FINISHED:
         raise _refuse(
             "This customer has finished onboarding", "customerId", UserErrorCode.INVALID_STATE
         )
@@ -61,6 +61,7 @@ async def accept_legal_agreement(ctx: RequestContext, ref: Ref) -> Customer:
         raise _wrong_step(onboarding, OnboardingStep.LEGAL_AGREEMENT)
     onboarding.legal_accepted_by = who
     onboarding.legal_accepted_at = clock.now()
+    onboarding.legal_agreement_version = LEGAL_AGREEMENT.version
     onboarding.step = OnboardingStep.CONNECT_TENANT
     await onboarding.save()
     return customer
@@ -221,6 +222,16 @@ async def check_device_login(ctx: RequestContext, ref: Ref) -> Customer:
     return customer
 
 
+async def device_login_state(
+    ctx: RequestContext, device_code: str | None, expired: bool
+) -> LoginState:
+    """Where the pending device login stands, asked of the identity platform; nothing changes
+    (the caller already sees the customer, so it may see this)."""
+    if expired or not device_code:
+        return LoginState.EXPIRED
+    return (await device_login(ctx.settings).poll(device_code)).state
+
+
 async def go_back(ctx: RequestContext, ref: Ref) -> Customer:
     _, customer, onboarding = await _wizard(ctx, ref)
     if onboarding.step is OnboardingStep.AWAITING_DEVICE_LOGIN:
@@ -230,6 +241,7 @@ async def go_back(ctx: RequestContext, ref: Ref) -> Customer:
     elif onboarding.step is OnboardingStep.CONNECT_TENANT:
         onboarding.step = OnboardingStep.LEGAL_AGREEMENT
         onboarding.legal_accepted_by = onboarding.legal_accepted_at = None
+        onboarding.legal_agreement_version = None
     else:
         raise _refuse(
             f"Onboarding cannot go back from {onboarding.step.value}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from vdc_graph import metrics
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, SessionLogRecord
 from vdc_graph.db.pagination import Page, PageArgs, decode_cursor, encode_cursor, paginate
@@ -134,6 +135,7 @@ async def watch_log(ctx: RequestContext, ref: Ref, after: str | None) -> AsyncIt
                 state = await BackupSession.get(id=session.id)
                 records = await queries.log_records_after(session.id, sent)
             else:
+                metrics.broker_lag(message)
                 records = [record_from_snapshot(r) for r in message["records"]]
                 state = session_from_snapshot(message["session"])
             if records and records[0].seq > sent + 1:
@@ -171,6 +173,7 @@ async def watch_updates(ctx: RequestContext, flt: UpdatesFilter) -> AsyncIterato
         async for message in live:
             if is_resync(message):
                 continue  # updates are of the moment: the next change is sent as it comes
+            metrics.broker_lag(message)
             state = session_from_snapshot(message["session"])
             customer_id = state.customer_id  # type: ignore[attr-defined]
             if not scope.allows_customer(customer_id):

@@ -10,6 +10,7 @@ import re
 from urllib.parse import urlsplit
 
 from vdc_graph import outbound
+from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -80,3 +81,22 @@ def ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+
+
+MAX_COMMENT = 1000
+
+
+def checked_comment(text: str) -> str:
+    """A decision's or state change's comment, trimmed; refused past ``MAX_COMMENT``."""
+    text = text.strip()
+    if len(text) > MAX_COMMENT:
+        raise UserErrors(
+            [
+                UserError(
+                    f"The comment is longer than {MAX_COMMENT} characters",
+                    ["input", "comment"],
+                    UserErrorCode.TOO_LONG,
+                )
+            ]
+        )
+    return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, Self
 
 import strawberry
 from strawberry import relay
@@ -12,7 +13,8 @@ from vdc_graph.db import models
 from vdc_graph.enums import OffboardingStatus as Status
 from vdc_graph.resolvers import offboarding as resolve
 
-from .common import Payload, UserError
+from .approvals import HeldForApproval
+from .common import UserError
 from .customer_changes import CUSTOMER_ID, ref
 from .enums import OffboardingStatus
 from .mutations import run_mutation
@@ -46,11 +48,26 @@ class OffboardingRequestReviewInput:
 
 
 @strawberry.type(description="The result of an offboarding-request mutation.")
-class OffboardingRequestPayload(Payload):
+class OffboardingRequestPayload(HeldForApproval):
     offboarding_request: OffboardingRequest | None = strawberry.field(
         description="The request after the change."
     )
+    removed_customer_id: relay.GlobalID | None = strawberry.field(
+        description="The ID of the customer `offboardingRequestComplete` deleted (to evict it "
+        "from a client cache); null for the other changes."
+    )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, request: Any) -> Self:
+        completed = request.status is Status.COMPLETED
+        return cls(
+            offboarding_request=request,
+            removed_customer_id=relay.GlobalID("Customer", str(request.customer_id))
+            if completed
+            else None,
+            user_errors=[],
+        )
 
 
 @strawberry.type
