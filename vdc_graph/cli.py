@@ -370,6 +370,13 @@ def _share_metrics_between_workers(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers > 1 and not settings.broker_crosses_processes:
+        print(
+            f"--workers {args.workers} needs an events broker that reaches every process: set "
+            "VDC_BROKER_URL to redis://… or postgres://… (memory:// serves one process only)",
+            file=sys.stderr,
+        )
+        return 2
     asyncio.run(_check_database(settings))  # refused here in a line, not in each worker
     _serve(settings, args.host, args.port, args.workers)
     return 0

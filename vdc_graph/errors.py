@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     TIMEOUT = "TIMEOUT"
+    DATABASE_BUSY = "DATABASE_BUSY"  # the embedded database stayed locked: retry
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     # Apollo's persisted-query codes, which its clients recognise.
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"

@@ -82,6 +82,9 @@ class BackupSession(Entity):
     service_counts = fields.JSONField(default=dict)
     stop_requested = fields.BooleanField(default=False)
     last_seq = fields.IntField(default=0)
+    # The process running the session and until when its claim holds without renewal.
+    owner = fields.CharField(max_length=200, null=True)
+    lease_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "backup_session"
@@ -92,6 +95,7 @@ class BackupSession(Entity):
             ("provider_id", "status", "created_at", "id"),
             ("provider_id", "ended_at"),  # the dashboard's daily job results
             ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
+            ("status", "lease_until"),  # sessions whose owner stopped renewing
         )
 
 
