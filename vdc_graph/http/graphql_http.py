@@ -65,18 +65,33 @@ def operation_action(query: str, operation_name: str | None) -> str:
     return operation.operation.value
 
 
-# Mutations a caller without a bearer token may run: their input carries the credential.
-ANONYMOUS_MUTATIONS = frozenset({"invitationAccept"})
+# Root fields a caller without a bearer token may use: their argument carries the credential
+# (an invitation link's token), and what they answer is limited to that invitation.
+ANONYMOUS_FIELDS = {
+    AstOperationType.QUERY: frozenset({"invitation"}),
+    AstOperationType.MUTATION: frozenset(
+        {
+            "invitationAcceptLegalAgreement",
+            "invitationConnectTenant",
+            "invitationRenewDeviceCode",
+            "invitationCheckDeviceLogin",
+            "invitationGoBack",
+            "invitationAccept",
+        }
+    ),
+}
 
 
 def anonymous_operation(params: dict[str, Any]) -> bool:
-    """Whether the request is one mutation selecting only fields open to anonymous callers."""
+    """Whether the request is one operation selecting only root fields open to anonymous
+    callers."""
     operation = chosen_operation(params["query"], params.get("operation_name"))
-    if operation is None or operation.operation is not AstOperationType.MUTATION:
+    if operation is None:
         return False
+    allowed = ANONYMOUS_FIELDS.get(operation.operation, frozenset())
     selections = operation.selection_set.selections
     return bool(selections) and all(
-        isinstance(s, FieldNode) and s.name.value in ANONYMOUS_MUTATIONS for s in selections
+        isinstance(s, FieldNode) and s.name.value in allowed for s in selections
     )
 
 

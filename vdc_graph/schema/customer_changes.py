@@ -26,6 +26,11 @@ def ref(gid: relay.GlobalID) -> Ref:
 CUSTOMER_ID = strawberry.field(description="The customer to change.")
 
 
+def _managed(info: Info, input: Any) -> Awaitable[wizard.Wizard]:
+    """The provider's wizard of the customer the input names."""
+    return wizard.managed(info.context, ref(input.customer_id))
+
+
 async def customer_mutation(info: Info, act: Callable[[], Awaitable[Any]], payload: type) -> Any:
     """Run a mutation whose result is the changed customer."""
 
@@ -251,7 +256,7 @@ class CustomerChangeMutations:
     ) -> OnboardingAcceptLegalAgreementPayload:  # type: ignore[valid-type]
         return await customer_mutation(
             info,
-            lambda: wizard.accept_legal_agreement(info.context, ref(input.customer_id)),
+            lambda: wizard.accept_legal_agreement(_managed(info, input)),
             OnboardingAcceptLegalAgreementPayload,
         )
 
@@ -273,7 +278,7 @@ class CustomerChangeMutations:
         )
         return await customer_mutation(
             info,
-            lambda: wizard.connect_tenant(info.context, ref(input.customer_id), data),
+            lambda: wizard.connect_tenant(info.context, _managed(info, input), data),
             OnboardingConnectTenantPayload,
         )
 
@@ -283,7 +288,7 @@ class CustomerChangeMutations:
     ) -> OnboardingRenewDeviceCodePayload:  # type: ignore[valid-type]
         return await customer_mutation(
             info,
-            lambda: wizard.renew_device_code(info.context, ref(input.customer_id)),
+            lambda: wizard.renew_device_code(info.context, _managed(info, input)),
             OnboardingRenewDeviceCodePayload,
         )
 
@@ -296,7 +301,7 @@ class CustomerChangeMutations:
     ) -> OnboardingCheckDeviceLoginPayload:  # type: ignore[valid-type]
         return await customer_mutation(
             info,
-            lambda: wizard.check_device_login(info.context, ref(input.customer_id)),
+            lambda: wizard.check_device_login(info.context, _managed(info, input)),
             OnboardingCheckDeviceLoginPayload,
         )
 
@@ -308,7 +313,7 @@ class CustomerChangeMutations:
     ) -> OnboardingGoBackPayload:  # type: ignore[valid-type]
         return await customer_mutation(
             info,
-            lambda: wizard.go_back(info.context, ref(input.customer_id)),
+            lambda: wizard.go_back(_managed(info, input)),
             OnboardingGoBackPayload,
         )
 
@@ -318,7 +323,7 @@ class CustomerChangeMutations:
     ) -> OnboardingFinishPayload:
         async def act() -> OnboardingFinishPayload:
             customer, policies = await wizard.finish(
-                info.context, ref(input.customer_id), input.apply_recommended_policies
+                _managed(info, input), input.apply_recommended_policies
             )
             return OnboardingFinishPayload(
                 customer=customer, policies_created=len(policies), user_errors=[]

@@ -129,6 +129,7 @@ UserErrorCode = described(
     LAST_USER_MANAGER="It would leave nobody able to manage users.",
     INVALID_SELECTION="The selected or excluded objects do not fit the backup type.",
     LICENSE_MANAGEMENT_SUSPENDED="Licence management is suspended until usage is submitted.",
+    MISMATCH="The value does not match the one registered (both are named in the message).",
 )
 ProtectionStatus = described(
     enums.ProtectionStatus,

@@ -56,3 +56,15 @@ async def offboarding_request_for_update(scope: Scope, key: UUID) -> Offboarding
         id=key, customer__provider_id=scope.provider_id, customer__deleted_at__isnull=True
     )
     return await scope.restrict(qs).select_for_update().first()
+
+
+async def tenant_connected_elsewhere(tenant_id: str, customer_id: UUID) -> bool:
+    """Whether another existing customer, of any provider, has this Microsoft tenant: the one
+    deliberate cross-provider query, since a tenant is backed up for one customer only."""
+    if not tenant_id:
+        return False
+    return (
+        await Customer.filter(microsoft_tenant_id=tenant_id, deleted_at__isnull=True)
+        .exclude(id=customer_id)
+        .exists()
+    )
