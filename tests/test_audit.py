@@ -32,7 +32,7 @@ def gid(type_name: str, row) -> str:
 
 async def admin(settings, provider=None):
     provider = provider or await make_provider()
-    user = await make_user(provider, [Permission.USER_MANAGEMENT], email="admin@contoso.com")
+    user = await make_user(provider, list(Permission), email="admin@contoso.com")
     return provider, user, token_for(settings, user)
 
 

@@ -91,6 +91,13 @@ class UserErrors(Exception):
     """Raised by a resolver to refuse an input; nothing it started is committed."""
 
     errors: list[UserError] = field(default_factory=list)
+    # A guard rule's refusal (such as granting a permission one lacks): recorded in the audit
+    # log as DENIED, like a refused permission, although it is answered as userErrors.
+    audited: bool = False
 
     def __post_init__(self) -> None:
         super().__init__("; ".join(e.message for e in self.errors))
+
+    def as_refusal(self) -> Forbidden:
+        """How the audit log records a guard rule's refusal."""
+        return Forbidden(str(self))

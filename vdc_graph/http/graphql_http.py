@@ -67,18 +67,19 @@ def operation_action(query: str, operation_name: str | None) -> str:
 
 # Root fields a caller without a bearer token may use: their argument carries the credential
 # (an invitation link's token), and what they answer is limited to that invitation.
+ANONYMOUS_MUTATIONS = frozenset(
+    {
+        "invitationAcceptLegalAgreement",
+        "invitationConnectTenant",
+        "invitationRenewDeviceCode",
+        "invitationCheckDeviceLogin",
+        "invitationGoBack",
+        "invitationAccept",
+    }
+)
 ANONYMOUS_FIELDS = {
     AstOperationType.QUERY: frozenset({"invitation"}),
-    AstOperationType.MUTATION: frozenset(
-        {
-            "invitationAcceptLegalAgreement",
-            "invitationConnectTenant",
-            "invitationRenewDeviceCode",
-            "invitationCheckDeviceLogin",
-            "invitationGoBack",
-            "invitationAccept",
-        }
-    ),
+    AstOperationType.MUTATION: ANONYMOUS_MUTATIONS,
 }
 
 

@@ -45,6 +45,11 @@ async def run_mutation(
             await audit.record_changes(ctx, info.field_name, await _changes(result, before))
             return result
     except UserErrors as exc:
+        if exc.audited:
+            target = targets[0] if targets else ("", "")
+            await audit.record_refusal(
+                ctx.principal, ctx.client_host, info.field_name, exc.as_refusal(), target
+            )
         return refused([UserError.from_error(e) for e in exc.errors])
     except ApiError as exc:
         if audit.is_refusal(exc):
