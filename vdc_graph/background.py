@@ -15,6 +15,7 @@ from vdc_graph.http.idempotency import forget_expired
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker, RetryPolicy
 from vdc_graph.notify.webhook_worker import WebhookWorker
+from vdc_graph.resolvers.offboarding import complete_due
 from vdc_graph.settings import Settings
 from vdc_graph.usage_reports import keep_reports_generated
 
@@ -56,6 +57,8 @@ def background_jobs(settings: Settings) -> list[Job]:
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)
     jobs.append(webhook_worker(settings).run_forever)
+    if settings.offboarding_check_seconds > 0:
+        jobs.append(every(settings.offboarding_check_seconds, complete_due))
     if settings.usage_report_check_seconds > 0:
         jobs.append(lambda: keep_reports_generated(settings.usage_report_check_seconds))
     return jobs

@@ -479,8 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
     device.add_argument("--tenant-id", default=None, help="tenant ID to report (default: new)")
     device.add_argument("--tenant-domain", default="", help="such as contoso.onmicrosoft.com")
     device.set_defaults(run=cmd_complete_device_login)
+    from vdc_graph.cli_offboarding import add_commands as add_offboarding_commands
     from vdc_graph.enums import Region, ServiceHealth, ServiceName
 
+    add_offboarding_commands(commands)
     usage = commands.add_parser("usage-reports", help="monthly usage reports (administration)")
     usage_commands = usage.add_subparsers(dest="usage_command", required=True)
     generate = usage_commands.add_parser(

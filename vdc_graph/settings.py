@@ -97,6 +97,8 @@ class Settings(BaseSettings):
 
     # How often the server checks that last month's usage reports exist (0 turns it off).
     usage_report_check_seconds: float = 3600.0
+    # How often approved offboarding requests whose desired date has come are completed.
+    offboarding_check_seconds: float = 600.0
 
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:

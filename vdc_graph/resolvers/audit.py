@@ -152,6 +152,30 @@ def _actor(principal: Principal | None) -> dict[str, Any]:
     }
 
 
+async def record_operator_change(
+    provider_id: UUID,
+    customer_id: UUID | None,
+    actor: str,
+    action: str,
+    target: tuple[str, str],
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """A change made by the platform's operator (support, or its jobs), in the provider's log."""
+    await AuditRecord.create(
+        provider_id=provider_id,
+        customer_id=customer_id,
+        actor_label=actor[:254],
+        client_address="",
+        action=action[:100],
+        target_type=target[0][:60],
+        target_id=target[1][:100],
+        before=before,
+        after=after,
+        outcome=AuditOutcome.SUCCESS,
+    )
+
+
 async def record_changes(ctx: RequestContext, action: str, changes: list[Change]) -> None:
     """One SUCCESS record per changed object (one with no target when nothing is named)."""
     principal = ctx.principal

@@ -23,7 +23,7 @@ from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .live import Subscription
-from .offboarding import OffboardingMutations
+from .offboarding import OffboardingMutations, OffboardingQueries
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
@@ -38,6 +38,7 @@ class Query(
     ViewerQueries,
     CustomerQueries,
     CustomerPeopleQueries,
+    OffboardingQueries,
     BackupQueries,
     AccessQueries,
     SettingsQueries,
