@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vdc_graph.auth.ip_restriction import address_in_range
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, IpRange, NotificationContact
 from vdc_graph.db.queries import customer_changes as queries
@@ -59,7 +60,41 @@ async def update_settings(ctx: RequestContext, ref: Ref, change: SettingsChange)
         setattr(customer, name, getattr(change, name))
     if fields:
         await customer.save(update_fields=fields)
+    await _ensure_reachable(ctx, customer, ["input", "restrictAccessToIpRanges"])
     return customer
+
+
+async def _ensure_reachable(ctx: RequestContext, customer: Customer, field: list[str]) -> None:
+    """A restriction to IP ranges needs some range, and a customer-scoped caller must stay
+    inside them (it would lock itself out); checked on the settings as they end up."""
+    if not customer.restrict_access_to_ip_ranges:
+        return
+    ranges = await queries.ip_ranges_of(customer.id).values_list("start_address", "end_address")
+    if not ranges:
+        raise UserErrors(
+            [
+                UserError(
+                    "Add at least one IP range before restricting access to the ranges",
+                    field,
+                    UserErrorCode.INVALID_IP_RANGE,
+                )
+            ]
+        )
+    principal = ctx.principal
+    if principal is None or principal.customer_scope is None:
+        return  # the provider is not subject to the customer's restriction
+    address = ctx.client_host or "unknown"
+    if not any(address_in_range(address, start, end) for start, end in ranges):
+        raise UserErrors(
+            [
+                UserError(
+                    f"Your address {address} is outside these IP ranges; include it, or you "
+                    "would lock yourself out",
+                    field,
+                    UserErrorCode.INVALID_IP_RANGE,
+                )
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -108,10 +143,10 @@ def _range_problems(ranges: list[RangeInput], others: set[tuple[str, str]]) -> l
 
 
 async def set_ip_ranges(
-    ctx: RequestContext, ref: Ref, ranges: list[RangeInput], restrict_access: bool | None
+    ctx: RequestContext, ref: Ref, ranges: list[RangeInput] | None, restrict_access: bool | None
 ) -> Customer:
     """Replace the ranges added by the caller's side (provider or customer); the other side's
-    ranges stay, and the customer's list is both merged."""
+    ranges stay, and the customer's list is both merged. ``ranges`` None keeps them."""
     principal, customer = await customer_to_change(ctx, ref)
     refuse_pending(customer)
     side = AddedBy.CUSTOMER if principal.customer_scope is not None else AddedBy.PROVIDER
@@ -120,19 +155,22 @@ async def set_ip_ranges(
         for r in await queries.ip_ranges_of(customer.id)
         if r.added_by is not side
     }
-    if problems := _range_problems(ranges, others):
-        raise UserErrors(problems)
-    await queries.ip_ranges_of(customer.id).filter(added_by=side).delete()
-    for r in ranges:
-        await IpRange.create(
-            customer_id=customer.id,
-            start_address=str(ip_address(r.start_address)),
-            end_address=str(ip_address(r.end_address)),
-            added_by=side,
-        )
+    if ranges is not None:
+        if problems := _range_problems(ranges, others):
+            raise UserErrors(problems)
+        await queries.ip_ranges_of(customer.id).filter(added_by=side).delete()
+        for r in ranges:
+            await IpRange.create(
+                customer_id=customer.id,
+                start_address=str(ip_address(r.start_address)),
+                end_address=str(ip_address(r.end_address)),
+                added_by=side,
+            )
     if restrict_access is not None:
         customer.restrict_access_to_ip_ranges = restrict_access
         await customer.save(update_fields=["restrict_access_to_ip_ranges"])
+    field = "restrictAccess" if restrict_access else "ipRanges"
+    await _ensure_reachable(ctx, customer, ["input", field])
     return customer
 
 

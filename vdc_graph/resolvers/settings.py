@@ -105,18 +105,19 @@ def contact_problems(contacts: list[ContactInput], field: str = "contacts") -> l
 
 @dataclass(frozen=True)
 class NotificationDefaults:
-    language: str
-    allow_customer_admin_notifications: bool
-    contacts: list[ContactInput]
+    # None leaves a setting as it is (every settings update is partial).
+    language: str | None = None
+    allow_customer_admin_notifications: bool | None = None
+    contacts: list[ContactInput] | None = None  # given: replaces every default contact
 
 
 async def update_system_notifications(
     ctx: RequestContext, data: NotificationDefaults
 ) -> ProviderSettings:
-    """Replace the provider's notification defaults (they seed new customers)."""
+    """Change the provider's notification defaults (they seed new customers)."""
     _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
-    problems = contact_problems(data.contacts)
-    if not is_language(data.language.strip()):
+    problems = contact_problems(data.contacts or [])
+    if data.language is not None and not is_language(data.language.strip()):
         problems.append(
             UserError(
                 "Use a language code such as en, de or fr",
@@ -126,44 +127,52 @@ async def update_system_notifications(
         )
     if problems:
         raise UserErrors(problems)
-    await ServiceProvider.filter(id=scope.provider_id).update(
-        notification_language=data.language.strip(),
-        allow_customer_admin_notifications=data.allow_customer_admin_notifications,
-    )
-    await NotificationContact.filter(
-        provider_id=scope.provider_id, customer_id__isnull=True
-    ).delete()
-    for contact in data.contacts:
-        await NotificationContact.create(
-            provider_id=scope.provider_id,
-            kind=contact.kind,
-            address=contact.address.strip(),
-            topics=sorted({t.value for t in contact.topics}),
-        )
+    changes: dict[str, Any] = {}
+    if data.language is not None:
+        changes["notification_language"] = data.language.strip()
+    if data.allow_customer_admin_notifications is not None:
+        changes["allow_customer_admin_notifications"] = data.allow_customer_admin_notifications
+    if changes:
+        await ServiceProvider.filter(id=scope.provider_id).update(**changes)
+    if data.contacts is not None:
+        await NotificationContact.filter(
+            provider_id=scope.provider_id, customer_id__isnull=True
+        ).delete()
+        for contact in data.contacts:
+            await NotificationContact.create(
+                provider_id=scope.provider_id,
+                kind=contact.kind,
+                address=contact.address.strip(),
+                topics=sorted({t.value for t in contact.topics}),
+            )
     return await _settings_of(scope.provider_id)
 
 
 @dataclass(frozen=True)
 class SupportSettings:
-    display_button: bool
-    link: str
-    text: str
+    # None leaves a setting as it is; the rules apply to the settings as they end up.
+    display_button: bool | None = None
+    link: str | None = None
+    text: str | None = None
 
 
 async def update_support(ctx: RequestContext, data: SupportSettings) -> ProviderSettings:
     """The support button of the customer portal: link and text are required when shown."""
     _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
-    link, text = data.link.strip(), data.text.strip()
+    saved = await ServiceProvider.get(id=scope.provider_id)
+    display = saved.support_button_enabled if data.display_button is None else data.display_button
+    link = (saved.support_link if data.link is None else data.link).strip()
+    text = (saved.support_text if data.text is None else data.text).strip()
     problems = []
     if link and not is_web_url(link, ("http", "https")):
         problems.append(
             UserError("Enter an http or https URL", ["input", "link"], UserErrorCode.INVALID_URL)
         )
-    elif data.display_button and not link:
+    elif display and not link:
         problems.append(
             UserError("Enter the button's link", ["input", "link"], UserErrorCode.REQUIRED)
         )
-    if data.display_button and not text:
+    if display and not text:
         problems.append(
             UserError("Enter the button's text", ["input", "text"], UserErrorCode.REQUIRED)
         )
@@ -178,7 +187,7 @@ async def update_support(ctx: RequestContext, data: SupportSettings) -> Provider
     if problems:
         raise UserErrors(problems)
     await ServiceProvider.filter(id=scope.provider_id).update(
-        support_button_enabled=data.display_button, support_link=link, support_text=text
+        support_button_enabled=display, support_link=link, support_text=text
     )
     return await _settings_of(scope.provider_id)
 

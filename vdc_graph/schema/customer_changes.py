@@ -113,7 +113,11 @@ class IpRangeInput:
 )
 class CustomerSetIpRangesInput:
     customer_id: relay.GlobalID = CUSTOMER_ID
-    ip_ranges: list[IpRangeInput] = strawberry.field(description="The complete list to keep.")
+    ip_ranges: list[IpRangeInput] | None = strawberry.field(
+        default=None,
+        description="The complete list of the caller's side to keep; left out, "
+        "its ranges stay as they are.",
+    )
     restrict_access: bool | None = strawberry.field(
         default=None, description="Also switch the restriction to these ranges on or off."
     )
@@ -216,9 +220,13 @@ class CustomerChangeMutations:
     async def customer_set_ip_ranges(
         self, info: Info, input: CustomerSetIpRangesInput
     ) -> CustomerSetIpRangesPayload:  # type: ignore[valid-type]
-        ranges = [
-            settings_resolve.RangeInput(r.start_address, r.end_address) for r in input.ip_ranges
-        ]
+        ranges = (
+            None
+            if input.ip_ranges is None
+            else [
+                settings_resolve.RangeInput(r.start_address, r.end_address) for r in input.ip_ranges
+            ]
+        )
         return await customer_mutation(
             info,
             lambda: settings_resolve.set_ip_ranges(
