@@ -8,12 +8,14 @@ from vdc_graph.auth.ip_restriction import address_in_range
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, IpRange, NotificationContact
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import AddedBy, ContactKind, ContractType, NotificationTopic, Region
+from vdc_graph.enums import AddedBy, ContractType, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.notify.languages import canonical_language
 
 from .ids import Ref
 from .managing import customer_to_change
-from .validation import ip_address, is_email, is_https_url, is_language
+from .settings import ContactInput, contact_problems, language_problem
+from .validation import ip_address
 
 SETTING_FLAGS = (
     "enable_self_service",
@@ -175,37 +177,10 @@ async def set_ip_ranges(
 
 
 @dataclass(frozen=True)
-class ContactInput:
-    kind: ContactKind
-    address: str
-    topics: list[NotificationTopic]
-
-
-@dataclass(frozen=True)
 class NotificationsChange:
     allow_system_notifications: bool | None = None
     language: str | None = None
     contacts: list[ContactInput] | None = None  # None keeps the contacts; a list replaces them
-
-
-def _contact_problems(contacts: list[ContactInput]) -> list[UserError]:
-    problems = []
-    for i, c in enumerate(contacts):
-        path = ["input", "contacts", str(i), "address"]
-        address = c.address.strip()
-        if c.kind is ContactKind.EMAIL and not is_email(address):
-            problems.append(
-                UserError(f"{address!r} is not an email address", path, UserErrorCode.INVALID_EMAIL)
-            )
-        elif c.kind is ContactKind.TEAMS_WEBHOOK and not is_https_url(address):
-            problems.append(
-                UserError(
-                    f"{address!r} is not an https URL (Teams webhooks must use https)",
-                    path,
-                    UserErrorCode.INVALID_URL,
-                )
-            )
-    return problems
 
 
 async def update_notifications(
@@ -213,16 +188,7 @@ async def update_notifications(
 ) -> Customer:
     _, customer = await customer_to_change(ctx, ref)
     refuse_pending(customer)
-    problems = []
-    if change.language is not None and not is_language(change.language):
-        problems.append(
-            UserError(
-                "Use a language code such as en, de or fr",
-                ["input", "language"],
-                UserErrorCode.INVALID,
-            )
-        )
-    problems += _contact_problems(change.contacts or [])
+    problems = language_problem(change.language) + contact_problems(change.contacts or [])
     if problems:
         raise UserErrors(problems)
     fields = []
@@ -230,7 +196,7 @@ async def update_notifications(
         customer.allow_system_notifications = change.allow_system_notifications
         fields.append("allow_system_notifications")
     if change.language is not None:
-        customer.notification_language = change.language
+        customer.notification_language = canonical_language(change.language) or "en"
         fields.append("notification_language")
     if fields:
         await customer.save(update_fields=fields)

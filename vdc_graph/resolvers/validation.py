@@ -13,7 +13,6 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-_LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 MAX_URL = 2000
 _UPN_LOCAL = re.compile(r"^[A-Za-z0-9_'-]+(\.[A-Za-z0-9_'-]+)*$")
 # Local parts that name a group or shared mailbox rather than a person who signs in.
@@ -64,11 +63,6 @@ def is_internal_host(host: str) -> bool:
     except ValueError:
         return False
     return not address.is_global
-
-
-def is_language(text: str) -> bool:
-    """A language code such as ``en`` or ``de-CH``."""
-    return bool(_LANGUAGE.match(text))
 
 
 def ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

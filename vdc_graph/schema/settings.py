@@ -73,6 +73,22 @@ class SettingsQueries:
     async def settings(self, info: Info) -> ProviderSettings:
         return ProviderSettings(data=await resolve.get_settings(info.context))
 
+    @strawberry.field(
+        description="The languages notifications can be sent in, for the provider's defaults and "
+        "each customer's setting."
+    )
+    def notification_languages(self, info: Info) -> list[NotificationLanguage]:
+        return [
+            NotificationLanguage(code=code, name=name)
+            for code, name in resolve.notification_languages(info.context).items()
+        ]
+
+
+@strawberry.type(description="A language notifications can be sent in.")
+class NotificationLanguage:
+    code: str = strawberry.field(description="Its code, such as `en` or `pt-BR`.")
+    name: str = strawberry.field(description="Its name, in the language itself.")
+
 
 @strawberry.input(description="New account details.")
 class AccountUpdateInput:
