@@ -18,6 +18,8 @@ from tests.factories import make_provider, make_user, token_for
 from vdc_graph.db.models import AuditRecord
 from vdc_graph.enums import AuditOutcome
 from vdc_graph.http.graphql_http import ANONYMOUS_MUTATIONS
+from vdc_graph.schema.common import Payload, UserError
+from vdc_graph.schema.enums import UserErrorCode
 from vdc_graph.schema.root import build_schema
 from vdc_graph.settings import Settings
 
@@ -111,3 +113,17 @@ async def test_a_monitoring_only_user_is_refused(api, settings, name: str) -> No
     assert body["data"] is None or body["data"].get(name) is None, body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
     assert await AuditRecord.filter(action=name, outcome=AuditOutcome.DENIED).count() == 1
+
+
+CODE = next(iter(UserErrorCode))
+
+
+def test_every_mutation_answers_a_payload_that_knows_its_empty_form() -> None:
+    schema = build_schema(Settings(dev_token_secret="x" * 40))
+    mutation = schema.get_type_by_name("Mutation")
+    assert mutation is not None
+    for field in mutation.fields:  # type: ignore[union-attr]
+        payload = field.type
+        assert isinstance(payload, type) and issubclass(payload, Payload), field.name
+        refused = payload.refused([UserError(message="m", field=["input"], code=CODE)])
+        assert [e.message for e in refused.user_errors] == ["m"], field.name

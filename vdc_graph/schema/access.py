@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -20,7 +20,7 @@ from vdc_graph.resolvers import roles as resolve_roles
 from vdc_graph.resolvers import users as resolve_users
 from vdc_graph.resolvers.ids import Ref
 
-from .common import OrderDirection, UserError
+from .common import OrderDirection, Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import Permission
 from .mutations import run_mutation
@@ -284,15 +284,19 @@ class RoleDeleteInput:
 
 
 @strawberry.type(description="The result of a role change.")
-class RolePayload:
+class RolePayload(Payload):
     role: Role | None = strawberry.field(description="The role as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `roleDelete`.")
-class RoleDeletePayload:
+class RoleDeletePayload(Payload):
     deleted_role_id: relay.GlobalID | None = strawberry.field(description="The deleted role.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, key: int) -> Self:
+        return cls(deleted_role_id=relay.GlobalID("Role", str(key)), user_errors=[])
 
 
 @strawberry.input(description="A new portal user.")
@@ -329,21 +333,25 @@ class UserDeleteInput:
 
 
 @strawberry.type(description="The result of a user change.")
-class UserPayload:
+class UserPayload(Payload):
     user: PortalUser | None = strawberry.field(description="The user as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `usersBulkEdit`.")
-class UsersBulkEditPayload:
+class UsersBulkEditPayload(Payload):
     users: list[PortalUser] = strawberry.field(description="The users as they are now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `userDelete`.")
-class UserDeletePayload:
+class UserDeletePayload(Payload):
     deleted_user_id: relay.GlobalID | None = strawberry.field(description="The deleted user.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, key: int) -> Self:
+        return cls(deleted_user_id=relay.GlobalID("PortalUser", str(key)), user_errors=[])
 
 
 @strawberry.input(description="The customer to switch into.")
@@ -352,7 +360,7 @@ class CustomerSwitchInput:
 
 
 @strawberry.type(description="The result of `customerSwitch`.")
-class CustomerSwitchPayload:
+class CustomerSwitchPayload(Payload):
     token: str | None = strawberry.field(
         description="A bearer token limited to the customer; send it instead of your own."
     )
@@ -382,7 +390,7 @@ class ApiKeyInput:
 
 
 @strawberry.type(description="The result of `apiKeyCreate` or `apiKeyRotate`.")
-class ApiKeySecretPayload:
+class ApiKeySecretPayload(Payload):
     api_key: ApiKey | None = strawberry.field(description="The key.")
     secret: str | None = strawberry.field(
         description="The whole key, shown this once: it is stored only as a hash."
@@ -391,7 +399,7 @@ class ApiKeySecretPayload:
 
 
 @strawberry.type(description="The result of `apiKeyRevoke`.")
-class ApiKeyRevokePayload:
+class ApiKeyRevokePayload(Payload):
     api_key: ApiKey | None = strawberry.field(description="The revoked key.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -402,104 +410,78 @@ class AccessMutations:
     async def role_create(
         self, info: Info, input: Annotated[RoleCreateInput, INPUT]
     ) -> RolePayload:
-        async def act() -> RolePayload:
-            role = await resolve_roles.create_role(info.context, input.name, input.permissions)
-            return RolePayload(role=role, user_errors=[])  # type: ignore[arg-type]
-
-        return await run_mutation(info, act, lambda e: RolePayload(role=None, user_errors=e))
+        return await run_mutation(
+            info,
+            RolePayload,
+            lambda: resolve_roles.create_role(info.context, input.name, input.permissions),
+        )
 
     @strawberry.mutation(description="Rename a role or change its permissions (USER_MANAGEMENT).")
     async def role_update(
         self, info: Info, input: Annotated[RoleUpdateInput, INPUT]
     ) -> RolePayload:
-        async def act() -> RolePayload:
-            role = await resolve_roles.update_role(
-                info.context,
-                ref(input.id),
-                resolve_roles.RoleChange(name=input.name, permissions=input.permissions),
-            )
-            return RolePayload(role=role, user_errors=[])  # type: ignore[arg-type]
-
-        return await run_mutation(info, act, lambda e: RolePayload(role=None, user_errors=e))
+        change = resolve_roles.RoleChange(name=input.name, permissions=input.permissions)
+        return await run_mutation(
+            info,
+            RolePayload,
+            lambda: resolve_roles.update_role(info.context, ref(input.id), change),
+        )
 
     @strawberry.mutation(description="Delete a role; its users lose it (USER_MANAGEMENT).")
     async def role_delete(
         self, info: Info, input: Annotated[RoleDeleteInput, INPUT]
     ) -> RoleDeletePayload:
-        async def act() -> RoleDeletePayload:
-            key = await resolve_roles.delete_role(info.context, ref(input.id))
-            return RoleDeletePayload(
-                deleted_role_id=relay.GlobalID("Role", str(key)), user_errors=[]
-            )
-
         return await run_mutation(
-            info, act, lambda e: RoleDeletePayload(deleted_role_id=None, user_errors=e)
+            info, RoleDeletePayload, lambda: resolve_roles.delete_role(info.context, ref(input.id))
         )
 
     @strawberry.mutation(description="Add a portal user (USER_MANAGEMENT).")
     async def user_create(
         self, info: Info, input: Annotated[UserCreateInput, INPUT]
     ) -> UserPayload:
-        async def act() -> UserPayload:
-            user = await resolve_users.create_user(
-                info.context,
-                resolve_users.NewUser(
-                    email=input.email,
-                    first_name=input.first_name,
-                    last_name=input.last_name,
-                    role_ids=[ref(r) for r in input.role_ids],
-                ),
-            )
-            return UserPayload(user=user, user_errors=[])  # type: ignore[arg-type]
-
-        return await run_mutation(info, act, lambda e: UserPayload(user=None, user_errors=e))
+        user = resolve_users.NewUser(
+            email=input.email,
+            first_name=input.first_name,
+            last_name=input.last_name,
+            role_ids=[ref(r) for r in input.role_ids],
+        )
+        return await run_mutation(
+            info, UserPayload, lambda: resolve_users.create_user(info.context, user)
+        )
 
     @strawberry.mutation(description="Change a user's names or roles (USER_MANAGEMENT).")
     async def user_update(
         self, info: Info, input: Annotated[UserUpdateInput, INPUT]
     ) -> UserPayload:
-        async def act() -> UserPayload:
-            user = await resolve_users.update_user(
-                info.context,
-                ref(input.id),
-                resolve_users.UserChange(
-                    first_name=input.first_name,
-                    last_name=input.last_name,
-                    role_ids=[ref(r) for r in input.role_ids]
-                    if input.role_ids is not None
-                    else None,
-                ),
-            )
-            return UserPayload(user=user, user_errors=[])  # type: ignore[arg-type]
-
-        return await run_mutation(info, act, lambda e: UserPayload(user=None, user_errors=e))
+        change = resolve_users.UserChange(
+            first_name=input.first_name,
+            last_name=input.last_name,
+            role_ids=[ref(r) for r in input.role_ids] if input.role_ids is not None else None,
+        )
+        return await run_mutation(
+            info,
+            UserPayload,
+            lambda: resolve_users.update_user(info.context, ref(input.id), change),
+        )
 
     @strawberry.mutation(description="Set the roles of many users in one step (USER_MANAGEMENT).")
     async def users_bulk_edit(
         self, info: Info, input: Annotated[UsersBulkEditInput, INPUT]
     ) -> UsersBulkEditPayload:
-        async def act() -> UsersBulkEditPayload:
-            users = await resolve_users.bulk_edit_roles(
-                info.context, [ref(u) for u in input.user_ids], [ref(r) for r in input.role_ids]
-            )
-            return UsersBulkEditPayload(users=users, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda e: UsersBulkEditPayload(users=[], user_errors=e)
+            info,
+            UsersBulkEditPayload,
+            lambda: resolve_users.bulk_edit_roles(
+                info.context, [ref(u) for u in input.user_ids], [ref(r) for r in input.role_ids]
+            ),
         )
 
     @strawberry.mutation(description="Delete a portal user (USER_MANAGEMENT).")
     async def user_delete(
         self, info: Info, input: Annotated[UserDeleteInput, INPUT]
     ) -> UserDeletePayload:
-        async def act() -> UserDeletePayload:
-            key = await resolve_users.delete_user(info.context, ref(input.id))
-            return UserDeletePayload(
-                deleted_user_id=relay.GlobalID("PortalUser", str(key)), user_errors=[]
-            )
-
         return await run_mutation(
-            info, act, lambda e: UserDeletePayload(deleted_user_id=None, user_errors=e)
+            info, UserDeletePayload, lambda: resolve_users.delete_user(info.context, ref(input.id))
         )
 
     @strawberry.mutation(
@@ -509,74 +491,41 @@ class AccessMutations:
     async def customer_switch(
         self, info: Info, input: Annotated[CustomerSwitchInput, INPUT]
     ) -> CustomerSwitchPayload:
-        async def act() -> CustomerSwitchPayload:
-            done = await switch.switch_customer(info.context, ref(input.customer_id))
-            return CustomerSwitchPayload(
-                token=done.token,
-                expires_at=done.expires_at,
-                customer=done.customer,  # type: ignore[arg-type]
-                user_errors=[],
-            )
-
         return await run_mutation(
             info,
-            act,
-            lambda e: CustomerSwitchPayload(
-                token=None, expires_at=None, customer=None, user_errors=e
-            ),
+            CustomerSwitchPayload,
+            lambda: switch.switch_customer(info.context, ref(input.customer_id)),
         )
 
     @strawberry.mutation(description="Create an API key; its secret is shown once.")
     async def api_key_create(
         self, info: Info, input: Annotated[ApiKeyCreateInput, INPUT]
     ) -> ApiKeySecretPayload:
-        async def act() -> ApiKeySecretPayload:
-            issued = await keys.create_api_key(
-                info.context,
-                keys.NewApiKey(
-                    name=input.name,
-                    permissions=input.permissions,
-                    customer_ids=[ref(c) for c in input.customer_ids]
-                    if input.customer_ids is not None
-                    else None,
-                    read_only=input.read_only,
-                    expires_at=input.expires_at,
-                ),
-            )
-            return ApiKeySecretPayload(
-                api_key=issued.api_key,  # type: ignore[arg-type]
-                secret=issued.secret,
-                user_errors=[],
-            )
-
+        key = keys.NewApiKey(
+            name=input.name,
+            permissions=input.permissions,
+            customer_ids=[ref(c) for c in input.customer_ids]
+            if input.customer_ids is not None
+            else None,
+            read_only=input.read_only,
+            expires_at=input.expires_at,
+        )
         return await run_mutation(
-            info, act, lambda e: ApiKeySecretPayload(api_key=None, secret=None, user_errors=e)
+            info, ApiKeySecretPayload, lambda: keys.create_api_key(info.context, key)
         )
 
     @strawberry.mutation(description="Give an API key a new secret; the old one stops at once.")
     async def api_key_rotate(
         self, info: Info, input: Annotated[ApiKeyInput, INPUT]
     ) -> ApiKeySecretPayload:
-        async def act() -> ApiKeySecretPayload:
-            issued = await keys.rotate_api_key(info.context, ref(input.id))
-            return ApiKeySecretPayload(
-                api_key=issued.api_key,  # type: ignore[arg-type]
-                secret=issued.secret,
-                user_errors=[],
-            )
-
         return await run_mutation(
-            info, act, lambda e: ApiKeySecretPayload(api_key=None, secret=None, user_errors=e)
+            info, ApiKeySecretPayload, lambda: keys.rotate_api_key(info.context, ref(input.id))
         )
 
     @strawberry.mutation(description="Revoke an API key; it is refused from now on.")
     async def api_key_revoke(
         self, info: Info, input: Annotated[ApiKeyInput, INPUT]
     ) -> ApiKeyRevokePayload:
-        async def act() -> ApiKeyRevokePayload:
-            key = await keys.revoke_api_key(info.context, ref(input.id))
-            return ApiKeyRevokePayload(api_key=key, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda e: ApiKeyRevokePayload(api_key=None, user_errors=e)
+            info, ApiKeyRevokePayload, lambda: keys.revoke_api_key(info.context, ref(input.id))
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Self
 
 import strawberry
 from strawberry import relay
@@ -13,7 +13,7 @@ from vdc_graph.resolvers import customer_settings as settings_resolve
 from vdc_graph.resolvers import onboarding as wizard
 from vdc_graph.resolvers.ids import Ref
 
-from .common import UserError
+from .common import Payload, UserError
 from .customers import Customer
 from .enums import ContactKind, M365Service, NotificationTopic, Region
 from .mutations import run_mutation
@@ -31,24 +31,15 @@ def _managed(info: Info, input: Any) -> Awaitable[wizard.Wizard]:
     return wizard.managed(info.context, ref(input.customer_id))
 
 
-async def customer_mutation(info: Info, act: Callable[[], Awaitable[Any]], payload: type) -> Any:
-    """Run a mutation whose result is the changed customer."""
-
-    async def run() -> Any:
-        return payload(customer=await act(), user_errors=[])
-
-    return await run_mutation(info, run, lambda errs: payload(customer=None, user_errors=errs))
-
-
 def _payload(name: str, what: str) -> type:
     @strawberry.type(name=name, description=f"The result of `{what}`.")
-    class Payload:
+    class _Payload(Payload):
         customer: Customer | None = strawberry.field(
             description="The customer after the change; null when it was refused."
         )
         user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
-    return Payload
+    return _Payload
 
 
 CustomerUpdateSettingsPayload = _payload("CustomerUpdateSettingsPayload", "customerUpdateSettings")
@@ -184,10 +175,17 @@ class OnboardingFinishInput:
 
 
 @strawberry.type(description="The result of `onboardingFinish`.")
-class OnboardingFinishPayload:
+class OnboardingFinishPayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer, now active.")
-    policies_created: int = strawberry.field(description="How many backup policies were created.")
+    policies_created: int = strawberry.field(
+        default=0, description="How many backup policies were created."
+    )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, result: tuple[Any, list[Any]]) -> Self:
+        customer, policies = result
+        return cls(customer=customer, policies_created=len(policies), user_errors=[])
 
 
 @strawberry.input(description="Complete the pending device login at the simulated Microsoft.")
@@ -210,10 +208,10 @@ class CustomerChangeMutations:
         change = settings_resolve.SettingsChange(
             **{name: getattr(input, name) for name in ("region", *settings_resolve.SETTING_FLAGS)}
         )
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: settings_resolve.update_settings(info.context, ref(input.customer_id), change),
             CustomerUpdateSettingsPayload,
+            lambda: settings_resolve.update_settings(info.context, ref(input.customer_id), change),
         )
 
     @strawberry.mutation(description="Set the IP ranges that may reach the customer portal.")
@@ -227,12 +225,12 @@ class CustomerChangeMutations:
                 settings_resolve.RangeInput(r.start_address, r.end_address) for r in input.ip_ranges
             ]
         )
-        return await customer_mutation(
+        return await run_mutation(
             info,
+            CustomerSetIpRangesPayload,
             lambda: settings_resolve.set_ip_ranges(
                 info.context, ref(input.customer_id), ranges, input.restrict_access
             ),
-            CustomerSetIpRangesPayload,
         )
 
     @strawberry.mutation(description="Change who is notified about a customer, and how.")
@@ -250,22 +248,22 @@ class CustomerChangeMutations:
         change = settings_resolve.NotificationsChange(
             input.allow_system_notifications, input.language, contacts
         )
-        return await customer_mutation(
+        return await run_mutation(
             info,
+            CustomerUpdateNotificationsPayload,
             lambda: settings_resolve.update_notifications(
                 info.context, ref(input.customer_id), change
             ),
-            CustomerUpdateNotificationsPayload,
         )
 
     @strawberry.mutation(description="Onboarding: confirm the legal agreement (who and when).")
     async def onboarding_accept_legal_agreement(
         self, info: Info, input: OnboardingStepInput
     ) -> OnboardingAcceptLegalAgreementPayload:  # type: ignore[valid-type]
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: wizard.accept_legal_agreement(_managed(info, input)),
             OnboardingAcceptLegalAgreementPayload,
+            lambda: wizard.accept_legal_agreement(_managed(info, input)),
         )
 
     @strawberry.mutation(
@@ -284,20 +282,20 @@ class CustomerChangeMutations:
                 input.custom_app.credential_reference if input.custom_app else None
             ),
         )
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: wizard.connect_tenant(info.context, _managed(info, input), data),
             OnboardingConnectTenantPayload,
+            lambda: wizard.connect_tenant(info.context, _managed(info, input), data),
         )
 
     @strawberry.mutation(description="Onboarding: replace an expired device code with a new one.")
     async def onboarding_renew_device_code(
         self, info: Info, input: OnboardingStepInput
     ) -> OnboardingRenewDeviceCodePayload:  # type: ignore[valid-type]
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: wizard.renew_device_code(info.context, _managed(info, input)),
             OnboardingRenewDeviceCodePayload,
+            lambda: wizard.renew_device_code(info.context, _managed(info, input)),
         )
 
     @strawberry.mutation(
@@ -307,10 +305,10 @@ class CustomerChangeMutations:
     async def onboarding_check_device_login(
         self, info: Info, input: OnboardingStepInput
     ) -> OnboardingCheckDeviceLoginPayload:  # type: ignore[valid-type]
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: wizard.check_device_login(info.context, _managed(info, input)),
             OnboardingCheckDeviceLoginPayload,
+            lambda: wizard.check_device_login(info.context, _managed(info, input)),
         )
 
     @strawberry.mutation(
@@ -319,30 +317,20 @@ class CustomerChangeMutations:
     async def onboarding_go_back(
         self, info: Info, input: OnboardingStepInput
     ) -> OnboardingGoBackPayload:  # type: ignore[valid-type]
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: wizard.go_back(_managed(info, input)),
             OnboardingGoBackPayload,
+            lambda: wizard.go_back(_managed(info, input)),
         )
 
     @strawberry.mutation(description="Onboarding: finish; the customer becomes active.")
     async def onboarding_finish(
         self, info: Info, input: OnboardingFinishInput
     ) -> OnboardingFinishPayload:
-        async def act() -> OnboardingFinishPayload:
-            customer, policies = await wizard.finish(
-                _managed(info, input), input.apply_recommended_policies
-            )
-            return OnboardingFinishPayload(
-                customer=customer, policies_created=len(policies), user_errors=[]
-            )
-
         return await run_mutation(
             info,
-            act,
-            lambda errs: OnboardingFinishPayload(
-                customer=None, policies_created=0, user_errors=errs
-            ),
+            OnboardingFinishPayload,
+            lambda: wizard.finish(_managed(info, input), input.apply_recommended_policies),
         )
 
     @strawberry.mutation(
@@ -352,10 +340,10 @@ class CustomerChangeMutations:
     async def onboarding_simulate_device_login(
         self, info: Info, input: OnboardingSimulateDeviceLoginInput
     ) -> OnboardingSimulateDeviceLoginPayload:  # type: ignore[valid-type]
-        return await customer_mutation(
+        return await run_mutation(
             info,
+            OnboardingSimulateDeviceLoginPayload,
             lambda: wizard.simulate_device_login(
                 info.context, ref(input.customer_id), input.tenant_id, input.tenant_domain
             ),
-            OnboardingSimulateDeviceLoginPayload,
         )

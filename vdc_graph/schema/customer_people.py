@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -17,8 +17,8 @@ from vdc_graph.resolvers import invitations as invites
 from vdc_graph.resolvers import onboarding as wizard
 from vdc_graph.resolvers.onboarding import Wizard
 
-from .common import UserError
-from .customer_changes import CUSTOMER_ID, customer_mutation, ref
+from .common import Payload, UserError
+from .customer_changes import CUSTOMER_ID, ref
 from .customers import Customer, CustomerAdminUser, CustomerConnection, DeviceLogin, device_login_of
 from .enums import M365Service, OnboardingStep, Region
 from .mutations import run_mutation
@@ -46,7 +46,7 @@ class CustomerInviteInput:
 
 
 @strawberry.type(description="The result of `customerInvite`.")
-class CustomerInvitePayload:
+class CustomerInvitePayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer.")
     invitations: list[Invitation] = strawberry.field(description="The invitations just sent.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
@@ -106,7 +106,7 @@ class InvitationConnectTenantInput:
 
 
 @strawberry.type(description="The result of an onboarding step taken with an invitation link.")
-class InvitationStepPayload:
+class InvitationStepPayload(Payload):
     invitation: InvitationOnboarding | None = strawberry.field(
         description="Where onboarding stands after the step; null when it was refused."
     )
@@ -114,26 +114,33 @@ class InvitationStepPayload:
 
 
 @strawberry.type(description="The result of `invitationAccept`.")
-class InvitationAcceptPayload:
+class InvitationAcceptPayload(Payload):
     customer_display_name: str | None = strawberry.field(description="The onboarded customer.")
     activation_date: datetime | None = strawberry.field(description="When it became active.")
     policies_created: int = strawberry.field(
-        description="Backup policies created (when the customer auto-creates them)."
+        default=0, description="Backup policies created (when the customer auto-creates them)."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, result: tuple[Any, list[Any]]) -> Self:
+        customer, policies = result
+        return cls(
+            customer_display_name=customer.display_name,
+            activation_date=customer.activation_date,
+            policies_created=len(policies),
+            user_errors=[],
+        )
 
 
 async def _invitation_step(
     info: Info, token: str, step: Callable[[Awaitable[Wizard]], Awaitable[object]]
 ) -> InvitationStepPayload:
-    async def act() -> InvitationStepPayload:
+    async def act() -> InvitationOnboarding | None:
         await step(invites.by_token(token))
-        view = await invites.view(token)
-        return InvitationStepPayload(invitation=InvitationOnboarding.of(view), user_errors=[])
+        return InvitationOnboarding.of(await invites.view(token))
 
-    return await run_mutation(
-        info, act, lambda errs: InvitationStepPayload(invitation=None, user_errors=errs)
-    )
+    return await run_mutation(info, InvitationStepPayload, act)
 
 
 @strawberry.input(description="A new admin user of a customer.")
@@ -150,7 +157,7 @@ class CustomerAdminUserAddInput:
 
 
 @strawberry.type(description="The result of `customerAdminUserAdd`.")
-class CustomerAdminUserAddPayload:
+class CustomerAdminUserAddPayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer.")
     admin_user: CustomerAdminUser | None = strawberry.field(description="The new admin user.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
@@ -167,7 +174,7 @@ class CustomerAdminUserUpdateInput:
 
 
 @strawberry.type(description="The result of `customerAdminUserUpdate`.")
-class CustomerAdminUserUpdatePayload:
+class CustomerAdminUserUpdatePayload(Payload):
     admin_user: CustomerAdminUser | None = strawberry.field(description="The admin user.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -178,7 +185,7 @@ class CustomerAdminUserRemoveInput:
 
 
 @strawberry.type(description="The result of `customerAdminUserRemove`.")
-class CustomerAdminUserRemovePayload:
+class CustomerAdminUserRemovePayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer it was removed from.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -227,16 +234,10 @@ class CustomerPeopleMutations:
     async def customer_invite(
         self, info: Info, input: CustomerInviteInput
     ) -> CustomerInvitePayload:
-        async def act() -> CustomerInvitePayload:
-            result = await invites.invite(info.context, ref(input.customer_id), input.emails)
-            return CustomerInvitePayload(
-                customer=result.customer, invitations=result.invitations, user_errors=[]
-            )
-
         return await run_mutation(
             info,
-            act,
-            lambda errs: CustomerInvitePayload(customer=None, invitations=[], user_errors=errs),
+            CustomerInvitePayload,
+            lambda: invites.invite(info.context, ref(input.customer_id), input.emails),
         )
 
     @strawberry.mutation(
@@ -297,72 +298,40 @@ class CustomerPeopleMutations:
     async def invitation_accept(
         self, info: Info, input: InvitationStepInput
     ) -> InvitationAcceptPayload:
-        async def act() -> InvitationAcceptPayload:
-            customer, policies = await invites.accept(input.token)
-            return InvitationAcceptPayload(
-                customer_display_name=customer.display_name,
-                activation_date=customer.activation_date,
-                policies_created=len(policies),
-                user_errors=[],
-            )
-
         return await run_mutation(
-            info,
-            act,
-            lambda errs: InvitationAcceptPayload(
-                customer_display_name=None,
-                activation_date=None,
-                policies_created=0,
-                user_errors=errs,
-            ),
+            info, InvitationAcceptPayload, lambda: invites.accept(input.token)
         )
 
     @strawberry.mutation(description="Add an admin user to a customer (also while pending).")
     async def customer_admin_user_add(
         self, info: Info, input: CustomerAdminUserAddInput
     ) -> CustomerAdminUserAddPayload:
-        async def act() -> CustomerAdminUserAddPayload:
-            customer, user = await admins.add_admin_user(
-                info.context,
-                ref(input.customer_id),
-                admins.AdminUserInput(
-                    input.email, input.first_name, input.last_name, input.send_welcome_email
-                ),
-            )
-            return CustomerAdminUserAddPayload(customer=customer, admin_user=user, user_errors=[])
-
+        user = admins.AdminUserInput(
+            input.email, input.first_name, input.last_name, input.send_welcome_email
+        )
         return await run_mutation(
             info,
-            act,
-            lambda errs: CustomerAdminUserAddPayload(
-                customer=None, admin_user=None, user_errors=errs
-            ),
+            CustomerAdminUserAddPayload,
+            lambda: admins.add_admin_user(info.context, ref(input.customer_id), user),
         )
 
     @strawberry.mutation(description="Change an admin user's names or welcome-email flag.")
     async def customer_admin_user_update(
         self, info: Info, input: CustomerAdminUserUpdateInput
     ) -> CustomerAdminUserUpdatePayload:
-        async def act() -> CustomerAdminUserUpdatePayload:
-            user = await admins.update_admin_user(
-                info.context,
-                ref(input.admin_user_id),
-                admins.AdminUserChange(input.first_name, input.last_name, input.send_welcome_email),
-            )
-            return CustomerAdminUserUpdatePayload(admin_user=user, user_errors=[])
-
+        change = admins.AdminUserChange(input.first_name, input.last_name, input.send_welcome_email)
         return await run_mutation(
             info,
-            act,
-            lambda errs: CustomerAdminUserUpdatePayload(admin_user=None, user_errors=errs),
+            CustomerAdminUserUpdatePayload,
+            lambda: admins.update_admin_user(info.context, ref(input.admin_user_id), change),
         )
 
     @strawberry.mutation(description="Remove an admin user from its customer.")
     async def customer_admin_user_remove(
         self, info: Info, input: CustomerAdminUserRemoveInput
     ) -> CustomerAdminUserRemovePayload:
-        return await customer_mutation(
+        return await run_mutation(
             info,
-            lambda: admins.remove_admin_user(info.context, ref(input.admin_user_id)),
             CustomerAdminUserRemovePayload,
+            lambda: admins.remove_admin_user(info.context, ref(input.admin_user_id)),
         )

@@ -19,7 +19,7 @@ from vdc_graph.resolvers import customers as resolve
 from vdc_graph.resolvers import licensed_users as licensed
 from vdc_graph.resolvers.ids import Ref
 
-from .common import OrderDirection, UserError
+from .common import OrderDirection, Payload, UserError
 from .enums import (
     AddedBy,
     ContactKind,
@@ -436,9 +436,11 @@ class CustomerRegisterInput:
 
 
 @strawberry.type(description="The result of `customerRegister`.")
-class CustomerRegisterPayload:
+class CustomerRegisterPayload(Payload):
     customer: Customer | None = strawberry.field(description="The new or existing customer.")
-    created: bool = strawberry.field(description="False when the external ID was known already.")
+    created: bool = strawberry.field(
+        default=False, description="False when the external ID was known already."
+    )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
@@ -452,25 +454,15 @@ class CustomerMutations:
     ) -> CustomerRegisterPayload:
         from .mutations import run_mutation
 
-        async def act() -> CustomerRegisterPayload:
-            result = await resolve.register_customer(
-                info.context,
-                resolve.RegisterCustomerInput(
-                    display_name=input.display_name,
-                    external_id=input.external_id,
-                    source_type=input.source_type,
-                    m365_account=input.m365_account,
-                    veeam_account_id=input.veeam_account_id,
-                    flex_subscription_id=input.flex_subscription_id,
-                    license_model=input.license_model,
-                ),
-            )
-            return CustomerRegisterPayload(
-                customer=result.customer, created=result.created, user_errors=[]
-            )
-
+        data = resolve.RegisterCustomerInput(
+            display_name=input.display_name,
+            external_id=input.external_id,
+            source_type=input.source_type,
+            m365_account=input.m365_account,
+            veeam_account_id=input.veeam_account_id,
+            flex_subscription_id=input.flex_subscription_id,
+            license_model=input.license_model,
+        )
         return await run_mutation(
-            info,
-            act,
-            lambda errs: CustomerRegisterPayload(customer=None, created=False, user_errors=errs),
+            info, CustomerRegisterPayload, lambda: resolve.register_customer(info.context, data)
         )

@@ -18,19 +18,20 @@ from vdc_graph.db.transactions import atomic
 from vdc_graph.errors import ApiError, UserErrors
 from vdc_graph.resolvers import audit
 
-from .common import UserError
+from .common import Payload, UserError
 from .relay import ModelNode
 
-P = TypeVar("P")
+P = TypeVar("P", bound=Payload)
 
 
 async def run_mutation(
     info: Info,
-    act: Callable[[], Awaitable[P]],
-    refused: Callable[[list[UserError]], P],
+    payload: type[P],
+    act: Callable[[], Awaitable[Any]],
     target: tuple[str, str] | None = None,
 ) -> P:
-    """Run ``act`` atomically; when it raises userErrors nothing it wrote is kept.
+    """Run ``act`` (the resolver call) atomically and answer ``payload.done(its result)``; when
+    it raises userErrors nothing it wrote is kept and the answer is ``payload.refused(them)``.
 
     Actions registered with ``db.transactions.after_commit`` run once it has committed. The
     audit record names the object of the payload (or, when there is none, the object the
@@ -41,7 +42,7 @@ async def run_mutation(
     try:
         async with atomic():
             before = {t: await _snapshot(ctx, t) for t in targets}
-            result = await act()
+            result = payload.done(await act())
             await audit.record_changes(ctx, info.field_name, await _changes(result, before))
             return result
     except UserErrors as exc:
@@ -50,7 +51,7 @@ async def run_mutation(
             await audit.record_refusal(
                 ctx.principal, ctx.client_host, info.field_name, exc.as_refusal(), target
             )
-        return refused([UserError.from_error(e) for e in exc.errors])
+        return payload.refused([UserError.from_error(e) for e in exc.errors])
     except ApiError as exc:
         if audit.is_refusal(exc):
             target = targets[0] if targets else ("", "")

@@ -15,7 +15,7 @@ from vdc_graph.enums import OffboardingStatus as Status
 from vdc_graph.resolvers import offboarding as resolve
 from vdc_graph.resolvers.customers import load_customer
 
-from .common import UserError
+from .common import Payload, UserError
 from .customer_changes import CUSTOMER_ID, ref
 from .customer_people import AFTER, BEFORE, FIRST, LAST
 from .enums import OffboardingStatus
@@ -63,7 +63,7 @@ class OffboardingRequestCreateInput:
 
 
 @strawberry.type(description="The result of an offboarding-request mutation.")
-class OffboardingRequestPayload:
+class OffboardingRequestPayload(Payload):
     offboarding_request: OffboardingRequest | None = strawberry.field(
         description="The request after the change."
     )
@@ -117,13 +117,8 @@ class OffboardingMutations:
         self, info: Info, input: OffboardingRequestCreateInput
     ) -> OffboardingRequestPayload:
         data = resolve.OffboardingInput(input.desired_deletion_date, input.reason)
-
-        async def act() -> OffboardingRequestPayload:
-            request = await resolve.request_offboarding(info.context, ref(input.customer_id), data)
-            return OffboardingRequestPayload(offboarding_request=request, user_errors=[])
-
         return await run_mutation(
             info,
-            act,
-            lambda errs: OffboardingRequestPayload(offboarding_request=None, user_errors=errs),
+            OffboardingRequestPayload,
+            lambda: resolve.request_offboarding(info.context, ref(input.customer_id), data),
         )

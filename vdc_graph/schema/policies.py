@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import strawberry
 from strawberry import relay
@@ -14,7 +14,7 @@ from vdc_graph.resolvers import restores as resolve_restores
 from vdc_graph.resolvers.ids import Ref
 
 from .backup import BackupPolicy, BackupSession, Restore
-from .common import UserError
+from .common import Payload, UserError
 from .enums import BackupObjectType, BackupType, M365Service, RestoreStatus
 from .mutations import run_mutation
 
@@ -81,13 +81,13 @@ class BackupPolicyActionInput:
 
 
 @strawberry.type(description="The result of a change to a backup policy.")
-class BackupPolicyPayload:
+class BackupPolicyPayload(Payload):
     policy: BackupPolicy | None = strawberry.field(description="The policy as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of starting or stopping a backup policy.")
-class BackupPolicyRunPayload:
+class BackupPolicyRunPayload(Payload):
     policy: BackupPolicy | None = strawberry.field(description="The policy.")
     session: BackupSession | None = strawberry.field(
         description="The session started (or asked to stop)."
@@ -96,11 +96,15 @@ class BackupPolicyRunPayload:
 
 
 @strawberry.type(description="The result of `backupPolicyDelete`.")
-class BackupPolicyDeletePayload:
+class BackupPolicyDeletePayload(Payload):
     deleted_policy_id: relay.GlobalID | None = strawberry.field(
         description="The ID of the deleted policy."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, key: int) -> Self:
+        return cls(deleted_policy_id=relay.GlobalID("BackupPolicy", str(key)), user_errors=[])
 
 
 @strawberry.input(description="A restore done in the customer portal.")
@@ -118,26 +122,9 @@ class RestoreRecordInput:
 
 
 @strawberry.type(description="The result of `restoreRecord`.")
-class RestoreRecordPayload:
+class RestoreRecordPayload(Payload):
     restore: Restore | None = strawberry.field(description="The recorded restore.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
-
-
-def _policy_payload(info: Info, act) -> object:
-    async def run() -> BackupPolicyPayload:
-        return BackupPolicyPayload(policy=await act(), user_errors=[])  # type: ignore[arg-type]
-
-    return run_mutation(info, run, lambda e: BackupPolicyPayload(policy=None, user_errors=e))
-
-
-def _run_payload(info: Info, act) -> object:
-    async def run() -> BackupPolicyRunPayload:
-        policy, session = await act()
-        return BackupPolicyRunPayload(policy=policy, session=session, user_errors=[])
-
-    return run_mutation(
-        info, run, lambda e: BackupPolicyRunPayload(policy=None, session=None, user_errors=e)
-    )
 
 
 @strawberry.type
@@ -160,7 +147,9 @@ class BackupMutations:
             excluded_objects=_objects(input.excluded_objects),
             enabled=input.enabled,
         )
-        return await _policy_payload(info, lambda: resolve.create_policy(info.context, data))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyPayload, lambda: resolve.create_policy(info.context, data)
+        )
 
     @strawberry.mutation(description="Rename a policy, change its services, add or remove objects.")
     async def backup_policy_update(
@@ -177,7 +166,9 @@ class BackupMutations:
             add_excluded_objects=_objects(input.add_excluded_objects),
             remove_excluded_objects=tuple(input.remove_excluded_objects or ()),
         )
-        return await _policy_payload(info, lambda: resolve.update_policy(info.context, data))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyPayload, lambda: resolve.update_policy(info.context, data)
+        )
 
     @strawberry.mutation(description="Run a policy now (also when disabled).")
     async def backup_policy_start(
@@ -185,7 +176,9 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyRunPayload:
-        return await _run_payload(info, lambda: resolve.start_policy(info.context, _ref(input.id)))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyRunPayload, lambda: resolve.start_policy(info.context, _ref(input.id))
+        )
 
     @strawberry.mutation(description="Stop a policy's running session (it ends STOPPED).")
     async def backup_policy_stop(
@@ -193,7 +186,9 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyRunPayload:
-        return await _run_payload(info, lambda: resolve.stop_policy(info.context, _ref(input.id)))  # type: ignore[misc]
+        return await run_mutation(
+            info, BackupPolicyRunPayload, lambda: resolve.stop_policy(info.context, _ref(input.id))
+        )
 
     @strawberry.mutation(description="Let the schedule run a policy again.")
     async def backup_policy_enable(
@@ -201,8 +196,10 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
-        return await _policy_payload(  # type: ignore[misc]
-            info, lambda: resolve.set_policy_enabled(info.context, _ref(input.id), True)
+        return await run_mutation(
+            info,
+            BackupPolicyPayload,
+            lambda: resolve.set_policy_enabled(info.context, _ref(input.id), True),
         )
 
     @strawberry.mutation(description="Stop the schedule from running a policy.")
@@ -211,8 +208,10 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyPayload:
-        return await _policy_payload(  # type: ignore[misc]
-            info, lambda: resolve.set_policy_enabled(info.context, _ref(input.id), False)
+        return await run_mutation(
+            info,
+            BackupPolicyPayload,
+            lambda: resolve.set_policy_enabled(info.context, _ref(input.id), False),
         )
 
     @strawberry.mutation(description="Delete a policy that is not running; its sessions are kept.")
@@ -221,14 +220,10 @@ class BackupMutations:
         info: Info,
         input: Annotated[BackupPolicyActionInput, strawberry.argument(description="What to do.")],
     ) -> BackupPolicyDeletePayload:
-        async def act() -> BackupPolicyDeletePayload:
-            deleted = await resolve.delete_policy(info.context, _ref(input.id))
-            return BackupPolicyDeletePayload(
-                deleted_policy_id=relay.GlobalID("BackupPolicy", str(deleted)), user_errors=[]
-            )
-
         return await run_mutation(
-            info, act, lambda e: BackupPolicyDeletePayload(deleted_policy_id=None, user_errors=e)
+            info,
+            BackupPolicyDeletePayload,
+            lambda: resolve.delete_policy(info.context, _ref(input.id)),
         )
 
     @strawberry.mutation(
@@ -248,11 +243,6 @@ class BackupMutations:
             status=input.status,
             requested_at=input.requested_at,
         )
-
-        async def act() -> RestoreRecordPayload:
-            restore = await resolve_restores.record_restore(info.context, data)
-            return RestoreRecordPayload(restore=restore, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda e: RestoreRecordPayload(restore=None, user_errors=e)
+            info, RestoreRecordPayload, lambda: resolve_restores.record_restore(info.context, data)
         )

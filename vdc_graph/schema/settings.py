@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry.types import Info
 
 from vdc_graph.resolvers import settings as resolve
 
-from .common import UserError
+from .common import Payload, UserError
 from .customer_changes import NotificationContactInput
 from .customers import NotificationContact
 from .mutations import run_mutation
@@ -121,24 +121,21 @@ class SupportSettingsUpdateInput:
 
 
 @strawberry.type(description="The result of a settings change.")
-class SettingsPayload:
+class SettingsPayload(Payload):
     settings: ProviderSettings | None = strawberry.field(description="The settings now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
     provider: strawberry.Private[Any] = None  # the changed row, for the audit log
 
+    @classmethod
+    def done(cls, data: Any) -> Self:
+        return cls(settings=ProviderSettings(data=data), user_errors=[], provider=data.provider)
+
 
 async def _run(info: Info, change: Any) -> SettingsPayload:
-    async def act() -> SettingsPayload:
-        data = await change()
-        return SettingsPayload(
-            settings=ProviderSettings(data=data), user_errors=[], provider=data.provider
-        )
-
+    """A settings change, audited as a change of the caller's provider."""
     principal = info.context.principal
     target = ("ServiceProvider", str(principal.provider_id)) if principal else None
-    return await run_mutation(
-        info, act, lambda e: SettingsPayload(settings=None, user_errors=e), target
-    )
+    return await run_mutation(info, SettingsPayload, change, target)
 
 
 @strawberry.type

@@ -18,7 +18,7 @@ from vdc_graph.db.queries.usage import UsageReportFilter as UsageReportFilterQue
 from vdc_graph.resolvers import usage as resolve
 from vdc_graph.resolvers.ids import Ref
 
-from .common import OrderDirection, UserError
+from .common import OrderDirection, Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST
 from .enums import UsageReportStatus
 from .relay import Connection, ModelNode
@@ -233,13 +233,13 @@ class UsageReportConfirmInput:
 
 
 @strawberry.type(description="The result of `usageReportSubmit`.")
-class UsageReportSubmitPayload:
+class UsageReportSubmitPayload(Payload):
     usage_report: UsageReport | None = strawberry.field(description="The submitted report.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `usageReportConfirm`.")
-class UsageReportConfirmPayload:
+class UsageReportConfirmPayload(Payload):
     usage_report: UsageReport | None = strawberry.field(description="The confirmed report.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -259,17 +259,15 @@ class UsageMutations:
     ) -> UsageReportSubmitPayload:
         from .mutations import run_mutation
 
-        async def act() -> UsageReportSubmitPayload:
-            report = await resolve.submit_report(
+        return await run_mutation(
+            info,
+            UsageReportSubmitPayload,
+            lambda: resolve.submit_report(
                 info.context,
                 Ref(input.id.type_name, input.id.node_id),
                 input.purchase_order_number,
                 input.comment,
-            )
-            return UsageReportSubmitPayload(usage_report=report, user_errors=[])  # type: ignore[arg-type]
-
-        return await run_mutation(
-            info, act, lambda errs: UsageReportSubmitPayload(usage_report=None, user_errors=errs)
+            ),
         )
 
     @strawberry.mutation(
@@ -285,12 +283,8 @@ class UsageMutations:
     ) -> UsageReportConfirmPayload:
         from .mutations import run_mutation
 
-        async def act() -> UsageReportConfirmPayload:
-            report = await resolve.confirm_report(
-                info.context, Ref(input.id.type_name, input.id.node_id)
-            )
-            return UsageReportConfirmPayload(usage_report=report, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda errs: UsageReportConfirmPayload(usage_report=None, user_errors=errs)
+            info,
+            UsageReportConfirmPayload,
+            lambda: resolve.confirm_report(info.context, Ref(input.id.type_name, input.id.node_id)),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,7 @@ from vdc_graph.db.pagination import PageArgs
 from vdc_graph.resolvers import webhooks as resolve
 from vdc_graph.resolvers.ids import Ref
 
-from .common import UserError
+from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST
 from .enums import DeliveryStatus, WebhookEvent
 from .relay import Connection, ModelNode
@@ -140,7 +140,7 @@ class WebhookRedeliverInput:
 
 
 @strawberry.type(description="The result of `webhookCreate`.")
-class WebhookCreatePayload:
+class WebhookCreatePayload(Payload):
     webhook: Webhook | None = strawberry.field(description="The new webhook.")
     secret: str | None = strawberry.field(
         description="The signing secret: shown this once, keep it to verify signatures."
@@ -149,7 +149,7 @@ class WebhookCreatePayload:
 
 
 @strawberry.type(description="The result of `webhookUpdate`.")
-class WebhookUpdatePayload:
+class WebhookUpdatePayload(Payload):
     webhook: Webhook | None = strawberry.field(description="The changed webhook.")
     secret: str | None = strawberry.field(
         description="The new signing secret when `rotateSecret` was set (shown this once)."
@@ -158,15 +158,19 @@ class WebhookUpdatePayload:
 
 
 @strawberry.type(description="The result of `webhookDelete`.")
-class WebhookDeletePayload:
+class WebhookDeletePayload(Payload):
     deleted_webhook_id: relay.GlobalID | None = strawberry.field(
         description="The ID of the deleted webhook."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
+    @classmethod
+    def done(cls, webhook: Any) -> Self:
+        return cls(deleted_webhook_id=relay.GlobalID("Webhook", str(webhook.id)), user_errors=[])
+
 
 @strawberry.type(description="The result of `webhookRedeliver`.")
-class WebhookRedeliverPayload:
+class WebhookRedeliverPayload(Payload):
     delivery: WebhookDelivery | None = strawberry.field(description="The new delivery.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -189,22 +193,14 @@ class WebhookMutations:
     ) -> WebhookCreatePayload:
         from .mutations import run_mutation
 
-        async def act() -> WebhookCreatePayload:
-            webhook, secret = await resolve.create_webhook(
-                info.context,
-                resolve.WebhookChange(
-                    url=input.url,
-                    event_types=tuple(input.event_types),
-                    description=input.description,
-                    enabled=input.enabled,
-                ),
-            )
-            return WebhookCreatePayload(webhook=webhook, secret=secret, user_errors=[])  # type: ignore[arg-type]
-
+        change = resolve.WebhookChange(
+            url=input.url,
+            event_types=tuple(input.event_types),
+            description=input.description,
+            enabled=input.enabled,
+        )
         return await run_mutation(
-            info,
-            act,
-            lambda errs: WebhookCreatePayload(webhook=None, secret=None, user_errors=errs),
+            info, WebhookCreatePayload, lambda: resolve.create_webhook(info.context, change)
         )
 
     @strawberry.mutation(description="Change a webhook. Needs SITE_SETTINGS.")
@@ -215,24 +211,18 @@ class WebhookMutations:
     ) -> WebhookUpdatePayload:
         from .mutations import run_mutation
 
-        async def act() -> WebhookUpdatePayload:
-            webhook, secret = await resolve.update_webhook(
-                info.context,
-                _ref(input.id),
-                resolve.WebhookChange(
-                    url=input.url,
-                    event_types=_events(input.event_types),
-                    description=input.description,
-                    enabled=input.enabled,
-                ),
-                input.rotate_secret,
-            )
-            return WebhookUpdatePayload(webhook=webhook, secret=secret, user_errors=[])  # type: ignore[arg-type]
-
+        change = resolve.WebhookChange(
+            url=input.url,
+            event_types=_events(input.event_types),
+            description=input.description,
+            enabled=input.enabled,
+        )
         return await run_mutation(
             info,
-            act,
-            lambda errs: WebhookUpdatePayload(webhook=None, secret=None, user_errors=errs),
+            WebhookUpdatePayload,
+            lambda: resolve.update_webhook(
+                info.context, _ref(input.id), change, input.rotate_secret
+            ),
         )
 
     @strawberry.mutation(description="Delete a webhook and its delivery log. Needs SITE_SETTINGS.")
@@ -245,14 +235,8 @@ class WebhookMutations:
     ) -> WebhookDeletePayload:
         from .mutations import run_mutation
 
-        async def act() -> WebhookDeletePayload:
-            webhook = await resolve.delete_webhook(info.context, _ref(input.id))
-            return WebhookDeletePayload(
-                deleted_webhook_id=relay.GlobalID("Webhook", str(webhook.id)), user_errors=[]
-            )
-
         return await run_mutation(
-            info, act, lambda errs: WebhookDeletePayload(deleted_webhook_id=None, user_errors=errs)
+            info, WebhookDeletePayload, lambda: resolve.delete_webhook(info.context, _ref(input.id))
         )
 
     @strawberry.mutation(
@@ -268,10 +252,8 @@ class WebhookMutations:
     ) -> WebhookRedeliverPayload:
         from .mutations import run_mutation
 
-        async def act() -> WebhookRedeliverPayload:
-            delivery = await resolve.redeliver(info.context, _ref(input.delivery_id))
-            return WebhookRedeliverPayload(delivery=delivery, user_errors=[])  # type: ignore[arg-type]
-
         return await run_mutation(
-            info, act, lambda errs: WebhookRedeliverPayload(delivery=None, user_errors=errs)
+            info,
+            WebhookRedeliverPayload,
+            lambda: resolve.redeliver(info.context, _ref(input.delivery_id)),
         )
