@@ -20,6 +20,7 @@ from uuid import UUID
 
 from tortoise.expressions import Q, RawSQL
 from tortoise.fields import DateField, DatetimeField, DecimalField, UUIDField
+from tortoise.functions import Lower
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -33,11 +34,28 @@ M = TypeVar("M", bound=Model)
 
 @dataclass(frozen=True)
 class SortKey:
-    """A column a list can be ordered by (an ORM field name)."""
+    """A column a list can be ordered by (an ORM field name).
+
+    A ``case_insensitive`` text column orders by ``lower(column)``, as a person reads (an
+    expression index serves it); the cursor holds that lowered value as the database computed
+    it, so pages stay exact, ties broken by the key.
+    """
 
     name: str
     field: str
     nullable: bool = False
+    case_insensitive: bool = False
+
+    @property
+    def sort_field(self) -> str:
+        """What the query orders and compares by: the column, or its lowered annotation."""
+        return f"sort_lower_{self.field}" if self.case_insensitive else self.field
+
+    def prepare(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """``qs`` with the lowered annotation the order needs, if any."""
+        if not self.case_insensitive:
+            return qs
+        return qs.annotate(**{self.sort_field: Lower(self.field)})
 
 
 @dataclass(frozen=True)
@@ -94,7 +112,7 @@ def _encode_value(value: Any) -> Any:
 def _decode_value(model: type[Model], field_name: str, value: Any) -> Any:
     if value is None:
         return None
-    field = model._meta.fields_map[field_name]
+    field = model._meta.fields_map.get(field_name)  # None for a lowered text annotation
     if isinstance(field, DatetimeField):
         return datetime.fromisoformat(value)
     if isinstance(field, DateField):
@@ -107,7 +125,7 @@ def _decode_value(model: type[Model], field_name: str, value: Any) -> Any:
 
 
 def encode_cursor(key: SortKey, row: Model) -> str:
-    payload = [key.name, _encode_value(getattr(row, key.field)), str(row.pk)]
+    payload = [key.name, _encode_value(getattr(row, key.sort_field)), str(row.pk)]
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -128,24 +146,19 @@ def decode_cursor(model: type[Model], key: SortKey, cursor: str, arg: str) -> tu
 def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool) -> Q:
     """Rows strictly after (value, pk) in the given direction."""
     cmp = "gt" if ascending else "lt"
-    same_value_after = Q(**{key.field: value, f"id__{cmp}": pk})
+    field = key.sort_field
+    same_value_after = Q(**{field: value, f"id__{cmp}": pk})
     if not key.nullable:
-        return Q(**{f"{key.field}__{cmp}": value}) | same_value_after
-    null_rows_after = Q(**{f"{key.field}__isnull": True, f"id__{cmp}": pk})
+        return Q(**{f"{field}__{cmp}": value}) | same_value_after
+    null_rows_after = Q(**{f"{field}__isnull": True, f"id__{cmp}": pk})
     if value is None:
         # Among NULLs (the greatest values) only the key orders; before them, nothing.
         return (
-            null_rows_after
-            if ascending
-            else (Q(**{f"{key.field}__isnull": False}) | null_rows_after)
+            null_rows_after if ascending else (Q(**{f"{field}__isnull": False}) | null_rows_after)
         )
     if ascending:
-        return (
-            Q(**{f"{key.field}__gt": value})
-            | same_value_after
-            | Q(**{f"{key.field}__isnull": True})
-        )
-    return Q(**{f"{key.field}__lt": value}) | same_value_after
+        return Q(**{f"{field}__gt": value}) | same_value_after | Q(**{f"{field}__isnull": True})
+    return Q(**{f"{field}__lt": value}) | same_value_after
 
 
 def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
@@ -154,13 +167,14 @@ def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
         column = qs.model._meta.fields_map[key.field].source_field or key.field
         # Literal SQL: a parameterised CASE leaves PostgreSQL unsure of the result's type.
         qs = qs.annotate(**{_NULL_FLAG: RawSQL(f'CASE WHEN "{column}" IS NULL THEN 1 ELSE 0 END')})
-        return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.field}", f"{prefix}id")
-    return qs.order_by(f"{prefix}{key.field}", f"{prefix}id")
+        return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.sort_field}", f"{prefix}id")
+    return qs.order_by(f"{prefix}{key.sort_field}", f"{prefix}id")
 
 
 async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageArgs) -> Page[M]:
     """One page of ``qs`` (already filtered and tenant-scoped) in the order of ``key``."""
     args = args.validated()
+    qs = key.prepare(qs)
     model = qs.model
     natural = not descending  # True when the list reads in ascending order
     after = decode_cursor(model, key, args.after, "after") if args.after else None

@@ -17,6 +17,7 @@ from tortoise.models import Model
 from vdc_graph.db.transactions import atomic
 from vdc_graph.errors import ApiError, UserErrors
 from vdc_graph.resolvers import audit
+from vdc_graph.resolvers.validation import text_problems
 
 from .common import Payload, UserError
 from .relay import ModelNode
@@ -38,6 +39,10 @@ async def run_mutation(
     input's ID names); ``target`` (GraphQL type name, key) names it when neither can.
     """
     ctx = info.context
+    # Every text of every input: no control characters (line breaks only where text may span
+    # lines), before anything runs.
+    if problems := text_problems(_raw_input(info), ["input"]):
+        return payload.refused([UserError.from_error(e) for e in problems])
     targets = [target] if target is not None else _input_targets(info)
     try:
         async with atomic():

@@ -63,17 +63,16 @@ class Customer(Entity):
     class Meta:
         table = "customer"
         unique_together = (("provider", "external_id"),)
-        # One index per filter and order the API offers, each ending in the key.
+        # One index per filter and order the API offers, each ending in the key. The text
+        # orders (display name, M365 account, external ID) ignore case: their indexes are on
+        # lower(column), created by migration 0007 (expression indexes).
         indexes = (
-            ("provider_id", "deleted_at", "display_name", "id"),
-            ("provider_id", "deleted_at", "m365_account", "id"),
             ("provider_id", "deleted_at", "contract_type", "id"),
             ("provider_id", "deleted_at", "source_type", "id"),
             ("provider_id", "deleted_at", "licenses_used", "id"),
             ("provider_id", "deleted_at", "activation_date", "id"),
             ("provider_id", "deleted_at", "storage_consumed_gb", "id"),
             ("provider_id", "deleted_at", "created_at", "id"),
-            ("provider_id", "deleted_at", "external_id", "id"),
             ("provider_id", "deleted_at", "license_model", "id"),
             ("provider_id", "deleted_at", "backed_up_accounts", "id"),
             ("provider_id", "deleted_at", "total_active_accounts", "id"),
@@ -201,10 +200,8 @@ class LicensedUser(Entity):
 
     class Meta:
         table = "licensed_user"
+        # Name and email orders ignore case: on lower(column), created by migration 0007.
         indexes = (
-            ("customer_id", "display_name", "id"),
-            ("customer_id", "protection_status", "display_name", "id"),
-            ("customer_id", "email", "id"),
             ("customer_id", "protection_status", "id"),
             ("customer_id", "last_backup_at", "id"),
         )
