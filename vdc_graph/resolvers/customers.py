@@ -31,7 +31,7 @@ from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
 from vdc_graph.notify import webhook_events
 
 from .access import changing, reading
-from .ids import Ref, key_of, not_found
+from .ids import Ref, global_id, key_of, not_found
 from .settings import apply_provider_notification_defaults
 from .usage import ensure_license_management_allowed
 from .validation import dns_domain, text_problems
@@ -247,6 +247,7 @@ async def _create_pending(
 
 
 CUSTOMER_CSV_COLUMNS = (
+    ("ID", "id"),  # the API's global ID
     ("Display name", "display_name"),
     ("M365 account", "m365_account"),
     ("Microsoft tenant ID", "microsoft_tenant_id"),
@@ -279,6 +280,9 @@ async def export_customers(
 
     async def rows() -> AsyncIterator[list[Any]]:
         async for customer in every_row(queries.filtered_customers(scope, flt), key):
-            yield [getattr(customer, f) for _, f in CUSTOMER_CSV_COLUMNS]
+            yield [
+                global_id("Customer", customer.id) if f == "id" else getattr(customer, f)
+                for _, f in CUSTOMER_CSV_COLUMNS
+            ]
 
     return [title for title, _ in CUSTOMER_CSV_COLUMNS], rows()
