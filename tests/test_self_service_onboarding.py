@@ -190,8 +190,8 @@ async def test_the_database_keeps_one_existing_customer_per_tenant(db):
     await make_customer(await make_provider("E"), microsoft_tenant_id="t-1")
 
 
-async def test_managed_sign_in_for_another_domain_is_refused_naming_both(api, provider, manager):
-    customer = await pending_customer(provider)
+async def managed_sign_in(api, manager, customer, tenant_id: str, domain: str) -> dict:
+    """The provider's wizard up to the device login, the sign-in at Microsoft, and the check."""
     cid = gid(customer)
     await run(api, manager, LEGAL, "onboardingAcceptLegalAgreement", {"customerId": cid})
     r = await run(
@@ -201,9 +201,13 @@ async def test_managed_sign_in_for_another_domain_is_refused_naming_both(api, pr
         "onboardingConnectTenant",
         {"customerId": cid, "region": "EMEA", "retentionYears": 1},
     )
-    code = r["customer"]["onboarding"]["deviceLogin"]["userCode"]
-    await complete_login(code, "tenant-x", "fabrikam.onmicrosoft.com")
-    r = await run(api, manager, CHECK, "onboardingCheckDeviceLogin", {"customerId": cid})
+    await complete_login(r["customer"]["onboarding"]["deviceLogin"]["userCode"], tenant_id, domain)
+    return await run(api, manager, CHECK, "onboardingCheckDeviceLogin", {"customerId": cid})
+
+
+async def test_managed_sign_in_for_another_domain_is_refused_naming_both(api, provider, manager):
+    customer = await pending_customer(provider)
+    r = await managed_sign_in(api, manager, customer, "tenant-x", "fabrikam.onmicrosoft.com")
     (error,) = r["userErrors"]
     assert error["code"] == "MISMATCH"
     assert "fabrikam.onmicrosoft.com" in error["message"]
@@ -219,19 +223,7 @@ async def test_an_unregistered_account_is_filled_in_from_the_sign_in(api, provid
     customer = await pending_customer(provider)
     customer.m365_account = ""
     await customer.save()
-    cid = gid(customer)
-    await run(api, manager, LEGAL, "onboardingAcceptLegalAgreement", {"customerId": cid})
-    r = await run(
-        api,
-        manager,
-        CONNECT,
-        "onboardingConnectTenant",
-        {"customerId": cid, "region": "EMEA", "retentionYears": 1},
-    )
-    await complete_login(
-        r["customer"]["onboarding"]["deviceLogin"]["userCode"], "t-9", "Fabrikam.OnMicrosoft.com"
-    )
-    r = await run(api, manager, CHECK, "onboardingCheckDeviceLogin", {"customerId": cid})
+    r = await managed_sign_in(api, manager, customer, "t-9", "Fabrikam.OnMicrosoft.com")
     assert r["userErrors"] == []
     stored = await Customer.get(id=customer.id)
     assert stored.m365_account == "fabrikam.onmicrosoft.com" and stored.microsoft_tenant_id == "t-9"

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from tests.factories import make_customer, make_provider, make_user, token_for
 from tests.test_admin_users import ADD, REMOVE
-from tests.test_customer_switch import SWITCH, gid
+from tests.test_customer_switch import gid, switched_token
 from vdc_graph.db.models import CustomerAdminUser, ServiceProvider
 from vdc_graph.enums import Permission
 
 VIEWER = (
     "{ viewer { customer { displayName } permissions supportButton { displayButton link text } } }"
 )
-
-
-async def switched(api, settings, user, customer) -> str:
-    result = (
-        await api.data(
-            SWITCH,
-            {"input": {"customerId": gid("Customer", customer)}},
-            token=token_for(settings, user),
-        )
-    )["customerSwitch"]
-    assert result["userErrors"] == []
-    return result["token"]
 
 
 async def test_a_removed_admin_users_token_stays_dead_when_the_email_returns(api, settings):
@@ -45,7 +33,7 @@ async def test_a_removed_admin_users_token_stays_dead_when_the_email_returns(api
         token=manager,
     )
     first_entry = added["customerAdminUserAdd"]["adminUser"]["id"]
-    token = await switched(api, settings, user, customer)
+    token = await switched_token(api, settings, user, customer)
     assert (await api.data(VIEWER, token=token))["viewer"]["customer"] == {"displayName": "Mine"}
 
     await api.data(REMOVE, {"input": {"adminUserId": first_entry}}, token=manager)
@@ -70,7 +58,7 @@ async def test_a_removed_admin_users_token_stays_dead_when_the_email_returns(api
     assert refused.status_code == 401
     assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # A new switch works.
-    fresh = await switched(api, settings, user, customer)
+    fresh = await switched_token(api, settings, user, customer)
     assert (await api.data(VIEWER, token=fresh))["viewer"]["customer"] == {"displayName": "Mine"}
 
 
@@ -92,7 +80,7 @@ async def test_the_customer_scope_lists_what_it_can_do_and_shows_the_support_but
     unswitched = (await api.data(VIEWER, token=token_for(settings, user)))["viewer"]
     assert unswitched["permissions"] == everything
 
-    token = await switched(api, settings, user, customer)
+    token = await switched_token(api, settings, user, customer)
     viewer = (await api.data(VIEWER, token=token))["viewer"]
     assert viewer["permissions"] == [
         "MONITORING_ACCESS",
