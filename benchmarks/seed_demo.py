@@ -18,9 +18,11 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
@@ -32,6 +34,7 @@ from vdc_graph.db.config import migrate, tortoise_config
 from vdc_graph.demo import seed_demo
 
 ANCHOR = datetime(2025, 6, 15, tzinfo=UTC)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,21 +78,30 @@ def _asyncpg_dsn(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
-async def run_postgres(base_url: str, customers: int) -> Result:
-    name = f"vdc_bench_{os.getpid()}"
+async def in_temporary_postgres(
+    base_url: str, prefix: str, run: Callable[[str], Awaitable[T]]
+) -> T:
+    """``run(url)`` in a PostgreSQL database created next to ``base_url``'s, then dropped."""
+    name = f"{prefix}_{os.getpid()}"
     admin = await asyncpg.connect(_asyncpg_dsn(base_url))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
     try:
-        return await run("postgres", _with_database(base_url, name), customers)
+        return await run(_with_database(base_url, name))
     finally:
         admin = await asyncpg.connect(_asyncpg_dsn(base_url))
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+async def run_postgres(base_url: str, customers: int) -> Result:
+    return await in_temporary_postgres(
+        base_url, "vdc_bench", lambda url: run("postgres", url, customers)
+    )
 
 
 async def main(customers: int) -> None:

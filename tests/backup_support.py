@@ -12,7 +12,7 @@ from strawberry.relay import to_base64
 from tests.factories import make_customer
 from vdc_graph import clock
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, Onboarding
-from vdc_graph.enums import BackupType, OnboardingStep, PolicyStatus
+from vdc_graph.enums import BackupType, OnboardingStep, PolicyStatus, SessionStatus
 from vdc_graph.events.sessions import ENDED
 from vdc_graph.settings import Settings
 
@@ -39,6 +39,22 @@ async def connected_customer(provider: Any, **fields: Any) -> Customer:
     customer = await make_customer(provider, **fields)
     await Onboarding.create(
         customer=customer, step=OnboardingStep.FINISHED, tenant_connected_at=clock.now()
+    )
+    return customer
+
+
+async def backed_up_customer(provider: Any, **fields: Any) -> Customer:
+    """A connected customer with one successful backup behind it (so it may have restores)."""
+    customer = await connected_customer(provider, **fields)
+    policy = await make_policy(customer, "First backup")
+    await BackupSession.create(
+        provider_id=customer.provider_id,  # type: ignore[attr-defined]
+        customer=customer,
+        policy=policy,
+        policy_name=policy.name,
+        status=SessionStatus.SUCCESS,
+        started_at=clock.now(),
+        ended_at=clock.now(),
     )
     return customer
 

@@ -73,6 +73,7 @@ def settings(tmp_path: Path, jwks_server: JwksServer) -> Settings:
         oidc_issuer=ISSUER,
         oidc_audience=AUDIENCE,
         oidc_jwks_url=jwks_server.url,
+        outbound_allowed_networks=["127.0.0.1/32"],  # the test issuer is local
         oidc_jwks_cache_seconds=3600,
         token_leeway_seconds=LEEWAY,
         state_dir=tmp_path,

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,14 +27,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def fresh_env(folder: Path) -> dict[str, str]:
+    """The environment without any VDC_* setting, on a new SQLite database in ``folder``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
     return {
         **clean,
-        "VDC_DATABASE_URL": f"sqlite://{tmp_path}/cli.db",
-        "VDC_STATE_DIR": str(tmp_path / "state"),
+        "VDC_DATABASE_URL": f"sqlite://{folder}/cli.db",
+        "VDC_STATE_DIR": str(folder / "state"),
     }
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return fresh_env(tmp_path)
 
 
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -58,6 +65,22 @@ def start(env: dict[str, str], *args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@contextmanager
+def seeded_server(folder: Path, **settings: str) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A real ``vdc-graph serve`` on demo data (3 customers) with ``settings`` (VDC_* values):
+    its URL, a token of admin@demo.example and the environment it runs in."""
+    env = fresh_env(folder)
+    run(env, "seed", "--customers", "3")
+    token = run(env, "token", "--email", "admin@demo.example").stdout.strip()
+    port = free_port()
+    process = start(env | settings, "serve", "--port", str(port))
+    try:
+        wait_until_healthy(port, process)
+        yield f"http://127.0.0.1:{port}", token, env
+    finally:
+        stop(process)
 
 
 def wait_until_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -251,3 +274,46 @@ def test_usage_reports_and_service_status_administration(env, tmp_path):
         ("EMEA", "OUTAGE", "Investigating"),
     ]
     assert windows == [("SSO", "EMEA", "Keys")]
+
+
+def test_software_usage_is_imported_idempotently(env, tmp_path):
+    import sqlite3
+
+    run(env, "migrate")
+    provider = (
+        "import asyncio\n"
+        "from vdc_graph.cli import database\n"
+        "from vdc_graph.db.models import ServiceProvider\n"
+        "from vdc_graph.settings import get_settings\n"
+        "async def main():\n"
+        "    async with database(get_settings()):\n"
+        "        await ServiceProvider.create(display_name='P', pro_partner_id='PRA-7')\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([sys.executable, "-c", provider], env=env, cwd=ROOT, check=True, timeout=60)
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        "month,workload,units,licensed_units,tenant_has_rental_license\n"
+        "2025-02,CLOUD_CONNECT_BACKUP_VM,12,20,false\n"
+        "2025-02,CLOUD_CONNECT_BACKUP_VM,3,0,true\n"
+        "2025-03,public_cloud_vm,4,,\n"
+    )
+    out = run(env, "import-software-usage", str(usage), "--provider", "PRA-7").stdout
+    assert out.splitlines() == ["2025-02: updated", "2025-03: updated"]
+    again = run(env, "import-software-usage", str(usage)).stdout
+    assert again.splitlines() == ["2025-02: unchanged", "2025-03: unchanged"]
+    rows = sqlite3.connect(str(tmp_path / "cli.db")).execute(
+        "SELECT month, workload, units, licensed_units, tenant_has_rental_license"
+        " FROM software_usage ORDER BY month, workload, tenant_has_rental_license"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("2025-02-01", "CLOUD_CONNECT_BACKUP_VM", 12, 20, 0),
+        ("2025-02-01", "CLOUD_CONNECT_BACKUP_VM", 3, 0, 1),
+        ("2025-03-01", "PUBLIC_CLOUD_VM", 4, 0, 0),
+    ]
+    usage.write_text("month,workload,units\n2025-04,CLOUD_CONNECT_BACKUP_VM,many\n")
+    bad = run(env, "import-software-usage", str(usage), check=False)
+    assert bad.returncode == 2 and "line 2: bad units" in bad.stderr
+    usage.write_text("month,workload,units\n2999-01,CLOUD_CONNECT_BACKUP_VM,1\n")
+    future = run(env, "import-software-usage", str(usage), check=False)
+    assert future.returncode == 2 and "future month" in future.stderr

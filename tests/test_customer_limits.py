@@ -69,7 +69,7 @@ async def customer_with_data(provider, name: str):
         customer=customer,
         requested_at=now,
         requested_by=f"restorer-{name}",
-        restore_type="MAILBOX",
+        restore_type="EXCHANGE_MAILBOX",
     )
     return customer, policy, session, record, restore
 

@@ -15,8 +15,9 @@ from vdc_graph.enums import BackupType, ContractType, PolicyStatus, SessionStatu
 DASHBOARD = """query($from: Date, $to: Date, $months: Int!) { dashboard {
   jobResults(from: $from, to: $to) { jobs success warning failed
     history { day success warning failed } }
-  restores(months: $months) { thisMonth previousMonth change customers averagePerCustomer
-    averagePerCustomerPreviousMonth averageChange
+  restores(months: $months) { thisMonth previousMonth change customers customersPreviousMonth
+    averagePerCustomer averagePerCustomerPreviousMonth averageChange
+    history { month restores customers averagePerCustomer }
     topCustomer { count customer { displayName } }
     byCustomer { count customer { displayName } history { month count } } }
   licenseUsage(months: $months) { customers customersChange licenses licensesChange
@@ -32,9 +33,9 @@ async def data(db):
     """Provider "P" with customers A, B, C (onboarded) and D (pending); provider "Q" beside."""
     clock.set_clock(lambda: utc(2026, 1, 15, 12))
     p, q = await make_provider(), await make_provider()
-    a = await make_customer(p, display_name="A")
-    b = await make_customer(p, display_name="B")
-    c = await make_customer(p, display_name="C")
+    a = await make_customer(p, display_name="A", activation_date=utc(2025, 10, 1))
+    b = await make_customer(p, display_name="B", activation_date=utc(2025, 11, 15))
+    c = await make_customer(p, display_name="C", activation_date=utc(2026, 1, 5))
     await make_customer(p, display_name="D", contract_type=ContractType.PENDING)
     theirs = await make_customer(q, display_name="Theirs")
 
@@ -91,7 +92,7 @@ async def data(db):
                 customer=customer,
                 requested_at=at,
                 requested_by="x@example.com",
-                restore_type="MAILBOX",
+                restore_type="EXCHANGE_MAILBOX",
             )
 
     await restores(p, a, utc(2025, 10, 31, 23, 59))  # outside a 3-month history
@@ -139,9 +140,16 @@ async def test_the_figures_match_the_hand_computed_ones(api, data, settings):
         "previousMonth": 4,
         "change": -1,
         "customers": 3,
+        # December's four restores over December's two customers (C came in January).
+        "customersPreviousMonth": 2,
         "averagePerCustomer": 1.0,
-        "averagePerCustomerPreviousMonth": 1.33,
-        "averageChange": -0.33,
+        "averagePerCustomerPreviousMonth": 2.0,
+        "averageChange": -1.0,
+        "history": [
+            {"month": "2025-11", "restores": 1, "customers": 2, "averagePerCustomer": 0.5},
+            {"month": "2025-12", "restores": 4, "customers": 2, "averagePerCustomer": 2.0},
+            {"month": "2026-01", "restores": 3, "customers": 3, "averagePerCustomer": 1.0},
+        ],
         "topCustomer": {"count": 2, "customer": {"displayName": "A"}},
         "byCustomer": [
             {

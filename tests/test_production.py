@@ -36,6 +36,7 @@ def settings(tmp_path: Path, jwks: JwksServer) -> Settings:
         oidc_issuer=ISSUER,
         oidc_audience=AUDIENCE,
         oidc_jwks_url=jwks.url,
+        outbound_allowed_networks=["127.0.0.1/32"],  # the test issuer is local
         switch_token_secret="switch-" + "s" * 40,
         state_dir=tmp_path / "state",
     )

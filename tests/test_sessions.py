@@ -112,26 +112,31 @@ async def test_warning_and_failure_rates_decide_the_outcome(db, tmp_path):
 
 
 async def test_selected_items_and_exclusions_are_what_is_processed(db, settings):
+    from vdc_graph.identity import tenant_directory
+
     provider = await make_provider()
-    customer = await connected_customer(provider)
+    customer = await connected_customer(provider, m365_account="contoso.onmicrosoft.com")
+    ceo, cfo = (await tenant_directory(settings, customer)).users[:2]
     policy = await make_policy(
         customer,
         "Execs",
         backup_type=BackupType.SELECTED_ITEMS,
         services=["EXCHANGE"],
         selected_objects=[
-            {"type": "USER", "externalId": "ceo@contoso.com", "name": "Chief Executive"},
-            {"type": "USER", "externalId": "cfo@contoso.com", "name": "Chief Finance"},
+            {"type": "USER", "externalId": ceo.external_id, "name": ceo.name},
+            {"type": "USER", "externalId": cfo.external_id, "name": cfo.name},
+            {"type": "USER", "externalId": "gone@contoso.com", "name": "Left Company"},
         ],
-        excluded_objects=[
-            {"type": "USER", "externalId": "cfo@contoso.com", "name": "Chief Finance"}
-        ],
+        excluded_objects=[{"type": "USER", "externalId": cfo.external_id, "name": cfo.name}],
     )
     session = await run_policy(settings, policy)
     texts = [m for _, _, m in await messages(session)]
     assert "Found 1 objects" in texts and "Found 1 excluded objects" in texts
-    assert "Processing user: Chief Executive (ceo@contoso.com)" in texts
-    assert not any("Chief Finance" in m for m in texts)
+    assert f"Processing user: {ceo.name} ({ceo.external_id})" in texts
+    assert not any(cfo.external_id in m for m in texts)
+    # A selected object the tenant no longer has is a warning, not a processed object.
+    assert "Left Company was not found in the organization and is skipped" in texts
+    assert session.status == SessionStatus.WARNING
     assert session.service_counts == {
         "EXCHANGE": {"total": 1, "success": 1, "warning": 0, "error": 0}
     }

@@ -22,8 +22,8 @@ REPORT = """query($id: ID!) { usageReport(id: $id) {
     pointsPerUnit points } }
   softwareLines { product unit licensed reportedPreviousMonth autoReported currentMonthUsage
     pointsPerUnit points }
-  totals { softwarePoints saasPoints reportedPoints minimumCommitPoints subtotalPoints
-    overagePoints totalPoints } } }"""
+  totals { softwarePoints saasPoints reportedPoints minimumCommitPoints
+    minimumCommitEnforcementPoints subtotalPoints overagePoints totalPoints } } }"""
 
 LIST = """query($filter: UsageReportFilter) { usageReports(filter: $filter) {
   totalCount nodes { id month status } } }"""
@@ -159,6 +159,7 @@ async def test_the_seed_example_gives_exact_points_and_totals(api, provider, rea
         "saasPoints": "165.0",
         "reportedPoints": "231.0",
         "minimumCommitPoints": "300.0",
+        "minimumCommitEnforcementPoints": "69.0",  # below the commit: the rest is billed
         "subtotalPoints": "300.0",
         "overagePoints": "0.0",
         "totalPoints": "300.0",
@@ -173,7 +174,8 @@ async def test_overage_is_the_points_above_the_minimum_commit(api, settings, db)
     data = await api.data(REPORT, {"id": gid(report)}, token=token_for(settings, user))
     totals = data["usageReport"]["totals"]
     assert totals["overagePoints"] == "30.5"
-    assert totals["subtotalPoints"] == "200.5"
+    assert totals["minimumCommitEnforcementPoints"] == "0.0"
+    assert totals["subtotalPoints"] == "231.0"
     assert totals["totalPoints"] == "231.0"
 
 
@@ -370,13 +372,14 @@ async def test_a_reports_lines_download_as_csv(api, provider, reader):
     assert response.status_code == 200, response.text
     assert 'filename="usage-report-2025-03.csv"' in response.headers["content-disposition"]
     lines = response.text.lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("Line,Customer,Product,Unit,Licensed")
-    assert (
-        "SaaS,Contoso,Veeam Data Cloud for Microsoft 365 Flex Per User,User,,,,14,2.50,35.00"
-        in lines
+    assert lines[0].startswith("Report,Month,Line,Customer,Start date,Tenant CRM ID,Product")
+    ident = f"{report.number},2025-03"
+    [contoso] = [line for line in lines if line.startswith(f"{ident},SaaS,Contoso,,VAC-")]
+    assert contoso.endswith(
+        ",Veeam Data Cloud for Microsoft 365 Flex Per User,User,,,,,14,2.5,35.0"
     )
-    assert "Software,,Cloud Connect Backup VM,VM,10,5,yes,7,5.00,35.00" in lines
-    assert len(lines) == 1 + 3 + 3
+    assert f"{ident},Software,,,,Cloud Connect Backup VM,VM,10,5,yes,7,7,5.0,35.0" in lines
+    assert len(lines) == 1 + 3 + 3 + 8
 
 
 async def test_the_server_job_generates_last_months_missing_reports(provider):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.backup_support import connected_customer, gid, make_policy
+from tests.backup_support import backed_up_customer, connected_customer, gid, make_policy
 from tests.factories import make_customer, make_provider, make_user, token_for
 from tests.test_webhooks import Clock, create_webhook, worker
 from tests.webhook_receiver import WebhookReceiver
@@ -149,7 +149,7 @@ RECORD = """mutation($input: RestoreRecordInput!) { restoreRecord(input: $input)
 
 
 async def test_a_recorded_restore_is_delivered(api, provider, token, receiver):
-    customer = await connected_customer(provider, display_name="Fabrikam")
+    customer = await backed_up_customer(provider, display_name="Fabrikam")
     recorded = (
         await api.data(
             RECORD,
@@ -157,7 +157,7 @@ async def test_a_recorded_restore_is_delivered(api, provider, token, receiver):
                 "input": {
                     "customerId": gid("Customer", customer.id),
                     "requestedBy": "anna@fabrikam.example",
-                    "restoreType": "MAILBOX",
+                    "restoreType": "EXCHANGE_MAILBOX",
                     "itemCount": 3,
                 }
             },
@@ -171,7 +171,7 @@ async def test_a_recorded_restore_is_delivered(api, provider, token, receiver):
     assert restore["id"] == recorded["restore"]["id"]
     assert (restore["requestedBy"], restore["restoreType"], restore["itemCount"]) == (
         "anna@fabrikam.example",
-        "MAILBOX",
+        "EXCHANGE_MAILBOX",
         3,
     )
     assert restore["status"] == "IN_PROGRESS" and restore["requestedAt"].endswith("Z")

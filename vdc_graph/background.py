@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from vdc_graph import clock
+from vdc_graph import clock, licensing
 from vdc_graph.engine import engine_for
 from vdc_graph.engine.recovery import fail_interrupted
 from vdc_graph.engine.scheduler import Scheduler
@@ -57,6 +58,9 @@ def background_jobs(settings: Settings) -> list[Job]:
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)
     jobs.append(webhook_worker(settings).run_forever)
+    if settings.licence_refresh_seconds > 0:
+        refresh = functools.partial(licensing.refresh_customers, settings.engine_seed)
+        jobs.append(every(settings.licence_refresh_seconds, refresh))
     if settings.offboarding_check_seconds > 0:
         jobs.append(every(settings.offboarding_check_seconds, complete_due))
     if settings.usage_report_check_seconds > 0:
@@ -72,4 +76,5 @@ def webhook_worker(settings: Settings) -> WebhookWorker:
         ),
         timeout=settings.webhook_timeout_seconds,
         poll_interval=settings.webhook_poll_seconds,
+        allowed_networks=tuple(settings.outbound_allowed_networks),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 import tempfile
@@ -148,8 +149,9 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _provider_principal(provider: str | None) -> Any:
-    """The principal the command line acts as: the provider's customer management."""
+async def _provider_principal(provider: str | None, permission: str = "CUSTOMER_MANAGEMENT") -> Any:
+    """The principal the command line acts as: the provider's customer management (or the
+    ``permission`` named)."""
     from vdc_graph.auth import Principal
     from vdc_graph.db.models import ServiceProvider
     from vdc_graph.enums import Permission
@@ -167,7 +169,7 @@ async def _provider_principal(provider: str | None) -> Any:
         user_id=None,
         api_key_id=None,
         email=None,
-        permissions=frozenset({Permission.MONITORING_ACCESS, Permission.CUSTOMER_MANAGEMENT}),
+        permissions=frozenset({Permission.MONITORING_ACCESS, Permission(permission)}),
         customer_scope=None,
         expires_at=None,
     )
@@ -206,6 +208,41 @@ async def _import_customers(settings: Settings, path: Path, provider: str | None
     return 1 if summary.rejected else 0
 
 
+async def _import_software_usage(settings: Settings, months: dict, provider: str | None) -> int:
+    from vdc_graph.context import RequestContext
+    from vdc_graph.db.transactions import atomic
+    from vdc_graph.errors import UserErrors
+    from vdc_graph.resolvers.usage import report_software_usage
+
+    async with database(settings):
+        principal = await _provider_principal(provider, "SITE_SETTINGS")
+        ctx = RequestContext(settings=settings, principal=principal)
+        for month, counts in sorted(months.items()):
+            try:
+                async with atomic():
+                    _, changed = await report_software_usage(ctx, month, counts, True)
+            except UserErrors as exc:
+                for error in exc.errors:
+                    print(f"{month:%Y-%m}: refused: {error.message}", file=sys.stderr)
+                return 2
+            print(f"{month:%Y-%m}: {'updated' if changed else 'unchanged'}")
+    return 0
+
+
+def cmd_import_software_usage(settings: Settings, args: argparse.Namespace) -> int:
+    from vdc_graph.software_usage import read_csv
+
+    if not args.file.is_file():
+        print(f"no such file: {args.file}", file=sys.stderr)
+        return 2
+    try:
+        months = read_csv(args.file.read_text(encoding="utf-8").splitlines())
+    except ValueError as exc:
+        print(f"cannot import {args.file}: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_import_software_usage(settings, months, args.provider))
+
+
 def cmd_import_customers(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"no such file: {args.file}", file=sys.stderr)
@@ -214,14 +251,18 @@ def cmd_import_customers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _complete_device_login(
-    settings: Settings, user_code: str, tenant_id: str | None, tenant_domain: str
+    settings: Settings,
+    user_code: str,
+    tenant_id: str | None,
+    tenant_domain: str,
+    users: int | None = None,
 ) -> str:
     from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
 
     async with database(settings):
         try:
-            login = await complete_login(user_code, tenant_id, tenant_domain)
-        except UnknownDeviceLogin as exc:
+            login = await complete_login(user_code, tenant_id, tenant_domain, users)
+        except (UnknownDeviceLogin, ValueError) as exc:
             raise SystemExit(str(exc)) from None
     return f"signed in with {login.user_code}: tenant {login.tenant_id}"
 
@@ -232,7 +273,9 @@ def cmd_complete_device_login(settings: Settings, args: argparse.Namespace) -> i
         return 2
     print(
         asyncio.run(
-            _complete_device_login(settings, args.user_code, args.tenant_id, args.tenant_domain)
+            _complete_device_login(
+                settings, args.user_code, args.tenant_id, args.tenant_domain, args.users
+            )
         )
     )
     return 0
@@ -249,6 +292,17 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trusted_documents(settings: Settings, args: argparse.Namespace) -> int:
+    from vdc_graph.http.persisted import build_manifest
+
+    text = json.dumps(build_manifest([Path(p) for p in args.paths]), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -259,7 +313,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         timeout_graceful_shutdown=10,
-        ws_max_size=max(settings.max_document_bytes * 2, 65536),
+        ws_max_size=settings.max_body_bytes,  # a message is bounded like an HTTP body
+        # uvicorn believes X-Forwarded-For from loopback by default, which would let any local
+        # caller choose its address; the app believes only VDC_TRUSTED_PROXIES itself
+        # (http/client_address.py), so uvicorn must not rewrite the peer first.
+        proxy_headers=False,
+        forwarded_allow_ips="",
         log_level="info",
     )
 
@@ -471,6 +530,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     intake.set_defaults(run=cmd_import_customers)
 
+    software = commands.add_parser(
+        "import-software-usage",
+        help="set months' Cloud Connect and public-cloud usage from a CSV file (idempotent)",
+    )
+    software.add_argument(
+        "file",
+        type=Path,
+        help="CSV with month, workload, units, licensed_units, tenant_has_rental_license",
+    )
+    software.add_argument(
+        "--provider", default=None, help="provider display name or ProPartner ID (if several)"
+    )
+    software.set_defaults(run=cmd_import_software_usage)
+
     device = commands.add_parser(
         "complete-device-login",
         help="development: sign in at the simulated Microsoft with a device login's user code",
@@ -478,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     device.add_argument("user_code", help="the code onboarding shows")
     device.add_argument("--tenant-id", default=None, help="tenant ID to report (default: new)")
     device.add_argument("--tenant-domain", default="", help="such as contoso.onmicrosoft.com")
+    device.add_argument(
+        "--users", type=int, default=None, help="users in the tenant's directory (default: drawn)"
+    )
     device.set_defaults(run=cmd_complete_device_login)
     from vdc_graph.cli_offboarding import add_commands as add_offboarding_commands
     from vdc_graph.enums import Region, ServiceHealth, ServiceName
@@ -522,6 +598,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the schema in SDL")
     export.add_argument("--output", "-o", default=None, help="write to this file")
     export.set_defaults(run=cmd_export_schema)
+
+    trusted = commands.add_parser(
+        "trusted-documents", help="write the manifest of trusted documents (.graphql files)"
+    )
+    trusted.add_argument("paths", nargs="*", default=["examples"], help="files or folders")
+    trusted.add_argument("--output", help="write to this file instead of stdout")
+    trusted.set_defaults(run=cmd_trusted_documents)
     return parser
 
 

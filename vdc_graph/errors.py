@@ -20,6 +20,10 @@ class ErrorCode(StrEnum):
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     TIMEOUT = "TIMEOUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Apollo's persisted-query codes, which its clients recognise.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
 
 
 class ApiError(Exception):
@@ -77,6 +81,7 @@ class UserErrorCode(StrEnum):
     LICENSE_MANAGEMENT_SUSPENDED = "LICENSE_MANAGEMENT_SUSPENDED"
     INVALID_SELECTION = "INVALID_SELECTION"
     MISMATCH = "MISMATCH"
+    CUSTOMER_INACTIVE = "CUSTOMER_INACTIVE"
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,6 @@ class UserErrors(Exception):
     """Raised by a resolver to refuse an input; nothing it started is committed."""
 
     errors: list[UserError] = field(default_factory=list)
-    # A guard rule's refusal (such as granting a permission one lacks): recorded in the audit
-    # log as DENIED, like a refused permission, although it is answered as userErrors.
-    audited: bool = False
 
     def __post_init__(self) -> None:
         super().__init__("; ".join(e.message for e in self.errors))
-
-    def as_refusal(self) -> Forbidden:
-        """How the audit log records a guard rule's refusal."""
-        return Forbidden(str(self))

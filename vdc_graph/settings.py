@@ -49,17 +49,32 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, a JSON list).
     trusted_proxies: list[str] = []
 
-    # Request limits, each checked before execution.
-    max_depth: int = 12
-    max_aliases: int = 30
+    # Request limits, each checked before execution (the README gives the reason for each).
+    max_depth: int = 10
+    max_aliases: int = 15  # aliases of __schema/__type included
+    max_directives: int = 50
     max_nodes: int = 50_000  # nodes a query may ask for across nested connections
-    max_tokens: int = 5000
+    max_tokens: int = 2000
     max_document_bytes: int = 100_000
+    max_node_ids: int = 100  # IDs one nodes(ids:) may name
+    max_body_bytes: int = 262_144  # an HTTP request body, enforced while it is read
+    max_variables_bytes: int = 65_536  # the variables of one request, as JSON
+    max_json_depth: int = 20  # nesting of any JSON a client sends (body, variables, messages)
     request_timeout_seconds: float = 30.0
     rate_limit_points_per_hour: int = 5000
 
+    # Persisted documents: Apollo's automatic persisted queries (a bounded store per process;
+    # 0 entries turns them off) and a manifest of trusted documents, optionally the only ones.
+    apq_max_entries: int = 1000
+    apq_max_bytes: int = 5_000_000
+    trusted_documents: Path | None = None
+    trusted_documents_only: bool = False
+
     # WebSocket: seconds a client has to send connection_init
     ws_init_timeout_seconds: float = 5.0
+    # An open socket re-checks its caller's rights on every rights-changed event and, as a
+    # backstop for a missed event, this often.
+    ws_rights_recheck_seconds: float = 10.0
 
     # Database resilience
     sqlite_busy_timeout_ms: int = 5000
@@ -87,6 +102,11 @@ class Settings(BaseSettings):
     engine_failure_rate: float = 0.03  # share of objects whose processing fails
     scheduler_interval_seconds: float = 30.0  # how often due policies are looked for
 
+    # Outbound requests (webhooks, Teams, JWKS) reach public addresses only; these networks
+    # (CIDR, a JSON list) are allowed besides, explicitly: e.g. ["127.0.0.1/32"] for a local
+    # receiver in development, or an internal identity provider.
+    outbound_allowed_networks: list[str] = []
+
     # Notifications
     teams_timeout_seconds: float = 10.0
     # Signed webhooks: per-attempt timeout, backoff (doubling from the base) and attempts.
@@ -97,6 +117,8 @@ class Settings(BaseSettings):
 
     # How often the server checks that last month's usage reports exist (0 turns it off).
     usage_report_check_seconds: float = 3600.0
+    # Releases licences, expires storage past retention and records the month's figures.
+    licence_refresh_seconds: float = 86400.0
     # How often approved offboarding requests whose desired date has come are completed.
     offboarding_check_seconds: float = 600.0
 
@@ -108,6 +130,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "production mode needs VDC_OIDC_ISSUER, VDC_OIDC_AUDIENCE and VDC_OIDC_JWKS_URL"
             )
+        if self.trusted_documents_only and self.trusted_documents is None:
+            raise ValueError("VDC_TRUSTED_DOCUMENTS_ONLY needs VDC_TRUSTED_DOCUMENTS (a manifest)")
         if self.mode is Mode.PRODUCTION and self.switch_token_secret is None:
             raise ValueError("production mode needs VDC_SWITCH_TOKEN_SECRET")
         return self

@@ -16,13 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from vdc_graph import clock
 from vdc_graph.db.models import (
-    Customer,
-    LicensedUsersMonth,
     ServiceProvider,
     SoftwareUsage,
     UsageReport,
@@ -111,11 +110,19 @@ def usage_by_workload(
     return usage
 
 
-def saas_line_values(customer_id: UUID, customer_name: str, licensed_users: int) -> dict:
+def saas_line_values(
+    customer_id: UUID,
+    customer_name: str,
+    licensed_users: int,
+    start_date: date | None = None,
+    tenant_crm_id: str = "",
+) -> dict:
     """The column values of one customer's SaaS line."""
     return {
         "customer_id": customer_id,
         "customer_name": customer_name,
+        "start_date": start_date,
+        "tenant_crm_id": tenant_crm_id,
         "product": SAAS_PRODUCT,
         "unit": SAAS_UNIT,
         "reported_units": licensed_users,
@@ -138,12 +145,14 @@ def software_line_values(
         before = previous.get(workload, WorkloadUsage())
         lines.append(
             {
+                "workload": workload,
                 "product": product.name,
                 "unit": product.unit,
                 "licensed": now.licensed,
                 "reported_previous_month": before.counted,
                 "auto_reported": now.auto_reported,
                 "current_month_usage": now.counted,
+                "automatic_usage": now.counted,
                 "points_per_unit": product.points_per_unit,
                 "points": product.points_per_unit * now.counted,
             }
@@ -172,44 +181,115 @@ async def _software_usage(provider_id: UUID, month: date) -> dict[SoftwareWorklo
     )
 
 
-async def _write_lines(report: UsageReport, provider_id: UUID, month: date) -> None:
+async def _write_lines(
+    conn: BaseDBAsyncClient, report: UsageReport, provider_id: UUID, month: date
+) -> None:
+    """Rebuild a report's lines from the month's data, keeping the provider's review: a
+    corrected usage stays corrected, an added line stays."""
+    reviewed = {
+        line.workload: line
+        for line in await UsageReportSoftwareLine.filter(report_id=report.id)
+        if line.corrected_at is not None or line.automatic_usage is None
+    }
     await UsageReportSaasLine.filter(report_id=report.id).delete()
     await UsageReportSoftwareLine.filter(report_id=report.id).delete()
-    counts = await LicensedUsersMonth.filter(provider_id=provider_id, month=month).values(
-        "customer_id", "licensed_users"
-    )
-    # Deleted customers are still reported for the months they used.
-    names = dict(
-        await Customer.filter(id__in=[c["customer_id"] for c in counts]).values_list(
-            "id", "display_name"
-        )
-    )
-    await UsageReportSaasLine.bulk_create(
-        [
-            UsageReportSaasLine(
-                report_id=report.id,
-                **saas_line_values(
-                    c["customer_id"], names.get(c["customer_id"], ""), c["licensed_users"]
-                ),
-            )
-            for c in counts
-        ]
-    )
+    await _insert_saas_lines(conn, report, provider_id, month)
     current = await _software_usage(provider_id, month)
     previous = await _software_usage(provider_id, previous_month(month))
-    await UsageReportSoftwareLine.bulk_create(
-        [
-            UsageReportSoftwareLine(report_id=report.id, **values)
-            for values in software_line_values(current, previous)
-        ]
-    )
+    software = []
+    for values in software_line_values(current, previous):
+        line = reviewed.pop(values["workload"], None)
+        if line is not None and line.corrected_at is not None:
+            values["current_month_usage"] = line.current_month_usage
+            values["points"] = values["points_per_unit"] * line.current_month_usage
+            values["corrected_at"] = line.corrected_at
+        software.append(UsageReportSoftwareLine(report_id=report.id, **values))
+    for line in reviewed.values():  # added in review, with no automatic usage behind them
+        software.append(
+            UsageReportSoftwareLine(
+                report_id=report.id, **{name: getattr(line, name) for name in _LINE_COLUMNS}
+            )
+        )
+    await UsageReportSoftwareLine.bulk_create(software)
+
+
+# One statement whatever the number of customers: the month's figures joined to their
+# customers (deleted ones too: they are still reported for the months they used).
+_SAAS_LINES_SELECT = """
+    SELECT {id}, {created_at}, {report_id}, m.customer_id, COALESCE(c.display_name, ''),
+        {start_date}, COALESCE(c.veeam_account_id, ''), {product}, {unit}, m.licensed_users,
+        {ppu}, {points}
+    FROM licensed_users_month m LEFT JOIN customer c ON c.id = m.customer_id
+    WHERE m.provider_id = {provider_id} AND m.month = {month}
+"""
+_SAAS_LINES_INSERT = """
+    INSERT INTO usage_report_saas_line (id, created_at, report_id, customer_id, customer_name,
+        start_date, tenant_crm_id, product, unit, reported_units, points_per_unit, points)
+"""
+
+
+async def _insert_saas_lines(
+    conn: BaseDBAsyncClient, report: UsageReport, provider_id: UUID, month: date
+) -> None:
+    now = clock.now()
+    if conn.capabilities.dialect == "postgres":
+        sql = _SAAS_LINES_SELECT.format(
+            id="gen_random_uuid()",
+            created_at="$1::timestamptz",
+            report_id="$2::uuid",
+            start_date="(c.activation_date AT TIME ZONE 'UTC')::date",
+            product="$3::text",
+            unit="$4::text",
+            ppu="$5::numeric",
+            points="m.licensed_users * $5::numeric",
+            provider_id="$6::uuid",
+            month="$7::date",
+        )
+        values: list[object] = [now, report.id, SAAS_PRODUCT, SAAS_UNIT]
+        values += [SAAS_POINTS_PER_UNIT, provider_id, month]
+    else:  # SQLite keeps UUIDs, times and decimals as text, as Tortoise writes them
+        sql = _SAAS_LINES_SELECT.format(
+            id="lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) "
+            "|| '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12))",
+            created_at="?",
+            report_id="?",
+            start_date="substr(c.activation_date, 1, 10)",
+            product="?",
+            unit="?",
+            ppu="?",
+            points="printf('%.2f', m.licensed_users * ?)",
+            provider_id="?",
+            month="?",
+        ).replace(
+            "FROM licensed_users_month m",
+            "FROM (SELECT hex(randomblob(16)) AS h, * FROM licensed_users_month) m",
+        )
+        ppu = f"{SAAS_POINTS_PER_UNIT:.2f}"
+        values = [now.isoformat(sep=" "), str(report.id), SAAS_PRODUCT, SAAS_UNIT, ppu]
+        values += [str(SAAS_POINTS_PER_UNIT), str(provider_id), month.isoformat()]
+    await conn.execute_query(_SAAS_LINES_INSERT + sql, values)
+
+
+_LINE_COLUMNS = (
+    "workload",
+    "product",
+    "unit",
+    "licensed",
+    "reported_previous_month",
+    "auto_reported",
+    "current_month_usage",
+    "automatic_usage",
+    "corrected_at",
+    "points_per_unit",
+    "points",
+)
 
 
 async def generate_report(provider_id: UUID, month: date, *, refresh: bool = True) -> UsageReport:
     """The provider's report for ``month``: created when missing; with ``refresh``, rebuilt
     from the current data while it awaits review (a submitted report is never changed)."""
     month = month_start(month)
-    async with in_transaction():
+    async with in_transaction() as conn:
         provider = await ServiceProvider.get(id=provider_id)
         report, created = await UsageReport.get_or_create(
             provider_id=provider_id,
@@ -217,14 +297,19 @@ async def generate_report(provider_id: UUID, month: date, *, refresh: bool = Tru
             defaults={
                 "number": report_number(provider, month),
                 "rental_agreement_number": provider.rental_agreement_number,
-                "minimum_commit_points": provider.minimum_commit_points,
             },
         )
         if created or (refresh and report.status is UsageReportStatus.PENDING_REVIEW):
-            report.rental_agreement_number = provider.rental_agreement_number
-            report.minimum_commit_points = provider.minimum_commit_points
-            await report.save(update_fields=["rental_agreement_number", "minimum_commit_points"])
-            await _write_lines(report, provider_id, month)
+            fields = [
+                "rental_agreement_number",
+                "minimum_commit_points",
+                "usage_reporting_administrator",
+                "aggregator_account",
+            ]
+            for name in fields:
+                setattr(report, name, getattr(provider, name))
+            await report.save(update_fields=fields)
+            await _write_lines(conn, report, provider_id, month)
     return report
 
 

@@ -12,7 +12,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 
-from vdc_graph import clock
+from vdc_graph import clock, outbound
 from vdc_graph.db.models import PortalUser, ServiceProvider
 from vdc_graph.errors import Unauthenticated
 from vdc_graph.settings import Settings
@@ -43,7 +43,9 @@ class JwksClient:
         self._url = settings.oidc_jwks_url
         self._ttl = timedelta(seconds=settings.oidc_jwks_cache_seconds)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=5.0, follow_redirects=False)
+        # The JWKS goes through the outbound client like every request to the outside: an
+        # internal issuer must be allowed explicitly (VDC_OUTBOUND_ALLOWED_NETWORKS).
+        self._http = http_client or outbound.client(settings.outbound_allowed_networks, timeout=5.0)
         self._keys: dict[str, RSAPublicKey] = {}
         self._fetched_at: datetime | None = None  # last successful fetch
         self._attempted_at: datetime | None = None  # last fetch, successful or not

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -31,6 +31,9 @@ from tortoise.transactions import in_transaction
 from tqdm import tqdm
 
 from vdc_graph import clock
+
+if TYPE_CHECKING:
+    from vdc_graph.identity import TenantDirectory
 from vdc_graph.db.models import (
     BackupPolicy,
     BackupSession,
@@ -49,6 +52,7 @@ from vdc_graph.db.models import (
     ServiceProvider,
     ServiceStatus,
     SessionLogRecord,
+    SimulatedTenant,
     SoftwareUsage,
     Subscription,
     UsageReport,
@@ -69,7 +73,6 @@ from vdc_graph.enums import (
     OnboardingStep,
     Permission,
     PolicyStatus,
-    ProtectionStatus,
     Region,
     RestoreStatus,
     ServiceHealth,
@@ -145,6 +148,7 @@ _INSERT_ORDER: tuple[type[Model], ...] = (
     IpRange,
     NotificationContact,
     CustomerAdminUser,
+    SimulatedTenant,
     BackupPolicy,
     BackupSession,
     SessionLogRecord,
@@ -185,7 +189,7 @@ class Volume:
 
     session_days: int  # one session per policy per day, for this many days
     processing_lines: int  # most "Processing …" log lines in one session
-    licensed_user_rows: int  # most LicensedUser rows per customer
+    licensed_user_rows: int  # most users per tenant (each backed-up one is a licensed user)
     max_restores: int  # most restores per customer over the last three months
 
 
@@ -216,6 +220,7 @@ async def seed_demo(
     seed: int = 1,
     anchor: datetime | None = None,
     progress: bool = False,
+    engine_seed: int = 1,
 ) -> DemoSummary:
     """Create the demo data set ("Demo Provider" with ``customers`` customers, and "Other
     Provider"), or write nothing when "Demo Provider" already exists.
@@ -233,7 +238,9 @@ async def seed_demo(
     async with in_transaction() as conn:
         if await ServiceProvider.filter(display_name=DEMO_PROVIDER).using_db(conn).exists():
             return DemoSummary(False, 0, 0, 0, 0, 0, 0, 0)
-        generator = _Generator(conn, seed=seed, anchor=anchor, volume=volume_for(customers))
+        generator = _Generator(
+            conn, seed=seed, anchor=anchor, volume=volume_for(customers), engine_seed=engine_seed
+        )
         return await generator.run(customers, progress=progress)
 
 
@@ -425,7 +432,13 @@ class _Scope:
 
 class _Generator:
     def __init__(
-        self, conn: BaseDBAsyncClient, *, seed: int, anchor: datetime, volume: Volume
+        self,
+        conn: BaseDBAsyncClient,
+        *,
+        seed: int,
+        anchor: datetime,
+        volume: Volume,
+        engine_seed: int = 1,
     ) -> None:
         self.conn = conn
         self.seed = seed
@@ -440,7 +453,11 @@ class _Generator:
         self.used_ids: set[str] = set()  # external and Veeam account IDs
         self.classic_left = list(names.CLASSIC_COMPANIES)
         # (month, customer ID, name, licensed users) of the reported months, per provider
-        self.reported_licences: dict[uuid.UUID, list[tuple[date, uuid.UUID, str, int]]] = {}
+        # (month, customer ID, (name, start date, CRM ID), licensed users) per provider
+        self.reported_licences: dict[uuid.UUID, list[tuple[date, uuid.UUID, Any, int]]] = {}
+        self.engine_seed = engine_seed
+        # (customer ID, directory, backed-up users, excluded users, last backup) per customer
+        self.backups: list[tuple[uuid.UUID, TenantDirectory, int, int, datetime]] = []
         # (workload, rental, auto-reported, units, licensed units) per provider and month
         self.software: dict[tuple[uuid.UUID, date], list[tuple[Any, bool, bool, int, int]]] = {}
 
@@ -529,6 +546,7 @@ class _Generator:
                 self._webhooks(account.provider, tag)
         await self._service_status()
         await self.flush()
+        await self._derive_licences()
         return DemoSummary(
             created=True,
             providers=self.counts[ServiceProvider],
@@ -538,6 +556,31 @@ class _Generator:
             sessions=self.counts[BackupSession],
             log_records=self.counts[SessionLogRecord],
             licensed_users=self.counts[LicensedUser],
+        )
+
+    async def _derive_licences(self) -> None:
+        """Licensed users, protected objects and the customers' figures, through the same
+        licensing code a session's end runs: each customer's last backup processed its
+        backed-up users (the excluded ones as excluded) and its groups, sites and teams."""
+        from vdc_graph import licensing
+
+        for customer_id, directory, backed_up, excluded, at in self.backups:
+            users = directory.users
+            processed = [
+                licensing.Processed(u, "success", u.size_bytes, u.item_count)
+                for u in users[:backed_up]
+            ]
+            processed += [
+                licensing.Processed(u, "excluded") for u in users[backed_up : backed_up + excluded]
+            ]
+            processed += [
+                licensing.Processed(o, "success", o.size_bytes, o.item_count)
+                for o in directory.groups + directory.sites + directory.teams
+            ]
+            await licensing.record_backups(customer_id, processed, at)
+            self.counts[LicensedUser] += backed_up
+        await licensing.refresh_customers(
+            self.engine_seed, [c for c, *_ in self.backups], now=self.anchor
         )
 
     # ---- providers, roles, users ------------------------------------------------------------
@@ -562,6 +605,8 @@ class _Generator:
             entra_tenant_id=str(_uuid(rng)),
             rental_agreement_number=f"RA-{created.year}-{rng.randrange(100_000, 1_000_000)}",
             minimum_commit_points=commit,
+            usage_reporting_administrator=f"billing@{slug}.example",
+            aggregator_account=f"{name} aggregator account",
             notification_language="en",
             allow_customer_admin_notifications=support,
             support_button_enabled=support,
@@ -635,7 +680,7 @@ class _Generator:
     @staticmethod
     def _teams_webhook(rng: random.Random, slug: str) -> str:
         return (
-            f"https://{slug}.webhook.office.com/webhookb2/{_uuid(rng)}@{_uuid(rng)}"
+            f"https://{slug}.webhook.office.example/webhookb2/{_uuid(rng)}@{_uuid(rng)}"
             f"/IncomingWebhook/{rng.getrandbits(128):032x}/{_uuid(rng)}"
         )
 
@@ -663,7 +708,7 @@ class _Generator:
     def _domain(self, rng: random.Random, company: str) -> str:
         slug = _slug(company)
         while True:
-            domain = f"{slug}{rng.randrange(100, 1000)}.onmicrosoft.com"
+            domain = f"{slug}{rng.randrange(100, 1000)}.onmicrosoft.example"
             if domain not in self.used_domains:
                 self.used_domains.add(domain)
                 return domain
@@ -764,12 +809,12 @@ class _Generator:
                 total = rng.randint(301, 1500)
             else:
                 total = rng.randint(1501, MAX_TENANT_USERS)
+            total = min(total, self.volume.licensed_user_rows)  # large data sets: small tenants
             unprotected = round(total * rng.uniform(0, 0.08))  # not in any policy yet
             excluded = round(total * rng.uniform(0, 0.04))  # shared mailboxes, test users
             backed_up = max(1, total - unprotected - excluded)
 
         history = self._history(rng, backed_up, activation) if not pending else []
-        user_change = history[0] - history[1] if history else 0
 
         services = list(names.ALL_SERVICES)
         if not pending and rng.random() < 0.15:
@@ -779,7 +824,6 @@ class _Generator:
         retention = rng.choice(_RETENTION_CHOICES)
         has_ip_ranges = not pending and not provider_admin_is_customer_admin and rng.random() < 0.12
         language = rng.choice(names.LANGUAGES_BY_REGION[region])
-        age_factor = min(1.0, 0.3 + (self.anchor - activation).days / 730) if activation else 0
         customer = _build(
             Customer,
             id=customer_id,
@@ -797,12 +841,13 @@ class _Generator:
             contract_type=contract,
             license_model=LicenseModel.FIXED if rng.random() < 0.2 else LicenseModel.VARIABLE,
             source_type=source,
-            licenses_used=backed_up,
+            # Derived from the backups' results by the licensing rules (``_derive_licences``).
+            licenses_used=0,
             activation_date=activation,
-            storage_consumed_gb=round(backed_up * rng.uniform(3.0, 35.0) * age_factor, 2),
-            backed_up_accounts=backed_up,
-            total_active_accounts=total,
-            user_change=user_change,
+            storage_consumed_gb=0,
+            backed_up_accounts=0,
+            total_active_accounts=0,
+            user_change=0,
             deleted_at=None,
             region=None if pending else region,
             enable_self_service=not pending and rng.random() < 0.4,
@@ -878,12 +923,30 @@ class _Generator:
             self._ip_ranges(rng, customer_id, created)
         self._contacts(rng, provider.id, customer_id, domain, activation)
 
-        people = self._people(rng, domain, min(total, max(self.volume.licensed_user_rows, 12)))
+        # The tenant's directory, as the identity platform lists it; the sessions name its users.
+        tenant_id = customer.microsoft_tenant_id
+        self.add(
+            _build(
+                SimulatedTenant,
+                id=uuid.uuid5(customer_id, "tenant"),
+                created_at=activation - timedelta(minutes=20),
+                tenant_id=tenant_id,
+                user_count=total,
+            )
+        )
+        from vdc_graph.identity import build_directory  # the identity package uses names
+
+        directory = build_directory(self.engine_seed, tenant_id, domain, total)
+        people = [
+            _Person(*user.name.split(" ", 1), user.external_id)
+            for user in directory.users[: min(total, max(self.volume.licensed_user_rows, 12))]
+        ]
         last_backup = self._policies(
             rng, account, customer, people, total, backed_up, excluded, services
         )
-        self._licensed_users(rng, customer_id, people, total, backed_up, excluded, last_backup)
-        self._history_rows(rng, provider.id, customer_id, customer.display_name, history)
+        if last_backup is not None:
+            self.backups.append((customer_id, directory, backed_up, excluded, last_backup))
+        self._history_rows(rng, provider.id, customer, history)
         self._restores(rng, provider.id, customer_id, admins + people[:5], activation)
 
     def _history(self, rng: random.Random, current: int, activation: datetime | None) -> list[int]:
@@ -904,15 +967,19 @@ class _Generator:
         self,
         rng: random.Random,
         provider_id: uuid.UUID,
-        customer_id: uuid.UUID,
-        name: str,
+        customer: Customer,
         history: list[int],
     ) -> None:
+        customer_id = customer.id
+        assert customer.activation_date is not None
+        line = (customer.display_name, customer.activation_date.date(), customer.veeam_account_id)
         reported = self.reported_licences.setdefault(provider_id, [])
         for back, licensed in enumerate(history):
+            if back == 0:
+                continue  # this month's figure follows from the backups (``_derive_licences``)
             month = _month_start(self.anchor.date(), back)
             if 1 <= back <= REPORT_MONTHS:
-                reported.append((month, customer_id, name, licensed))
+                reported.append((month, customer_id, line, licensed))
             recorded = datetime(month.year, month.month, month.day, 2, tzinfo=UTC)
             self.add(
                 _build(
@@ -971,7 +1038,7 @@ class _Generator:
                         if issued
                         else None
                     ),
-                    verification_url="https://microsoft.com/devicelogin" if issued else None,
+                    verification_url="https://microsoft.example/devicelogin" if issued else None,
                     # an expired code: the wizard offers to renew it
                     device_code_expires_at=started + timedelta(minutes=15) if issued else None,
                     poll_interval_seconds=5,
@@ -1372,42 +1439,6 @@ class _Generator:
 
     # ---- licensed users, restores -----------------------------------------------------------
 
-    def _licensed_users(
-        self,
-        rng: random.Random,
-        customer_id: uuid.UUID,
-        people: list[_Person],
-        total: int,
-        backed_up: int,
-        excluded: int,
-        last_backup: datetime | None,
-    ) -> None:
-        rows = min(total, self.volume.licensed_user_rows, len(people))
-        if rows == 0:
-            return
-        # The statuses in the tenant's proportions (exactly, when every user is listed).
-        protected = round(rows * backed_up / total)
-        excluded_rows = min(rows - protected, round(rows * excluded / total))
-        statuses = (
-            [ProtectionStatus.PROTECTED] * protected
-            + [ProtectionStatus.EXCLUDED] * excluded_rows
-            + [ProtectionStatus.UNPROTECTED] * (rows - protected - excluded_rows)
-        )
-        rng.shuffle(statuses)
-        for person, status in zip(people[:rows], statuses, strict=True):
-            self.add(
-                _build(
-                    LicensedUser,
-                    id=_uuid(rng),
-                    created_at=self.anchor - timedelta(hours=3),
-                    customer_id=customer_id,
-                    display_name=person.name,
-                    email=person.email,
-                    protection_status=status,
-                    last_backup_at=last_backup if status is ProtectionStatus.PROTECTED else None,
-                )
-            )
-
     def _restores(
         self,
         rng: random.Random,
@@ -1495,7 +1526,7 @@ class _Generator:
         the last month awaits review, the one before was submitted, older ones are confirmed
         (so the provider is not suspended)."""
         rng = self.rng(tag, "usage-reports")
-        by_month: dict[date, list[tuple[uuid.UUID, str, int]]] = {}
+        by_month: dict[date, list[tuple[uuid.UUID, Any, int]]] = {}
         for month, customer_id, name, licensed in self.reported_licences.pop(provider.id, []):
             by_month.setdefault(month, []).append((customer_id, name, licensed))
         for back in range(REPORT_MONTHS, 0, -1):
@@ -1525,6 +1556,8 @@ class _Generator:
                         else ""
                     ),
                     minimum_commit_points=provider.minimum_commit_points,
+                    usage_reporting_administrator=provider.usage_reporting_administrator,
+                    aggregator_account=provider.aggregator_account,
                     submitted_at=submitted,
                     confirmed_at=confirmed,
                 )
@@ -1536,7 +1569,7 @@ class _Generator:
                         id=_uuid(rng),
                         created_at=generated,
                         report_id=report_id,
-                        **saas_line_values(customer_id, name, licensed),
+                        **saas_line_values(customer_id, name[0], licensed, name[1], name[2]),
                     )
                 )
             current = usage_by_workload(self.software.get((provider.id, month), []))

@@ -6,7 +6,7 @@ reads the database after subscribing misses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -84,9 +84,15 @@ async def append(
     return records
 
 
-async def finish(session: BackupSession, status: SessionStatus, entries: Sequence[Entry]) -> None:
-    """End the session with ``status``: its last records, the policy's figures, the
-    notifications and the webhook deliveries in one transaction; then the announcements."""
+async def finish(
+    session: BackupSession,
+    status: SessionStatus,
+    entries: Sequence[Entry],
+    on_end: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """End the session with ``status``: its last records, the policy's figures, what
+    ``on_end`` records (the customer's licences), the notifications and the webhook
+    deliveries in one transaction; then the announcements."""
     assert status in ENDED
     records: list[SessionLogRecord] = []
     async with atomic():
@@ -103,6 +109,8 @@ async def finish(session: BackupSession, status: SessionStatus, entries: Sequenc
             session.progress = 100
         await session.save(update_fields=["last_seq", "status", "ended_at", "progress"])
         await _update_policy(session)
+        if on_end is not None:
+            await on_end()
         await notifications.session_finished(session)
         customer = await Customer.get(id=session.customer_id)  # type: ignore[attr-defined]
         await webhook_events.session_ended(session, customer)

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from vdc_graph import clock
+from vdc_graph.contracts import INACTIVE
 from vdc_graph.db.models import BackupPolicy, BackupSession
 from vdc_graph.db.transactions import atomic
 from vdc_graph.enums import SessionStatus, SessionTrigger
@@ -41,6 +42,9 @@ class Scheduler:
             await BackupPolicy.filter(
                 enabled=True, next_run__lte=now, customer__deleted_at__isnull=True
             )
+            # A suspended or expired customer gets no backups; its overdue policies run once
+            # its contract is active again.
+            .exclude(customer__contract_type__in=list(INACTIVE))
             .order_by("next_run", "id")
             .limit(self.batch_size)
         )

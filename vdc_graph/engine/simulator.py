@@ -3,7 +3,11 @@
 It produces sessions like the product's: queued, then running with progress, per-service
 counts, processed objects, transferred bytes and a log (``Job started at: …``, ``Found N
 objects``, ``Found N excluded objects``, one line per processed object with warnings and
-failures at the configured rates, ``Transferred: …``, ``Job finished at: …``). A run is
+failures at the configured rates, ``Transferred: …``, ``Job finished at: …``). What it backs up
+is what the policy selects from the tenant's directory (``vdc_graph.identity``): the whole
+organisation, or the selected objects, less the excluded ones; a first backup of an object
+transfers all of it, later ones what changed. The session's end records the processed users
+and objects for licensing (``vdc_graph.licensing``) in its transaction. A run is
 deterministic for the engine's seed, the policy and its run number; ``engine_step_seconds`` sets
 the pace. A customer whose tenant is not connected ends DISCONNECTED; a stop request ends the
 session STOPPED at the next step (at once when the stop reaches this process).
@@ -15,11 +19,12 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from vdc_graph import clock
-from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, Onboarding
+from vdc_graph import clock, licensing
+from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, Onboarding, ProtectedObject
 from vdc_graph.demo import names
 from vdc_graph.enums import (
     BackupObjectType,
@@ -30,6 +35,7 @@ from vdc_graph.enums import (
     SessionService,
     SessionStatus,
 )
+from vdc_graph.identity import DirectoryObject, TenantDirectory, tenant_directory
 from vdc_graph.settings import Settings
 
 from .runs import Entry, append, finish
@@ -59,39 +65,64 @@ def _stamp(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") + " UTC"  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class BackupItem:
-    type: BackupObjectType
-    name: str
-    address: str = ""
-
-    def service(self) -> str:
-        """The service whose messages describe this object's problems."""
-        return {
-            BackupObjectType.USER: "EXCHANGE",
-            BackupObjectType.GROUP: "EXCHANGE",
-            BackupObjectType.SITE: "SHAREPOINT",
-            BackupObjectType.TEAM: "TEAMS",
-        }[self.type]
-
-    def label(self) -> str:
-        kind = self.type.value.lower()
-        return f"Processing {kind}: {self.name}" + (f" ({self.address})" if self.address else "")
+def _label(obj: DirectoryObject) -> str:
+    kind = obj.type.value.lower()
+    return f"Processing {kind}: {obj.name}" + (f" ({obj.address})" if obj.address else "")
 
 
-def _organization(rng: random.Random, domain: str, services: set[M365Service]) -> list[BackupItem]:
-    """The objects of a whole tenant, as the simulator discovers them."""
-    items = []
-    for _ in range(rng.randint(4, 10)):
-        first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
-        address = f"{first}.{last}@{domain}".lower()
-        items.append(BackupItem(BackupObjectType.USER, f"{first} {last}", address))
+_PROBLEM_SERVICE = {
+    BackupObjectType.USER: "EXCHANGE",
+    BackupObjectType.GROUP: "EXCHANGE",
+    BackupObjectType.SITE: "SHAREPOINT",
+    BackupObjectType.TEAM: "TEAMS",
+}
+
+
+def _volume(obj: DirectoryObject, services: set[M365Service]) -> tuple[int, int]:
+    """Bytes and items of ``obj`` in the services the policy protects."""
+    if obj.type is not BackupObjectType.USER:
+        return obj.size_bytes, obj.item_count
+    size = items = 0
+    if M365Service.EXCHANGE in services:
+        size += obj.size_bytes - obj.onedrive_bytes
+        items += obj.item_count - obj.onedrive_items
     if M365Service.ONEDRIVE_SHAREPOINT in services:
-        for site in rng.sample(names.SITES, 2):
-            items.append(BackupItem(BackupObjectType.SITE, site))
-    if M365Service.TEAMS in services:
-        items.append(BackupItem(BackupObjectType.TEAM, rng.choice(names.TEAMS)))
-    return items
+        size += obj.onedrive_bytes
+        items += obj.onedrive_items
+    return size, items
+
+
+def select_objects(
+    policy: BackupPolicy, directory: TenantDirectory, services: set[M365Service]
+) -> tuple[list[DirectoryObject], list[DirectoryObject], list[str]]:
+    """What the policy backs up of the directory: (objects, excluded objects, selected names
+    the directory does not have)."""
+    if policy.backup_type is BackupType.ENTIRE_ORGANIZATION:
+        found = [o for o in directory.objects if set(_SERVICES_OF[o.type]) & services]
+        missing: list[str] = []
+    else:
+        found, missing = [], []
+        for wanted in policy.selected_objects:
+            kind = BackupObjectType(wanted["type"])
+            obj = directory.find(kind, wanted.get("externalId", "")) or directory.find(
+                kind, wanted.get("name", "")
+            )
+            if obj is None:
+                missing.append(wanted.get("name") or wanted.get("externalId", ""))
+            elif obj not in found:
+                found.append(obj)
+    excluded_keys = set()
+    for o in policy.excluded_objects:
+        excluded_keys.update(
+            {(o["type"], o.get("externalId", "").lower()), (o["type"], o.get("name", "").lower())}
+        )
+    excluded = [
+        o
+        for o in found
+        if (o.type.value, o.external_id.lower()) in excluded_keys
+        or (o.type.value, o.name.lower()) in excluded_keys
+    ]
+    return [o for o in found if o not in excluded], excluded, missing
 
 
 @dataclass
@@ -183,50 +214,73 @@ class SimulatorEngine:
             f"{self.settings.engine_seed}:{customer.m365_account}:{policy.name}:{run_number}"
         )
         services = {M365Service(s) for s in policy.services} or set(M365Service)
-        items, excluded = self._discover(rng, policy, customer, services)
+        directory = await tenant_directory(self.settings, customer)
+        items, excluded, missing = select_objects(policy, directory, services)
+        held = {
+            (BackupObjectType(kind), key)
+            for kind, key in await ProtectedObject.filter(customer_id=customer.id).values_list(
+                "type", "external_id"
+            )
+        }
         counts = {
             s.value: {"total": 0, "success": 0, "warning": 0, "error": 0} for s in SessionService
         }
-        await append(
-            session,
-            [
-                (
-                    LogStatus.INFO,
-                    f"Connecting to Microsoft 365 organization: "
-                    f"{customer.m365_account or customer.display_name}",
-                ),
-                (LogStatus.INFO, f"Found {len(items)} objects"),
-                (LogStatus.INFO, f"Found {excluded} excluded objects"),
-            ],
-        )
-        warnings = failures = 0
+        opening: list[Entry] = [
+            (
+                LogStatus.INFO,
+                f"Connecting to Microsoft 365 organization: "
+                f"{customer.m365_account or customer.display_name}",
+            ),
+            (LogStatus.INFO, f"Found {len(items)} objects"),
+            (LogStatus.INFO, f"Found {len(excluded)} excluded objects"),
+        ]
+        opening += [
+            (LogStatus.WARNING, f"{name} was not found in the organization and is skipped")
+            for name in missing
+        ]
+        await append(session, opening)
+        processed = [licensing.Processed(o, "excluded") for o in excluded]
+
+        def ending() -> Callable[[], Awaitable[None]]:
+            at = clock.now()
+            return lambda: licensing.record_session(
+                self.settings.engine_seed, customer.id, processed, at
+            )
+
+        warnings, failures = len(missing), 0
         for index, item in enumerate(items, start=1):
             if await self._stopping(session, run):
-                await finish(session, SessionStatus.STOPPED, self._stopped_entries(session))
+                await finish(
+                    session, SessionStatus.STOPPED, self._stopped_entries(session), ending()
+                )
                 return
             outcome = rng.random()
-            size = rng.randint(200 * 1024, 800 * 1024 * 1024)
-            item_count = rng.randint(0, 5000)
-            entries: list[Entry] = [(LogStatus.INFO, item.label())]
+            size, item_count = _volume(item, services)
+            # A first backup reads everything; later ones only what changed since.
+            share = rng.uniform(0.002, 0.03) if (item.type, item.external_id) in held else 1.0
+            transferred, transferred_items = int(size * share), int(item_count * share)
+            entries: list[Entry] = [(LogStatus.INFO, _label(item))]
             result = "success"
             if outcome < self.settings.engine_failure_rate:
                 failures += 1
                 result = "error"
-                size, item_count = 0, 0
-                template = rng.choice(names.FAILURE_MESSAGES[item.service()])
+                transferred, transferred_items = 0, 0
+                template = rng.choice(names.FAILURE_MESSAGES[_PROBLEM_SERVICE[item.type]])
                 entries.append((LogStatus.FAILED, template.format(name=item.name)))
             elif outcome < self.settings.engine_failure_rate + self.settings.engine_warning_rate:
                 warnings += 1
                 result = "warning"
-                template = rng.choice(names.WARNING_MESSAGES[item.service()])
+                template = rng.choice(names.WARNING_MESSAGES[_PROBLEM_SERVICE[item.type]])
                 entries.append((LogStatus.WARNING, template.format(name=item.name)))
             else:
                 entries.append(
                     (
                         LogStatus.SUCCESS,
-                        f"Processed {item.name}: {item_count} items, {human_bytes(size)}",
+                        f"Processed {item.name}: {transferred_items} items, "
+                        f"{human_bytes(transferred)}",
                     )
                 )
+            processed.append(licensing.Processed(item, result, size, item_count))
             for service, counted in _SERVICES_OF[item.type].items():
                 if service in services:
                     counts[counted.value]["total"] += 1
@@ -236,8 +290,8 @@ class SimulatorEngine:
                 entries,
                 progress=int(index * 100 / len(items)),
                 processed_objects=index,
-                transferred_bytes=session.transferred_bytes + size,
-                transferred_items=session.transferred_items + item_count,
+                transferred_bytes=session.transferred_bytes + transferred,
+                transferred_items=session.transferred_items + transferred_items,
                 service_counts={k: dict(v) for k, v in counts.items() if v["total"]},
             )
         status = (
@@ -247,29 +301,7 @@ class SimulatorEngine:
             if warnings
             else SessionStatus.SUCCESS
         )
-        await finish(session, status, self._closing_entries(session))
-
-    def _discover(
-        self,
-        rng: random.Random,
-        policy: BackupPolicy,
-        customer: Customer,
-        services: set[M365Service],
-    ) -> tuple[list[BackupItem], int]:
-        excluded_names = {o["name"] for o in policy.excluded_objects}
-        if policy.backup_type is BackupType.ENTIRE_ORGANIZATION:
-            found = _organization(rng, customer.m365_account or "tenant.example", services)
-        else:
-            found = [
-                BackupItem(
-                    BackupObjectType(o["type"]),
-                    o["name"],
-                    o["externalId"] if "@" in o["externalId"] else "",
-                )
-                for o in policy.selected_objects
-            ]
-        items = [i for i in found if i.name not in excluded_names]
-        return items, len(policy.excluded_objects)
+        await finish(session, status, self._closing_entries(session), ending())
 
     def _closing_entries(self, session: BackupSession) -> list[Entry]:
         seconds = max(1.0, (clock.now() - (session.started_at or clock.now())).total_seconds())

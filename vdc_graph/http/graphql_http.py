@@ -22,7 +22,7 @@ from vdc_graph.errors import ErrorCode, Forbidden, Unauthenticated
 from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
-from . import idempotency, negotiation
+from . import bounded_json, idempotency, negotiation, persisted
 from .client_address import client_address
 from .graphiql import graphiql_page
 
@@ -96,11 +96,19 @@ def anonymous_operation(params: dict[str, Any]) -> bool:
     )
 
 
+def _pre_execution(result: ExecutionResult) -> bool:
+    """Parse, validation and variable-coercion failures: nothing ran, no path on any error."""
+    return isinstance(result, PreExecutionError) or (
+        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    )
+
+
 class GraphQLHttp:
     """The ``/graphql`` HTTP endpoint."""
 
     def __init__(self, schema: BaseSchema, settings: Settings, authenticator: Authenticator):
         self.schema, self.settings, self.authenticator = schema, settings, authenticator
+        self.persisted = persisted.PersistedDocuments(settings)
 
     async def __call__(self, request: Request) -> Response:
         context = RequestContext(
@@ -151,6 +159,9 @@ class GraphQLHttp:
         headers: dict[str, str],
     ) -> Response:
         result = await self._execute(request, params, context)
+        register_as = getattr(request.state, "register_as", None)
+        if register_as is not None and not _pre_execution(result):
+            self.persisted.remember(register_as, params["query"])
         return self._response(result, media, headers)
 
     async def _params(self, request: Request) -> dict[str, Any]:
@@ -167,13 +178,17 @@ class GraphQLHttp:
                     f"Send the request as {negotiation.JSON} (got "
                     f"{content_type or 'no content type'})",
                 )
-            body = await request.body()
-            raw = self._json(body, "body")
+            raw = self._json(await self._body(request), "body")
         if isinstance(raw, list):
             raise RequestRefused(400, "Batched operations are not supported: send one at a time")
         if not isinstance(raw, dict):
             raise RequestRefused(400, "The request body must be a JSON object")
-        query = raw.get("query")
+        try:
+            resolved = self.persisted.resolve(raw.get("query"), raw.get("extensions"))
+        except persisted.PersistedQueryRefused as exc:
+            raise RequestRefused(exc.status, exc.message, exc.code, exc.headers) from exc
+        request.state.register_as = resolved.register  # remembered once the document ran
+        query = resolved.query or raw.get("query")
         if not isinstance(query, str) or not query.strip():
             raise RequestRefused(400, "The request has no query")
         if len(query.encode()) > self.settings.max_document_bytes:
@@ -185,15 +200,38 @@ class GraphQLHttp:
         variables = raw.get("variables")
         if variables is not None and not isinstance(variables, dict):
             raise RequestRefused(400, "variables must be a JSON object")
+        if variables and len(json.dumps(variables)) > self.settings.max_variables_bytes:
+            raise RequestRefused(
+                400,
+                f"The variables are larger than {self.settings.max_variables_bytes} bytes",
+                ErrorCode.QUERY_TOO_COMPLEX,
+            )
         operation_name = raw.get("operationName")
         if operation_name is not None and not isinstance(operation_name, str):
             raise RequestRefused(400, "operationName must be a string")
         return {"query": query, "variables": variables, "operation_name": operation_name}
 
-    @staticmethod
-    def _json(raw: str | bytes, what: str) -> Any:
+    async def _body(self, request: Request) -> bytes:
+        """The body, read only up to ``max_body_bytes``: a larger one is refused (413) as soon
+        as its declared length or the bytes received so far pass the limit."""
+        limit = self.settings.max_body_bytes
+        too_large = RequestRefused(413, f"The request body is larger than {limit} bytes")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _json(self, raw: str | bytes, what: str) -> Any:
         try:
-            return json.loads(raw)
+            return bounded_json.loads(raw, self.settings.max_json_depth)
+        except bounded_json.TooDeep as exc:
+            raise RequestRefused(400, f"The {what} nests deeper than {exc.limit} levels") from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise RequestRefused(400, f"The {what} is not valid JSON") from exc
 
@@ -262,12 +300,7 @@ class GraphQLHttp:
 
     def _response(self, result: ExecutionResult, media: str, headers: dict[str, str]) -> Response:
         body: dict[str, Any] = {}
-        # Parse, validation and variable-coercion failures: nothing ran, no path on any error.
-        pre_execution = isinstance(result, PreExecutionError) or (
-            result.data is None
-            and bool(result.errors)
-            and all(e.path is None for e in result.errors)
-        )
+        pre_execution = _pre_execution(result)
         if not pre_execution:
             body["data"] = result.data
         if result.errors:

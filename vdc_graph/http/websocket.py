@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,12 +24,19 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from vdc_graph import clock
 from vdc_graph.auth import Authenticator
+from vdc_graph.auth.principal import Principal
 from vdc_graph.context import RequestContext
 from vdc_graph.errors import Forbidden, Unauthenticated
+from vdc_graph.events import broker
+from vdc_graph.events.rights import rights_topic
 from vdc_graph.resolvers import audit
+from vdc_graph.resolvers.access import live_operations_may_continue
 from vdc_graph.settings import Settings
 
+from . import bounded_json
 from .client_address import client_address
+
+log = logging.getLogger("vdc_graph.websocket")
 
 
 class GraphQLWebSocket(GraphQL):
@@ -50,6 +59,13 @@ class GraphQLWebSocket(GraphQL):
         finally:
             for task in context.connection_tasks:
                 task.cancel()
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Too deep is "not valid JSON" to strawberry's handlers, which close with 4400.
+        try:
+            return bounded_json.loads(data, self.settings.max_json_depth)
+        except bounded_json.TooDeep as exc:
+            raise json.JSONDecodeError(str(exc), "", 0) from exc
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         return RequestContext(
@@ -85,7 +101,61 @@ class GraphQLWebSocket(GraphQL):
         context.refresh_principal = refresh
         if principal.expires_at is not None:
             self._close_at_expiry(context, principal.expires_at)
+        await self._close_when_rights_end(context, header, principal)
         return UNSET
+
+    async def _close_when_rights_end(
+        self, context: RequestContext, header: str | None, principal: Principal
+    ) -> None:
+        """Close the socket (4403) once its caller lost the rights its operations run with:
+        re-checked on every rights-changed event of the provider (from any process, through
+        the broker) and every ``ws_rights_recheck_seconds`` in case an event was missed."""
+        websocket = context.response
+        if not isinstance(websocket, WebSocket):
+            return
+        period = self.settings.ws_rights_recheck_seconds
+        subscribed = asyncio.Event()
+
+        async def still_allowed() -> bool:
+            try:
+                now = await self.authenticator.authenticate(header, context.client_host)
+            except (Unauthenticated, Forbidden):
+                return False
+            return live_operations_may_continue(principal, now)
+
+        async def watch() -> None:
+            changed = asyncio.Event()
+            async with broker().subscribe(rights_topic(principal.provider_id)) as changes:
+                subscribed.set()
+
+                async def note_changes() -> None:
+                    async for _ in changes:
+                        changed.set()
+
+                # The subscription is read by its own task: a timeout never cancels its read.
+                listener = asyncio.get_running_loop().create_task(note_changes())
+                try:
+                    while True:
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(period):
+                                await changed.wait()
+                        changed.clear()  # a change during the check triggers another one
+                        try:
+                            if not await still_allowed():
+                                break
+                        except Exception:  # a database hiccup: keep the socket, check again
+                            log.exception("could not re-check a socket's rights")
+                finally:
+                    listener.cancel()
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close(code=4403, reason="The caller's rights have changed")
+
+        task = asyncio.get_running_loop().create_task(watch())
+        context.connection_tasks.append(task)  # cancelled when the socket ends
+        # Listening before the acknowledgement: no change after it can be missed.
+        waiting = asyncio.ensure_future(subscribed.wait())
+        await asyncio.wait({waiting, task}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
 
     @staticmethod
     def _close_at_expiry(context: RequestContext, expires_at: datetime) -> None:

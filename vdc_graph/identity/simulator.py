@@ -10,12 +10,16 @@ from datetime import timedelta
 
 from vdc_graph import clock
 from vdc_graph.db.models import SimulatedDeviceLogin as PendingLogin
+from vdc_graph.db.models import SimulatedTenant
 from vdc_graph.settings import Settings
 
 from .device_login import DeviceCode, LoginOutcome, LoginState
 
 VERIFICATION_URL = "https://microsoft.com/devicelogin"
 _USER_CODE_ALPHABET = string.ascii_uppercase + string.digits
+
+
+MAX_TENANT_USERS = 100_000
 
 
 class UnknownDeviceLogin(LookupError):
@@ -54,9 +58,17 @@ class SimulatedDeviceLogin:
 
 
 async def complete_login(
-    user_code: str, tenant_id: str | None = None, tenant_domain: str = ""
+    user_code: str,
+    tenant_id: str | None = None,
+    tenant_domain: str = "",
+    users: int | None = None,
 ) -> PendingLogin:
-    """What the Global Administrator does at Microsoft: sign in with the user code."""
+    """What the Global Administrator does at Microsoft: sign in with the user code.
+
+    ``users`` sets how many users the tenant's directory has (kept for the tenant ID; when
+    not given, a tenant signing in for the first time gets a size drawn from itself)."""
+    if users is not None and not 0 <= users <= MAX_TENANT_USERS:
+        raise ValueError(f"a tenant has between 0 and {MAX_TENANT_USERS} users")
     login = (
         await PendingLogin.filter(
             user_code=user_code.strip().upper(), expires_at__gt=clock.now(), approved_at=None
@@ -70,4 +82,8 @@ async def complete_login(
     login.tenant_id = tenant_id or str(uuid.uuid4())
     login.tenant_domain = tenant_domain
     await login.save(update_fields=["approved_at", "tenant_id", "tenant_domain"])
+    if users is not None:
+        await SimulatedTenant.update_or_create(
+            tenant_id=login.tenant_id, defaults={"user_count": users}
+        )
     return login

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import httpx
 
-from vdc_graph import clock
+from vdc_graph import clock, outbound
 from vdc_graph.db.models import Webhook, WebhookDelivery
 from vdc_graph.enums import DeliveryStatus
 
@@ -32,7 +32,9 @@ class WebhookWorker:
         timeout: float = 10.0,
         poll_interval: float = 1.0,
         batch_size: int = 20,
+        allowed_networks: tuple[str, ...] = (),
     ) -> None:
+        self.allowed_networks = allowed_networks
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self.poll_interval = poll_interval
@@ -47,7 +49,7 @@ class WebhookWorker:
             .limit(self.batch_size)
         )
         attempted = 0
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as http:
+        async with outbound.client(self.allowed_networks, timeout=self.timeout) as http:
             for delivery in due:
                 if await self._claim(delivery, now):
                     attempted += 1
@@ -91,11 +93,9 @@ class WebhookWorker:
                 response = await http.post(webhook.url, content=body, headers=headers)
                 status_code = response.status_code
                 if not 200 <= status_code < 300:
-                    error = f"the receiver answered {status_code}"
-            except httpx.TimeoutException:
-                error = f"no answer within {self.timeout:g} s"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:2000]
+                    error = outbound.status_reason(status_code)
+            except outbound.FAILURES as exc:
+                error = outbound.failure_reason(exc)
         duration_ms = int((time.monotonic() - started) * 1000)
         common = {
             "attempts": attempts,

@@ -83,3 +83,18 @@ def _known(flag: str) -> None:
 
 def _refused(flag: str) -> Forbidden:
     return Forbidden(f"This customer does not allow you to {CUSTOMER_FLAGS[flag]}")
+
+
+def live_operations_may_continue(before: Principal, now: Principal | None) -> bool:
+    """Whether operations a socket opened with ``before``'s rights may go on for ``now``.
+
+    Subscriptions read with MONITORING_ACCESS over the reach they started with: they end when
+    the caller is gone (deleted user, revoked or rotated key), lost that permission, or now
+    reaches less (another customer scope, fewer customers for a limited key)."""
+    if now is None or Permission.MONITORING_ACCESS not in now.permissions:
+        return False
+    if now.provider_id != before.provider_id or now.customer_scope != before.customer_scope:
+        return False
+    if now.customer_ids is None:
+        return True
+    return before.customer_ids is not None and now.customer_ids >= before.customer_ids

@@ -15,6 +15,7 @@ from vdc_graph.db.queries import access as queries
 from vdc_graph.db.queries import customers as customer_queries
 from vdc_graph.enums import Permission
 from vdc_graph.errors import Forbidden, NotFound, UserError, UserErrorCode, UserErrors
+from vdc_graph.events import rights
 
 from . import audit
 from .access import provider_changing, provider_reading
@@ -170,6 +171,7 @@ async def rotate_api_key(ctx: RequestContext, ref: Ref) -> IssuedKey:
     issued = new_secret()
     key.prefix, key.secret_hash = issued.prefix, issued.secret_hash
     await key.save()
+    rights.rights_changed(key.provider_id, rights.API_KEY_CHANGED)  # type: ignore[attr-defined]
     return IssuedKey(key, issued.key)
 
 
@@ -179,4 +181,5 @@ async def revoke_api_key(ctx: RequestContext, ref: Ref) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = clock.now()
         await key.save()
+        rights.rights_changed(key.provider_id, rights.API_KEY_CHANGED)  # type: ignore[attr-defined]
     return key

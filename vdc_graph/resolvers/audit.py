@@ -11,14 +11,16 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from tortoise.expressions import F
 from tortoise.models import Model
 
+from vdc_graph import clock
 from vdc_graph.auth import Principal, require
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import AuditRecord, Customer, ServiceProvider
@@ -205,20 +207,81 @@ async def record_refusal(
 
     ``after`` holds the refusal's code and message (what the caller was told).
     """
+    await record_denied(
+        principal, client_host, action, str(error.extensions.get("code")), error.message, target
+    )
+    error.audited = True  # type: ignore[attr-defined]
+
+
+async def record_denied(
+    principal: Principal | None,
+    client_host: str | None,
+    action: str,
+    code: str,
+    message: str,
+    target: tuple[str, str] = ("", ""),
+) -> None:
+    """A DENIED record of ``code``. An anonymous caller's repeated refusal (same address, action
+    and code) within ``ANONYMOUS_WINDOW`` only counts up the window's record."""
+    address = (client_host or "")[:45]
     try:
-        await AuditRecord.create(
+        if principal is None and await _counted_again(address, action[:100], code):
+            return
+        record = await AuditRecord.create(
             **_actor(principal),
             customer_id=principal.customer_scope if principal is not None else None,
-            client_address=(client_host or "")[:45],
+            client_address=address,
             action=action[:100],
             target_type=target[0][:60],
             target_id=target[1][:100],
-            after={"code": error.extensions.get("code"), "message": error.message},
+            after={"code": code, "message": message},
             outcome=AuditOutcome.DENIED,
         )
+        if principal is None:
+            _remember_window((address, action[:100], code), record.id, record.created_at)
     except Exception:  # the refusal itself must still reach the caller
         log.exception("could not record a refused %s", action)
-    error.audited = True  # type: ignore[attr-defined]
+
+
+ANONYMOUS_WINDOW = timedelta(minutes=1)
+# The open window's record per anonymous source, so a repeat costs one UPDATE (no lookup);
+# bounded, and only a shortcut: the database is asked when an entry is missing or stale.
+_open_windows: dict[tuple[str, str, str], tuple[UUID, datetime]] = {}
+_MAX_OPEN_WINDOWS = 10_000
+
+
+async def _counted_again(address: str, action: str, code: str) -> bool:
+    """Count one more refusal on the open window's record of this anonymous source, if any."""
+    key, now = (address, action, code), clock.now()
+    known = _open_windows.get(key)
+    if known is not None and now - known[1] < ANONYMOUS_WINDOW and await _count(known[0]):
+        return True
+    latest = (
+        await AuditRecord.filter(
+            client_address=address,
+            action=action,
+            created_at__gte=now - ANONYMOUS_WINDOW,
+            provider_id=None,
+            outcome=AuditOutcome.DENIED,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if latest is None or (latest.after or {}).get("code") != code:
+        return False
+    _remember_window(key, latest.id, latest.created_at)
+    return await _count(latest.id)
+
+
+async def _count(record_id: UUID) -> bool:
+    # An atomic increment: concurrent refusals are each counted once.
+    return await AuditRecord.filter(id=record_id).update(repeat_count=F("repeat_count") + 1) == 1
+
+
+def _remember_window(key: tuple[str, str, str], record_id: UUID, opened_at: datetime) -> None:
+    if len(_open_windows) >= _MAX_OPEN_WINDOWS:
+        _open_windows.clear()
+    _open_windows[key] = (record_id, opened_at)
 
 
 def is_refusal(error: BaseException | None) -> bool:

@@ -10,6 +10,7 @@ from vdc_graph.db.models import Customer, IpRange, NotificationContact
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import AddedBy, ContractType, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.events import rights
 from vdc_graph.notify.languages import canonical_language
 
 from .ids import Ref
@@ -173,6 +174,8 @@ async def set_ip_ranges(
         await customer.save(update_fields=["restrict_access_to_ip_ranges"])
     field = "restrictAccess" if restrict_access else "ipRanges"
     await _ensure_reachable(ctx, customer, ["input", field])
+    # Customer-scoped callers from outside the new ranges lose access.
+    rights.rights_changed(customer.provider_id, rights.PROVIDER)  # type: ignore[attr-defined]
     return customer
 
 

@@ -103,14 +103,27 @@ class CustomerRestores:
 
 
 @dataclass(frozen=True)
+class RestoreMonth:
+    month: date
+    restores: int
+    customers: int  # the month's own customers
+
+    @property
+    def average_per_customer(self) -> float:
+        return _average(self.restores, self.customers)
+
+
+@dataclass(frozen=True)
 class RestoreFigures:
     this_month: int
     previous_month: int
     customers: int
+    customers_previous_month: int
     average_per_customer: float
     average_per_customer_previous_month: float
     top_customer: CustomerRestores | None
     by_customer: list[CustomerRestores]
+    history: list[RestoreMonth]
 
 
 def _check_months(months: int) -> None:
@@ -145,18 +158,27 @@ async def restores(ctx: RequestContext, months: int) -> RestoreFigures:
         for customer_id, counts in per_customer.items()
     ]
     series.sort(key=lambda s: (-s.count, str(s.customer_id)))
-    this_month = sum(c.get(current, 0) for c in per_customer.values())
-    before = sum(c.get(window[-2], 0) for c in per_customer.values())
-    customers = await queries.active_customer_count(scope)
+    history = [
+        RestoreMonth(
+            month,
+            sum(c.get(month, 0) for c in per_customer.values()),
+            # One count per month shown: the statements grow with months, not customers.
+            await queries.customers_in_month(scope, _midnight(month), _midnight(next_month(month))),
+        )
+        for month in window
+    ]
+    now, before = history[-1], history[-2]
     top = series[0] if series and series[0].count > 0 else None
     return RestoreFigures(
-        this_month=this_month,
-        previous_month=before,
-        customers=customers,
-        average_per_customer=_average(this_month, customers),
-        average_per_customer_previous_month=_average(before, customers),
+        this_month=now.restores,
+        previous_month=before.restores,
+        customers=now.customers,
+        customers_previous_month=before.customers,
+        average_per_customer=now.average_per_customer,
+        average_per_customer_previous_month=before.average_per_customer,
         top_customer=top,
         by_customer=series,
+        history=history[-months:],
     )
 
 

@@ -21,6 +21,7 @@ from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.db.transactions import atomic
 from vdc_graph.enums import OffboardingStatus
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.events import rights
 from vdc_graph.notify import webhook_events
 
 from . import audit
@@ -150,6 +151,8 @@ async def complete_due() -> list[OffboardingRequest]:
             customer = await _delete_customer(request.customer_id, now)  # type: ignore[attr-defined]
             await _record(request, "offboardingRequestComplete", "support: deletion job", before)
             await webhook_events.customer_offboarded(customer, request)
+            # Tokens switched into the deleted customer lose it.
+            rights.rights_changed(customer.provider_id, rights.PROVIDER)  # type: ignore[attr-defined]
         completed.append(request)
     return completed
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from vdc_graph import clock
 from vdc_graph.auth import Principal, require
 from vdc_graph.context import RequestContext
+from vdc_graph.contracts import refuse_backups
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer
 from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
 from vdc_graph.db.queries import backup as queries
@@ -295,6 +296,8 @@ async def update_policy(ctx: RequestContext, data: UpdatePolicyInput) -> BackupP
 async def start_policy(ctx: RequestContext, ref: Ref) -> tuple[BackupPolicy, BackupSession]:
     """Run the policy now (allowed while it is disabled; refused while it runs)."""
     principal, policy = await _policy_for_change(ctx, ref)
+    customer = await Customer.get(id=policy.customer_id)  # type: ignore[attr-defined]
+    refuse_backups(customer.contract_type, ["input", "id"])
     if await BackupSession.filter(policy_id=policy.id, status__in=queries.ACTIVE_SESSION).exists():
         raise UserErrors(
             [

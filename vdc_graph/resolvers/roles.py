@@ -17,6 +17,7 @@ from vdc_graph.db.pagination import Page, PageArgs, paginate
 from vdc_graph.db.queries import access as queries
 from vdc_graph.enums import Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.events import rights
 
 from .access import provider_changing, provider_reading
 from .ids import Ref, key_of, not_found
@@ -117,8 +118,7 @@ def ensure_within_own_permissions(
                     UserErrorCode.PERMISSION_REQUIRED,
                 )
                 for p in lacking
-            ],
-            audited=True,
+            ]
         )
 
 
@@ -223,6 +223,7 @@ async def update_role(ctx: RequestContext, ref: Ref, change: RoleChange) -> Role
             "add it to or remove it from a role",
         )
         role.permissions = new
+        rights.rights_changed(scope.provider_id, rights.ROLE_CHANGED)
     await role.save()
     await ensure_user_manager_remains(scope.provider_id)
     return role
@@ -248,5 +249,6 @@ async def delete_role(ctx: RequestContext, ref: Ref) -> UUID:
         )
     await role.users.clear()
     await role.delete()
+    rights.rights_changed(scope.provider_id, rights.ROLE_CHANGED)
     await ensure_user_manager_remains(scope.provider_id)
     return role.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -11,15 +12,25 @@ from uuid import UUID
 
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
-from vdc_graph.db.models import UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
+from vdc_graph.db.models import (
+    Customer,
+    SoftwareUsage,
+    UsageReport,
+    UsageReportSaasLine,
+    UsageReportSoftwareLine,
+)
 from vdc_graph.db.pagination import Page, PageArgs, SortKey, every_row, paginate, sort_key
 from vdc_graph.db.queries import usage as queries
-from vdc_graph.enums import Permission, UsageReportStatus, WebhookEvent
+from vdc_graph.db.queries.customers import customers_by_id
+from vdc_graph.db.queries.usage import UNSUBMITTED
+from vdc_graph.enums import Permission, SoftwareWorkload, UsageReportStatus, WebhookEvent
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.webhooks import emit
-from vdc_graph.usage_reports import month_start, next_month
+from vdc_graph.numbers import decimal_text
+from vdc_graph.software_usage import WorkloadCount, record_software_usage
+from vdc_graph.usage_reports import SOFTWARE_PRODUCTS, month_start, next_month
 
-from .access import changing, reading
+from .access import changing, provider_changing, reading
 from .ids import Ref, key_of, not_found
 
 
@@ -95,6 +106,15 @@ async def list_saas_lines(
     return await paginate(UsageReportSaasLine.filter(report_id=report.id), key, False, page)
 
 
+async def line_customer(ctx: RequestContext, line: UsageReportSaasLine) -> Customer | None:
+    """The line's customer while it exists (the report is already visible to the caller)."""
+    if line.customer_id is None:  # type: ignore[attr-defined]
+        return None
+    scope = reading(ctx)
+    loader = ctx.loaders.get(("customer", scope), lambda ids: customers_by_id(scope, ids))
+    return await loader.load(line.customer_id)  # type: ignore[attr-defined]
+
+
 async def software_lines(ctx: RequestContext, report: UsageReport) -> list[UsageReportSoftwareLine]:
     loader = ctx.loaders.get("usage-software-lines", queries.software_lines_by_report)
     return await loader.load(report.id)
@@ -111,18 +131,22 @@ class Totals:
         return self.software_points + self.saas_points
 
     @property
-    def overage_points(self) -> Decimal:
-        """Points above the minimum commit."""
-        return max(self.reported_points - self.minimum_commit_points, Decimal(0))
+    def minimum_commit_enforcement_points(self) -> Decimal:
+        """What the reported points fall short of the commit: billed all the same."""
+        return max(self.minimum_commit_points - self.reported_points, Decimal(0))
 
     @property
     def subtotal_points(self) -> Decimal:
-        """The committed points, billed whatever the usage."""
-        return self.minimum_commit_points
+        return self.reported_points + self.minimum_commit_enforcement_points
+
+    @property
+    def overage_points(self) -> Decimal:
+        """Points above the minimum commit (already part of the subtotal)."""
+        return max(self.reported_points - self.minimum_commit_points, Decimal(0))
 
     @property
     def total_points(self) -> Decimal:
-        return self.subtotal_points + self.overage_points
+        return self.subtotal_points
 
 
 async def report_totals(ctx: RequestContext, report: UsageReport) -> Totals:
@@ -215,6 +239,99 @@ async def submit_report(
     return report
 
 
+MAX_UNITS = 1_000_000  # per software line: far above any provider's month
+
+
+def _check_units(value: int, field: str) -> None:
+    if not 0 <= value <= MAX_UNITS:
+        raise UserErrors(
+            [
+                UserError(
+                    f"Must be a whole number from 0 to {MAX_UNITS:,}",
+                    ["input", field],
+                    UserErrorCode.OUT_OF_RANGE,
+                )
+            ]
+        )
+
+
+async def _reviewed_report(ctx: RequestContext, ref: Ref) -> UsageReport:
+    report = await _changing_report(ctx, ref)
+    _refuse_status(report, UNSUBMITTED, "changed")
+    return report
+
+
+async def correct_software_line(
+    ctx: RequestContext, ref: Ref, workload: SoftwareWorkload, usage: int
+) -> tuple[UsageReportSoftwareLine, UsageReport]:
+    """Set a software line's current-month usage while the report awaits review; the line
+    keeps its automatic figure, so what was changed stays visible."""
+    report = await _reviewed_report(ctx, ref)
+    _check_units(usage, "currentMonthUsage")
+    line = await UsageReportSoftwareLine.filter(report_id=report.id, workload=workload).first()
+    if line is None:
+        raise UserErrors(
+            [
+                UserError(
+                    f"The report has no {SOFTWARE_PRODUCTS[workload].name} line; add it instead",
+                    ["input", "workload"],
+                    UserErrorCode.NOT_FOUND,
+                )
+            ]
+        )
+    line.current_month_usage = usage
+    line.points = line.points_per_unit * usage
+    line.corrected_at = clock.now()
+    await line.save(update_fields=["current_month_usage", "points", "corrected_at"])
+    return line, report
+
+
+async def add_software_line(
+    ctx: RequestContext, ref: Ref, workload: SoftwareWorkload, usage: int, licensed: int
+) -> tuple[UsageReportSoftwareLine, UsageReport]:
+    """Add a product of the price table the automatic usage did not report."""
+    report = await _reviewed_report(ctx, ref)
+    _check_units(usage, "currentMonthUsage")
+    _check_units(licensed, "licensed")
+    if await UsageReportSoftwareLine.filter(report_id=report.id, workload=workload).exists():
+        raise UserErrors(
+            [
+                UserError(
+                    f"The report already has a {SOFTWARE_PRODUCTS[workload].name} line; "
+                    "correct its usage instead",
+                    ["input", "workload"],
+                    UserErrorCode.DUPLICATE,
+                )
+            ]
+        )
+    product = SOFTWARE_PRODUCTS[workload]
+    line = await UsageReportSoftwareLine.create(
+        report=report,
+        workload=workload,
+        product=product.name,
+        unit=product.unit,
+        licensed=licensed,
+        reported_previous_month=0,
+        auto_reported=False,
+        current_month_usage=usage,
+        automatic_usage=None,
+        corrected_at=clock.now(),
+        points_per_unit=product.points_per_unit,
+        points=product.points_per_unit * usage,
+    )
+    return line, report
+
+
+async def report_software_usage(
+    ctx: RequestContext, month: date, counts: list[WorkloadCount], auto_reported: bool
+) -> tuple[list[SoftwareUsage], bool]:
+    """The provider's software usage intake (SITE_SETTINGS, provider-wide callers only)."""
+    _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
+    return await record_software_usage(
+        scope.provider_id, month, counts, auto_reported=auto_reported
+    )
+
+
 async def confirm_report(ctx: RequestContext, ref: Ref) -> UsageReport:
     """SAVED -> CONFIRMED: the submitted usage is sent on to the aggregator."""
     report = await _changing_report(ctx, ref)
@@ -242,54 +359,87 @@ async def reject_report(report_id: UUID, reason: str) -> UsageReport:
 
 
 REPORT_CSV_COLUMNS = (
+    "Report",
+    "Month",
     "Line",
     "Customer",
+    "Start date",
+    "Tenant CRM ID",
     "Product",
     "Unit",
     "Licensed",
     "Reported previous month",
     "Auto-reported",
+    "Automatic usage",
     "Units",
     "Points per unit",
     "Points",
 )
 
 
+def totals_rows(totals: Totals) -> list[tuple[str, Decimal]]:
+    """The report's totals as the guide lists them (label, points)."""
+    return [
+        ("Reported points (software)", totals.software_points),
+        ("Reported points (SaaS)", totals.saas_points),
+        ("Reported points", totals.reported_points),
+        ("Minimum commit", totals.minimum_commit_points),
+        ("Minimum commit enforcement", totals.minimum_commit_enforcement_points),
+        ("Subtotal", totals.subtotal_points),
+        ("Overage", totals.overage_points),
+        ("Total", totals.total_points),
+    ]
+
+
 async def export_report_lines(
     ctx: RequestContext, ref: Ref
 ) -> tuple[str, list[str], AsyncIterator[list[Any]]]:
-    """A report's SaaS and software lines as CSV rows (rights checked now)."""
+    """A report's SaaS and software lines, then its totals, as CSV rows (rights checked now);
+    every row names the report and month, numbers are written as the API writes them."""
     report = await get_report(ctx, ref)
+    month = f"{report.month.year:04d}-{report.month.month:02d}"
+    totals = await report_totals(ctx, report)
 
     async def rows() -> AsyncIterator[list[Any]]:
+        ident = [report.number, month]
         key = SortKey("CUSTOMER", "customer_name", case_insensitive=True)
         # Page by page, so a report of thousands of lines is never held whole.
         async for line in every_row(UsageReportSaasLine.filter(report_id=report.id), key):
             yield [
+                *ident,
                 "SaaS",
                 line.customer_name,
+                line.start_date.isoformat() if line.start_date else "",
+                line.tenant_crm_id,
                 line.product,
                 line.unit,
                 "",
                 "",
                 "",
+                "",
                 line.reported_units,
-                str(line.points_per_unit),
-                str(line.points),
+                decimal_text(line.points_per_unit),
+                decimal_text(line.points),
             ]
         for line in (await queries.software_lines_by_report([report.id]))[0]:
             yield [
+                *ident,
                 "Software",
+                "",
+                "",
                 "",
                 line.product,
                 line.unit,
                 line.licensed,
                 line.reported_previous_month,
                 "yes" if line.auto_reported else "no",
+                "" if line.automatic_usage is None else line.automatic_usage,
                 line.current_month_usage,
-                str(line.points_per_unit),
-                str(line.points),
+                decimal_text(line.points_per_unit),
+                decimal_text(line.points),
             ]
+        for label, points in totals_rows(totals):  # the label in the Product column
+            yield [*ident, "Total", "", "", "", label, *[""] * 7, decimal_text(points)]
 
-    filename = f"usage-report-{report.month.year:04d}-{report.month.month:02d}.csv"
+    filename = f"usage-report-{month}.csv"
     return filename, list(REPORT_CSV_COLUMNS), rows()

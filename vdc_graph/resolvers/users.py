@@ -13,6 +13,7 @@ from vdc_graph.db.pagination import Page, PageArgs, paginate
 from vdc_graph.db.queries import access as queries
 from vdc_graph.enums import Permission
 from vdc_graph.errors import NotFound, UserError, UserErrorCode, UserErrors
+from vdc_graph.events import rights
 
 from . import audit
 from .access import provider_changing, provider_reading
@@ -176,6 +177,7 @@ async def update_user(ctx: RequestContext, ref: Ref, change: UserChange) -> Port
     if change.role_ids is not None:
         roles = await _roles(scope.provider_id, change.role_ids, "roleIds")
         await _set_roles(principal, user, roles)
+        rights.rights_changed(scope.provider_id, rights.USER_ROLES_CHANGED)
     await ensure_user_manager_remains(scope.provider_id)
     return user
 
@@ -218,6 +220,7 @@ async def bulk_edit_roles(
     roles = await _roles(scope.provider_id, role_refs, "roleIds")
     for user in users:
         await _set_roles(principal, user, roles)
+    rights.rights_changed(scope.provider_id, rights.USER_ROLES_CHANGED)
     await ensure_user_manager_remains(scope.provider_id)
     return users
 
@@ -227,5 +230,6 @@ async def delete_user(ctx: RequestContext, ref: Ref) -> UUID:
     user = await _own_user(scope.provider_id, ref)
     await user.roles.clear()
     await user.delete()
+    rights.rights_changed(scope.provider_id, rights.USER_DELETED)
     await ensure_user_manager_remains(scope.provider_id)
     return user.id

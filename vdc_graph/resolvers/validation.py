@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
+from vdc_graph import outbound
 from vdc_graph.errors import UserError, UserErrorCode
 
 _EMAIL = re.compile(
@@ -59,14 +60,16 @@ def is_https_url(text: str) -> bool:
 
 
 def is_internal_host(host: str) -> bool:
-    """A name or address literal inside our own network, which a URL must not let anyone probe."""
-    if host == "localhost" or host.endswith(".localhost"):
+    """A name or address literal inside our own network, which a URL must not let anyone probe.
+
+    Any spelling counts (``127.1``, ``2130706433``, ``0x7f000001``, ``0``, ``localhost.``,
+    ``[::ffff:127.0.0.1]``). Names are checked again, resolved, when a request is sent
+    (``vdc_graph.outbound``): this is the early answer for what a URL names literally."""
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
+    address = outbound.literal_address(name)
+    return address is not None and not outbound.is_public(address)
 
 
 def ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -28,6 +28,7 @@ from .enums import (
     PolicyStatus,
     PolicyType,
     RestoreStatus,
+    RestoreType,
     SessionService,
     SessionStatus,
     SessionTrigger,
@@ -188,9 +189,12 @@ class Restore(ModelNode):
     model = models.Restore
     requested_at: datetime = strawberry.field(description="When it was requested.")
     requested_by: str = strawberry.field(description="Who requested it.")
-    restore_type: str = strawberry.field(description="What was restored, such as ONEDRIVE_FILES.")
+    restore_type: RestoreType = strawberry.field(description="What was restored.")
     item_count: int = strawberry.field(description="How many items.")
     status: RestoreStatus = strawberry.field(description="Where it stands.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it ended; null while in progress."
+    )
 
     @strawberry.field(description="The customer whose data was restored.")
     async def customer(self, info: Info) -> Customer:

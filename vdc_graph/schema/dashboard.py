@@ -58,19 +58,34 @@ class CustomerRestores:
         return await customer_resolvers.load_customer(info.context, self.customer_id)  # type: ignore[return-value]
 
 
+@strawberry.type(description="Restores of one month, averaged over that month's customers.")
+class RestoreMonth:
+    month: Month = strawberry.field(description="The month.")
+    restores: int = strawberry.field(description="Restores requested that month.")
+    customers: int = strawberry.field(
+        description="Customers onboarded by the month's end and not deleted before it began."
+    )
+    average_per_customer: float = strawberry.field(
+        description="Restores per customer that month (two decimals)."
+    )
+
+
 @strawberry.type(description="Restore activity of the provider's customers.")
 class RestoreStats:
     this_month: int = strawberry.field(description="Restores requested this month (UTC).")
     previous_month: int = strawberry.field(description="Restores requested last month.")
     change: int = strawberry.field(description="This month's restores minus last month's.")
     customers: int = strawberry.field(
-        description="Onboarded customers the averages are taken over."
+        description="This month's customers (onboarded, not deleted) the average is taken over."
+    )
+    customers_previous_month: int = strawberry.field(
+        description="Last month's customers, which last month's average is taken over."
     )
     average_per_customer: float = strawberry.field(
         description="Restores per customer this month (two decimals)."
     )
     average_per_customer_previous_month: float = strawberry.field(
-        description="Restores per customer last month (two decimals)."
+        description="Restores per customer last month, over last month's customers."
     )
     average_change: float = strawberry.field(
         description="This month's average minus last month's (two decimals)."
@@ -81,6 +96,9 @@ class RestoreStats:
     by_customer: list[CustomerRestores] = strawberry.field(
         description="A monthly series per customer with restores in the range, most this month "
         "first."
+    )
+    history: list[RestoreMonth] = strawberry.field(
+        description="Every month of the range, oldest first: the average per customer graph."
     )
 
 
@@ -148,11 +166,21 @@ class Dashboard:
             previous_month=r.previous_month,
             change=r.this_month - r.previous_month,
             customers=r.customers,
+            customers_previous_month=r.customers_previous_month,
             average_per_customer=r.average_per_customer,
             average_per_customer_previous_month=r.average_per_customer_previous_month,
             average_change=round(r.average_per_customer - r.average_per_customer_previous_month, 2),
             top_customer=_restore_series(r.top_customer) if r.top_customer else None,
             by_customer=[_restore_series(s) for s in r.by_customer],
+            history=[
+                RestoreMonth(
+                    month=m.month,  # type: ignore[arg-type]
+                    restores=m.restores,
+                    customers=m.customers,
+                    average_per_customer=m.average_per_customer,
+                )
+                for m in r.history
+            ],
         )
 
     @strawberry.field(description="Customers and licences this month against last month.")

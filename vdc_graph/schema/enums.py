@@ -128,6 +128,7 @@ UserErrorCode = described(
     BUILT_IN_ROLE="The built-in role cannot be changed this way.",
     LAST_USER_MANAGER="It would leave nobody able to manage users.",
     INVALID_SELECTION="The selected or excluded objects do not fit the backup type.",
+    CUSTOMER_INACTIVE="The customer's contract is suspended or expired; the action is not allowed.",
     LICENSE_MANAGEMENT_SUSPENDED="Licence management is suspended until usage is submitted.",
     MISMATCH="The value does not match the one registered (both are named in the message).",
 )
@@ -198,6 +199,27 @@ LogStatus = described(
     SUCCESS="Something was processed successfully.",
     WARNING="Something was processed with a warning.",
     FAILED="Something failed.",
+)
+SoftwareWorkload = described(
+    enums.SoftwareWorkload,
+    "A Cloud Connect or public-cloud workload of the price table.",
+    CLOUD_CONNECT_BACKUP_VM="Cloud Connect backup of a VM (5 points).",
+    CLOUD_CONNECT_REPLICA="Cloud Connect replica of a VM (10 points).",
+    CLOUD_CONNECT_WORKSTATION="Cloud Connect backup of a workstation (3 points).",
+    CLOUD_CONNECT_SERVER="Cloud Connect backup of a server (7 points).",
+    PUBLIC_CLOUD_VM="A public-cloud VM (11 points).",
+    PUBLIC_CLOUD_DATABASE="A public-cloud database (11 points).",
+    PUBLIC_CLOUD_FILE_SHARE="A public-cloud file share (11 points).",
+)
+RestoreType = described(
+    enums.RestoreType,
+    "What a restore brought back.",
+    EXCHANGE_ITEMS="Mail, calendar or contact items.",
+    EXCHANGE_MAILBOX="A whole mailbox.",
+    ONEDRIVE_FILES="OneDrive files or folders.",
+    SHAREPOINT_ITEMS="SharePoint documents or list items.",
+    SHAREPOINT_SITE="A whole SharePoint site.",
+    TEAMS_CHANNEL="A Teams channel.",
 )
 RestoreStatus = described(
     enums.RestoreStatus,

@@ -88,7 +88,13 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
                 return []  # execution reports the missing or ambiguous operation
             operation = chosen[0]
             found = measure(ctx.schema._schema, operation, fragments, ctx.variables or {})
-            limits = Limits(settings.max_depth, settings.max_aliases, settings.max_nodes)
+            limits = Limits(
+                settings.max_depth,
+                settings.max_aliases,
+                settings.max_nodes,
+                max_directives=settings.max_directives,
+                max_node_ids=settings.max_node_ids,
+            )
             problems = check(limits, found)
             if problems:
                 return problems

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from tortoise.models import Model
 
 from vdc_graph.db.transactions import atomic
-from vdc_graph.errors import ApiError, UserErrors
+from vdc_graph.errors import ApiError, NotFound, UserErrorCode, UserErrors
 from vdc_graph.resolvers import audit
 from vdc_graph.resolvers.validation import text_problems
 
@@ -23,6 +23,17 @@ from .common import Payload, UserError
 from .relay import ModelNode
 
 P = TypeVar("P", bound=Payload)
+
+# userErrors that are refusals rather than typing mistakes, recorded as DENIED.
+AUDITED_USER_ERRORS = frozenset(
+    {
+        UserErrorCode.NOT_FOUND,
+        UserErrorCode.LAST_USER_MANAGER,
+        UserErrorCode.BUILT_IN_ROLE,
+        # Granting (or taking) a permission one does not hold.
+        UserErrorCode.PERMISSION_REQUIRED,
+    }
+)
 
 
 async def run_mutation(
@@ -51,15 +62,23 @@ async def run_mutation(
             await audit.record_changes(ctx, info.field_name, await _changes(result, before))
             return result
     except UserErrors as exc:
-        if exc.audited:
-            target = targets[0] if targets else ("", "")
-            await audit.record_refusal(
-                ctx.principal, ctx.client_host, info.field_name, exc.as_refusal(), target
+        # Guard rules and objects not found (perhaps another provider's) are refusals worth
+        # a record in the caller's own log: they are how a probe or a lock-out attempt looks.
+        guarded = [e for e in exc.errors if e.code in AUDITED_USER_ERRORS]
+        if guarded and ctx.principal is not None:
+            await audit.record_denied(
+                ctx.principal,
+                ctx.client_host,
+                info.field_name,
+                guarded[0].code.value,
+                guarded[0].message,
+                targets[0] if targets else ("", ""),
             )
         return payload.refused([UserError.from_error(e) for e in exc.errors])
     except ApiError as exc:
-        if audit.is_refusal(exc):
-            target = targets[0] if targets else ("", "")
+        target = targets[0] if targets else ("", "")
+        probe = isinstance(exc, NotFound) and ctx.principal is not None
+        if audit.is_refusal(exc) or probe:
             await audit.record_refusal(ctx.principal, ctx.client_host, info.field_name, exc, target)
         raise
 

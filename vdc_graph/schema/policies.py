@@ -15,7 +15,7 @@ from vdc_graph.resolvers.ids import Ref
 
 from .backup import BackupPolicy, BackupSession, Restore
 from .common import Payload, UserError
-from .enums import BackupObjectType, BackupType, M365Service, RestoreStatus
+from .enums import BackupObjectType, BackupType, M365Service, RestoreStatus, RestoreType
 from .mutations import run_mutation
 
 
@@ -111,10 +111,11 @@ class BackupPolicyDeletePayload(Payload):
 class RestoreRecordInput:
     customer_id: relay.GlobalID = strawberry.field(description="The customer.")
     requested_by: str = strawberry.field(description="Who requested it (an email or a name).")
-    restore_type: str = strawberry.field(description="What was restored, such as ONEDRIVE_FILES.")
-    item_count: int = strawberry.field(default=0, description="How many items.")
+    restore_type: RestoreType = strawberry.field(description="What is being restored.")
+    item_count: int = strawberry.field(default=0, description="How many items (so far).")
     status: RestoreStatus = strawberry.field(
-        default=RestoreStatus.IN_PROGRESS, description="Where it stands."
+        default=RestoreStatus.IN_PROGRESS,
+        description="Where it stands: IN_PROGRESS (then `restoreFinish`), or already ended.",
     )
     requested_at: datetime | None = strawberry.field(
         default=None, description="When it was requested (default: now)."
@@ -124,6 +125,19 @@ class RestoreRecordInput:
 @strawberry.type(description="The result of `restoreRecord`.")
 class RestoreRecordPayload(Payload):
     restore: Restore | None = strawberry.field(description="The recorded restore.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.input(description="The end of a restore in progress.")
+class RestoreFinishInput:
+    id: relay.GlobalID = strawberry.field(description="The restore (IN_PROGRESS).")
+    status: RestoreStatus = strawberry.field(description="SUCCESS, WARNING or FAILED.")
+    item_count: int = strawberry.field(description="How many items were restored.")
+
+
+@strawberry.type(description="The result of `restoreFinish`.")
+class RestoreFinishPayload(Payload):
+    restore: Restore | None = strawberry.field(description="The restore, ended.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
@@ -245,4 +259,24 @@ class BackupMutations:
         )
         return await run_mutation(
             info, RestoreRecordPayload, lambda: resolve_restores.record_restore(info.context, data)
+        )
+
+    @strawberry.mutation(
+        description="End a restore in progress as SUCCESS, WARNING or FAILED with its item "
+        "count (raises RESTORE_ACTIVITY notifications). Needs BACKUP_MANAGEMENT."
+    )
+    async def restore_finish(
+        self,
+        info: Info,
+        input: Annotated[RestoreFinishInput, strawberry.argument(description="How it ended.")],
+    ) -> RestoreFinishPayload:
+        return await run_mutation(
+            info,
+            RestoreFinishPayload,
+            lambda: resolve_restores.finish_restore(
+                info.context,
+                _ref(input.id),
+                input.status,  # type: ignore[arg-type]
+                input.item_count,
+            ),
         )

@@ -11,12 +11,14 @@ from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from vdc_graph.http.persisted import trusted_only_extension
 from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
 from .backup import BackupQueries
+from .contracts import ContractMutations
 from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
@@ -28,7 +30,12 @@ from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
 from .status import StatusQueries
-from .usage import UsageMutations, UsageQueries
+from .usage import (
+    SoftwareUsageMutations,
+    UsageMutations,
+    UsageQueries,
+    UsageReviewMutations,
+)
 from .viewer import ViewerQueries
 from .webhooks import WebhookMutations, WebhookQueries
 
@@ -78,12 +85,15 @@ class Query(
 class Mutation(
     CustomerMutations,
     CustomerChangeMutations,
+    ContractMutations,
     CustomerPeopleMutations,
     OffboardingMutations,
     BackupMutations,
     AccessMutations,
     SettingsMutations,
     UsageMutations,
+    UsageReviewMutations,
+    SoftwareUsageMutations,
     WebhookMutations,
 ):
     pass
@@ -114,6 +124,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            *filter(None, [trusted_only_extension(settings)]),
             validation_with_limits(settings),
             PerOperation,
             AuditRefusals,

@@ -9,6 +9,8 @@ from typing import Any, NewType
 
 import strawberry
 
+from vdc_graph.numbers import decimal_text
+
 
 def _serialize_datetime(value: datetime) -> str:
     if value.tzinfo is None:
@@ -50,12 +52,6 @@ _BIG_INT = strawberry.scalar(
 )
 
 
-def _serialize_decimal(value: Decimal) -> str:
-    """Exact digits, at least one decimal place: 35 -> "35.0", 52.50 -> "52.5"."""
-    text = format(Decimal(value).normalize(), "f")
-    return text if "." in text else text + ".0"
-
-
 def _parse_decimal(value: Any) -> Decimal:
     if not isinstance(value, str | int):
         raise ValueError('Decimal must be a string such as "52.5" (or a whole number)')
@@ -71,7 +67,7 @@ def _parse_decimal(value: Any) -> Decimal:
 _DECIMAL = strawberry.scalar(
     name="Decimal",
     description='An exact decimal number as a string, such as `"52.5"` (never a float).',
-    serialize=_serialize_decimal,
+    serialize=decimal_text,
     parse_value=_parse_decimal,
 )
 

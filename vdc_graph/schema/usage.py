@@ -3,7 +3,7 @@ the provider's side of the review workflow (``usageReportSubmit``, ``usageReport
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated
@@ -17,10 +17,11 @@ from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.usage import UsageReportFilter as UsageReportFilterQuery
 from vdc_graph.resolvers import usage as resolve
 from vdc_graph.resolvers.ids import Ref
+from vdc_graph.software_usage import WorkloadCount
 
 from .common import OrderDirection, Payload, UserError
-from .customers import AFTER, BEFORE, FIRST, LAST
-from .enums import UsageReportStatus
+from .customers import AFTER, BEFORE, FIRST, LAST, Customer
+from .enums import SoftwareWorkload, UsageReportStatus
 from .relay import Connection, ModelNode
 from .scalars import Month
 
@@ -28,15 +29,28 @@ from .scalars import Month
 @strawberry.type(description="A customer's Microsoft 365 users reported in a usage report.")
 class UsageReportSaasLine:
     customer_name: str = strawberry.field(description="The customer's name when generated.")
+    start_date: date | None = strawberry.field(
+        description="When the customer was activated (onboarded)."
+    )
+    tenant_crm_id: str = strawberry.field(
+        description="The customer's ID in the licensing system (its Veeam account ID)."
+    )
     product: str = strawberry.field(description="The product reported.")
     unit: str = strawberry.field(description="What is counted (`User`).")
     reported_units: int = strawberry.field(description="Licensed users that month.")
     points_per_unit: Decimal = strawberry.field(description="Points per user (2.5).")
     points: Decimal = strawberry.field(description="Reported units times points per unit.")
 
+    @strawberry.field(description="The customer; null once it is deleted.")
+    async def customer(self, info: Info) -> Customer | None:
+        return await resolve.line_customer(info.context, self)  # type: ignore[arg-type,return-value]
+
 
 @strawberry.type(description="Cloud Connect or public-cloud workloads reported in a usage report.")
 class UsageReportSoftwareLine:
+    workload: SoftwareWorkload | None = strawberry.field(
+        description="The workload of the price table (null on lines of older reports)."
+    )
     product: str = strawberry.field(description="The product reported.")
     unit: str = strawberry.field(description="What is counted (VM, server, database…).")
     licensed: int = strawberry.field(description="Units licensed.")
@@ -46,8 +60,18 @@ class UsageReportSoftwareLine:
     )
     current_month_usage: int = strawberry.field(
         description="Units that consume points this month (backups from a tenant whose own "
-        "server has a rental licence are not counted)."
+        "server has a rental licence are not counted), as corrected in review."
     )
+    automatic_usage: int | None = strawberry.field(
+        description="The units the usage intake gave; null for a line added in review."
+    )
+
+    @strawberry.field(
+        description="True when the provider corrected the usage or added the line in review."
+    )
+    def changed_from_automatic(self) -> bool:
+        return self.corrected_at is not None  # type: ignore[attr-defined]
+
     points_per_unit: Decimal = strawberry.field(description="Points per unit (PPU).")
     points: Decimal = strawberry.field(description="Current month usage times PPU.")
 
@@ -60,13 +84,18 @@ class UsageReportTotals:
     minimum_commit_points: Decimal = strawberry.field(
         description="Points the provider committed to each month."
     )
+    minimum_commit_enforcement_points: Decimal = strawberry.field(
+        description="What the reported points fall short of the commit: max(0, commit - reported)."
+    )
     subtotal_points: Decimal = strawberry.field(
-        description="The committed points, billed whatever the usage."
+        description="Reported points plus the minimum commit enforcement."
     )
     overage_points: Decimal = strawberry.field(
-        description="Reported points above the minimum commit (0 when below)."
+        description="Reported points above the minimum commit: max(0, reported - commit)."
     )
-    total_points: Decimal = strawberry.field(description="Subtotal plus overage.")
+    total_points: Decimal = strawberry.field(
+        description="The points billed: the subtotal (the overage is part of it)."
+    )
 
 
 UsageReportSaasLineConnection = Connection[UsageReportSaasLine]
@@ -86,6 +115,12 @@ class UsageReport(ModelNode):
         description="When it was sent to the aggregator."
     )
     created_at: datetime = strawberry.field(description="When the report was generated.")
+    usage_reporting_administrator: str = strawberry.field(
+        description="Who reports usage for the provider (as of generation)."
+    )
+    aggregator_account: str = strawberry.field(
+        description="The aggregator account the usage is reported to (as of generation)."
+    )
 
     @strawberry.field(description="Why the aggregator rejected the report; null unless rejected.")
     def rejection_reason(self) -> str | None:
@@ -127,6 +162,7 @@ class UsageReport(ModelNode):
             saas_points=t.saas_points,
             reported_points=t.reported_points,
             minimum_commit_points=t.minimum_commit_points,
+            minimum_commit_enforcement_points=t.minimum_commit_enforcement_points,
             subtotal_points=t.subtotal_points,
             overage_points=t.overage_points,
             total_points=t.total_points,
@@ -287,4 +323,179 @@ class UsageMutations:
             info,
             UsageReportConfirmPayload,
             lambda: resolve.confirm_report(info.context, Ref(input.id.type_name, input.id.node_id)),
+        )
+
+
+@strawberry.input(
+    description="Correct a software line's current-month usage of a report under review."
+)
+class UsageReportCorrectSoftwareLineInput:
+    id: relay.GlobalID = strawberry.field(description="The report (PENDING_REVIEW or REJECTED).")
+    workload: SoftwareWorkload = strawberry.field(description="The line's workload.")
+    current_month_usage: int = strawberry.field(
+        description="The units that consume points this month (0 to 1,000,000)."
+    )
+
+
+@strawberry.input(description="Add a product of the price table to a report under review.")
+class UsageReportAddSoftwareLineInput:
+    id: relay.GlobalID = strawberry.field(description="The report (PENDING_REVIEW or REJECTED).")
+    workload: SoftwareWorkload = strawberry.field(
+        description="The product, one the report has no line for yet."
+    )
+    current_month_usage: int = strawberry.field(
+        description="The units that consume points this month (0 to 1,000,000)."
+    )
+    licensed: int = strawberry.field(default=0, description="Units licensed (0 to 1,000,000).")
+
+
+@strawberry.type(description="The result of changing a software line of a report in review.")
+class UsageReportSoftwareLinePayload(Payload):
+    software_line: UsageReportSoftwareLine | None = strawberry.field(
+        description="The line as it now is."
+    )
+    usage_report: UsageReport | None = strawberry.field(description="The report it is on.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type
+class UsageReviewMutations:
+    @strawberry.mutation(
+        description="Correct a software line's current-month usage while the report awaits "
+        "review; the automatic figure stays visible. Needs SITE_SETTINGS."
+    )
+    async def usage_report_correct_software_line(
+        self,
+        info: Info,
+        input: Annotated[
+            UsageReportCorrectSoftwareLineInput, strawberry.argument(description="The change.")
+        ],
+    ) -> UsageReportSoftwareLinePayload:
+        from .mutations import run_mutation
+
+        return await run_mutation(
+            info,
+            UsageReportSoftwareLinePayload,
+            lambda: resolve.correct_software_line(
+                info.context,
+                Ref(input.id.type_name, input.id.node_id),
+                input.workload,  # type: ignore[arg-type]
+                input.current_month_usage,
+            ),
+        )
+
+    @strawberry.mutation(
+        description="Add a product line from the price table to a report awaiting review. "
+        "Needs SITE_SETTINGS."
+    )
+    async def usage_report_add_software_line(
+        self,
+        info: Info,
+        input: Annotated[
+            UsageReportAddSoftwareLineInput, strawberry.argument(description="The new line.")
+        ],
+    ) -> UsageReportSoftwareLinePayload:
+        from .mutations import run_mutation
+
+        return await run_mutation(
+            info,
+            UsageReportSoftwareLinePayload,
+            lambda: resolve.add_software_line(
+                info.context,
+                Ref(input.id.type_name, input.id.node_id),
+                input.workload,  # type: ignore[arg-type]
+                input.current_month_usage,
+                input.licensed,
+            ),
+        )
+
+
+@strawberry.type(description="A provider's count of one software workload in one month.")
+class SoftwareUsage:
+    month: Month = strawberry.field(description="The usage month.")
+    workload: SoftwareWorkload = strawberry.field(description="The workload.")
+    units: int = strawberry.field(description="Units used.")
+    licensed_units: int = strawberry.field(description="Units licensed.")
+    tenant_has_rental_license: bool = strawberry.field(
+        description="From tenants whose own server has a rental licence (their backups "
+        "consume no Cloud Connect licence)."
+    )
+    auto_reported: bool = strawberry.field(description="Collected automatically.")
+
+
+@strawberry.input(description="The count of one workload.")
+class SoftwareUsageCountInput:
+    workload: SoftwareWorkload = strawberry.field(description="The workload.")
+    units: int = strawberry.field(description="Units used (0 to 1,000,000).")
+    licensed_units: int = strawberry.field(
+        default=0, description="Units licensed (0 to 1,000,000)."
+    )
+    tenant_has_rental_license: bool = strawberry.field(
+        default=False,
+        description="Counts from tenants whose own server has a rental licence (reported "
+        "apart: their backups consume no Cloud Connect licence).",
+    )
+
+
+@strawberry.input(description="A month's software usage: sets the counts of the workloads named.")
+class SoftwareUsageReportInput:
+    month: Month = strawberry.field(
+        description="The usage month (not in the future; its report not yet submitted)."
+    )
+    workloads: list[SoftwareUsageCountInput] = strawberry.field(
+        description="One count per workload (and rental-licence flag)."
+    )
+    auto_reported: bool = strawberry.field(
+        default=True, description="Collected automatically (false: entered by hand)."
+    )
+
+
+@strawberry.type(description="The result of `softwareUsageReport`.")
+class SoftwareUsageReportPayload(Payload):
+    software_usage: list[SoftwareUsage] = strawberry.field(
+        description="The month's software usage after the intake."
+    )
+    changed: bool = strawberry.field(
+        default=False,
+        description="False when the counts were already these (a repeated intake).",
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type
+class SoftwareUsageMutations:
+    @strawberry.mutation(
+        description="Report a month's Cloud Connect and public-cloud usage (idempotent: the "
+        "counts are set, not added). A report awaiting review shows them at once. Needs "
+        "SITE_SETTINGS."
+    )
+    async def software_usage_report(
+        self,
+        info: Info,
+        input: Annotated[
+            SoftwareUsageReportInput, strawberry.argument(description="The month's counts.")
+        ],
+    ) -> SoftwareUsageReportPayload:
+        from .mutations import run_mutation
+
+        return await run_mutation(
+            info,
+            SoftwareUsageReportPayload,
+            lambda: resolve.report_software_usage(
+                info.context,
+                input.month,  # type: ignore[arg-type]
+                [
+                    WorkloadCount(
+                        c.workload,  # type: ignore[arg-type]
+                        c.units,
+                        c.licensed_units,
+                        c.tenant_has_rental_license,
+                    )
+                    for c in input.workloads
+                ],
+                input.auto_reported,
+            ),
+            target=("ServiceProvider", str(info.context.principal.provider_id))
+            if info.context.principal is not None
+            else None,
         )

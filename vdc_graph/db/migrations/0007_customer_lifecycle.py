@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_dashboard_and_report_line_indexes')]
+    dependencies = [('models', '0006_licensing_from_backups')]
 
     initial = False
 

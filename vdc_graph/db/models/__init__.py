@@ -1,7 +1,7 @@
 """Every Tortoise model, one module per domain; Tortoise discovers them here."""
 
 from .access import ApiKey, PortalUser, Role, ServiceProvider
-from .backup import BackupPolicy, BackupSession, Restore, SessionLogRecord
+from .backup import BackupPolicy, BackupSession, ProtectedObject, Restore, SessionLogRecord
 from .customers import (
     Customer,
     CustomerAdminUser,
@@ -21,6 +21,7 @@ from .platform import (
     OutboxMessage,
     ServiceStatus,
     SimulatedDeviceLogin,
+    SimulatedTenant,
     Webhook,
     WebhookDelivery,
 )
@@ -44,12 +45,14 @@ __all__ = [
     "Onboarding",
     "OutboxMessage",
     "PortalUser",
+    "ProtectedObject",
     "Restore",
     "Role",
     "ServiceProvider",
     "ServiceStatus",
     "SessionLogRecord",
     "SimulatedDeviceLogin",
+    "SimulatedTenant",
     "SoftwareUsage",
     "Subscription",
     "UsageReport",

@@ -3,11 +3,13 @@
 from tortoise import fields
 
 from vdc_graph.enums import (
+    BackupObjectType,
     BackupType,
     LogStatus,
     PolicyStatus,
     PolicyType,
     RestoreStatus,
+    RestoreType,
     SessionStatus,
     SessionTrigger,
 )
@@ -115,10 +117,31 @@ class Restore(Entity):
     )
     requested_at = fields.DatetimeField()
     requested_by = fields.CharField(max_length=254)
-    restore_type = fields.CharField(max_length=64)
+    restore_type = fields.CharEnumField(RestoreType, max_length=64)
     item_count = fields.IntField(default=0)
     status = fields.CharEnumField(RestoreStatus, max_length=12, default=RestoreStatus.IN_PROGRESS)
+    finished_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "restore"
         indexes = (("provider_id", "requested_at", "id"), ("customer_id", "requested_at", "id"))
+
+
+class ProtectedObject(Entity):
+    # What the backups hold of one object of a customer's tenant: its size as of its last
+    # backup; expired (deleted) once the customer's retention has passed since that backup.
+
+    customer = fields.ForeignKeyField(
+        "models.Customer", related_name="protected_objects", on_delete=fields.CASCADE
+    )
+    type = fields.CharEnumField(BackupObjectType, max_length=8)
+    external_id = fields.CharField(max_length=254)
+    name = fields.CharField(max_length=200)
+    stored_bytes = fields.BigIntField(default=0)
+    item_count = fields.BigIntField(default=0)
+    last_backup_at = fields.DatetimeField()
+
+    class Meta:
+        table = "protected_object"
+        unique_together = (("customer", "type", "external_id"),)
+        indexes = (("customer_id", "last_backup_at"), ("last_backup_at",))

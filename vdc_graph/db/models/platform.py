@@ -35,10 +35,14 @@ class AuditRecord(Entity):
     before = fields.JSONField(null=True)
     after = fields.JSONField(null=True)
     outcome = fields.CharEnumField(AuditOutcome, max_length=8, default=AuditOutcome.SUCCESS)
+    # How many refusals this record stands for: repeated anonymous refusals from one address
+    # are folded into one record per window, so a flood cannot flood the log.
+    repeat_count = fields.IntField(default=1)
 
     class Meta:
         table = "audit_record"
         indexes = (
+            ("client_address", "action", "created_at"),
             ("provider_id", "created_at", "id"),
             ("provider_id", "action", "created_at"),
             ("provider_id", "target_id"),
@@ -161,3 +165,13 @@ class SimulatedDeviceLogin(Entity):
     class Meta:
         table = "simulated_device_login"
         indexes = (("user_code",),)
+
+
+class SimulatedTenant(Entity):
+    # A tenant that signed in at the simulated identity platform, with its size.
+
+    tenant_id = fields.CharField(max_length=64, unique=True)
+    user_count = fields.IntField()
+
+    class Meta:
+        table = "simulated_tenant"

@@ -21,6 +21,9 @@ class UsageReport(Entity):
     purchase_order_number = fields.CharField(max_length=100, default="")
     comment = fields.TextField(default="")
     minimum_commit_points = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Who reports usage for the provider and the aggregator it reports to (as of generation).
+    usage_reporting_administrator = fields.CharField(max_length=254, default="")
+    aggregator_account = fields.CharField(max_length=200, default="")
     submitted_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)
 
@@ -38,6 +41,8 @@ class UsageReportSaasLine(Entity):
         "models.Customer", related_name="usage_lines", null=True, on_delete=fields.SET_NULL
     )
     customer_name = fields.CharField(max_length=200)
+    start_date = fields.DateField(null=True)  # the customer's activation
+    tenant_crm_id = fields.CharField(max_length=100, default="")
     product = fields.CharField(max_length=200)
     unit = fields.CharField(max_length=40)
     reported_units = fields.IntField()
@@ -53,12 +58,16 @@ class UsageReportSoftwareLine(Entity):
     report = fields.ForeignKeyField(
         "models.UsageReport", related_name="software_lines", on_delete=fields.CASCADE
     )
+    workload = fields.CharEnumField(SoftwareWorkload, max_length=32, null=True)
     product = fields.CharField(max_length=200)
     unit = fields.CharField(max_length=40)
     licensed = fields.IntField()
     reported_previous_month = fields.IntField()
     auto_reported = fields.BooleanField(default=False)
     current_month_usage = fields.IntField()
+    # The figure the intake gave; null for a line the provider added during review.
+    automatic_usage = fields.IntField(null=True)
+    corrected_at = fields.DatetimeField(null=True)  # set once the provider changed the usage
     points_per_unit = fields.DecimalField(max_digits=10, decimal_places=2)
     points = fields.DecimalField(max_digits=14, decimal_places=2)
 
@@ -82,4 +91,5 @@ class SoftwareUsage(Entity):
 
     class Meta:
         table = "software_usage"
+        unique_together = (("provider", "month", "workload", "tenant_has_rental_license"),)
         indexes = (("provider_id", "month"),)

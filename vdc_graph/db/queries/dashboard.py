@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.connection import get_connection
-from tortoise.expressions import RawSQL
+from tortoise.expressions import Q, RawSQL
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
@@ -78,10 +78,15 @@ async def monthly_restores(
     return [(r["customer_id"], r["month"], int(r["n"])) for r in rows]
 
 
-async def active_customer_count(scope: Scope) -> int:
-    """Customers the restore average is taken over: onboarded and not deleted."""
-    qs = Customer.filter(provider_id=scope.provider_id, deleted_at__isnull=True).exclude(
-        contract_type=ContractType.PENDING
+async def customers_in_month(scope: Scope, start: datetime, end: datetime) -> int:
+    """Customers the month [start, end) averages restores over: activated before its end and
+    not deleted before its start (a customer deleted since still counts for its months)."""
+    qs = (
+        Customer.filter(provider_id=scope.provider_id)
+        # Activated before the month's end (a customer without a date: created before it).
+        .filter(Q(activation_date__lt=end) | Q(activation_date__isnull=True, created_at__lt=end))
+        .filter(Q(deleted_at__isnull=True) | Q(deleted_at__gte=start))
+        .exclude(contract_type=ContractType.PENDING)
     )
     return await scope.restrict(qs, "id").count()
 
