@@ -4,6 +4,7 @@ on PostgreSQL, cloned from a template migrated once per session so each test sta
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import shutil
@@ -146,6 +147,27 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@functools.cache
+def _schema() -> graphql.GraphQLSchema:
+    return graphql.build_schema((Path(__file__).parent.parent / "schema.graphql").read_text())
+
+
+def assert_names_input_field(mutation: str, path: list[str]) -> None:
+    """A userError's ``field`` is the path of a field of the mutation's input (list items by
+    index), so a form can mark the field at fault."""
+    argument = _schema().mutation_type.fields[mutation].args.get(path[0])  # type: ignore[union-attr]
+    assert argument is not None, f"{mutation}: userError field {path} names no argument"
+    kind = graphql.get_nullable_type(argument.type)
+    for name in path[1:]:
+        if isinstance(kind, graphql.GraphQLList):
+            assert name.isdigit(), f"{mutation}: {path} needs an index at {name!r}"
+            kind = graphql.get_nullable_type(kind.of_type)
+            continue
+        assert isinstance(kind, graphql.GraphQLInputObjectType), f"{mutation}: {path}"
+        assert name in kind.fields, f"{mutation}: userError field {path} names no input field"
+        kind = graphql.get_nullable_type(kind.fields[name].type)
+
+
 class GraphQLClient:
     """Speaks GraphQL over HTTP to the app in-process, the way a client does.
 
@@ -187,6 +209,10 @@ class GraphQLClient:
         for field in fields:
             key = field.alias.value if field.alias else field.name.value
             result = data.get(key)
+            errors = result.get("userErrors") if isinstance(result, dict) else None
+            for error in errors or ():
+                if error.get("field") is not None:
+                    assert_names_input_field(field.name.value, error["field"])
             if key in refused_at:
                 self.audited[(field.name.value, "DENIED")] += 1
             elif isinstance(result, dict) and not result.get("userErrors"):

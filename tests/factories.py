@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from vdc_graph.auth import mint_development_token
-from vdc_graph.db.models import Customer, PortalUser, Role, ServiceProvider
+from vdc_graph.db.models import Customer, CustomerAdminUser, PortalUser, Role, ServiceProvider
 from vdc_graph.enums import ContractType, Permission, SourceType
 from vdc_graph.settings import Settings
 
@@ -66,3 +66,18 @@ async def make_customer(provider: ServiceProvider, **fields: Any) -> Customer:
 
 def token_for(settings: Settings, user: PortalUser, **kwargs: Any) -> str:
     return mint_development_token(settings, user_id=user.id, provider_id=user.provider_id, **kwargs)
+
+
+async def switched_token(
+    settings: Settings, user: PortalUser, customer_id: Any, **kwargs: Any
+) -> str:
+    """A token of ``user`` switched into the customer, made one of its admin users first."""
+
+    await CustomerAdminUser.create(
+        customer_id=customer_id,
+        email=user.email,
+        email_key=user.email_key,
+        first_name=user.first_name,
+        last_name=user.last_name,
+    )
+    return token_for(settings, user, customer_id=customer_id)

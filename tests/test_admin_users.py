@@ -23,7 +23,7 @@ mutation($input: CustomerAdminUserUpdateInput!) { customerAdminUserUpdate(input:
 """
 REMOVE = """
 mutation($input: CustomerAdminUserRemoveInput!) { customerAdminUserRemove(input: $input) {
-  customer { adminUsers { email } } userErrors { message field code } } }
+  customer { adminUsers { email } } removedAdminUserId userErrors { message field code } } }
 """
 ORGANIZATIONS = """
 query($first: Int, $after: String) { organizations(first: $first, after: $after) {
@@ -92,6 +92,7 @@ async def test_admin_users_of_a_pending_customer_with_a_welcome_email(api, provi
     assert data["customerAdminUserRemove"]["customer"]["adminUsers"] == [
         {"email": "bob@contoso.com"}
     ]
+    assert data["customerAdminUserRemove"]["removedAdminUserId"] == admin_id
 
 
 @pytest.mark.parametrize(

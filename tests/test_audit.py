@@ -11,6 +11,7 @@ from strawberry import relay
 
 from tests.factories import make_provider, make_role, make_user, token_for
 from vdc_graph import clock
+from vdc_graph.auth.api_keys import split_key
 from vdc_graph.db.models import AuditRecord, Role
 from vdc_graph.enums import AuditOutcome, Permission
 from vdc_graph.schema.root import build_schema
@@ -91,7 +92,7 @@ async def test_secrets_never_reach_the_log(api, settings):
         await api.data(KEY_CREATE, {"input": {"name": "CI", "permissions": []}}, token=token)
     )["apiKeyCreate"]
     secret = created["secret"]
-    key_secret = secret.rsplit("_", 1)[1]
+    key_secret = split_key(secret)[1]
     rows = await AuditRecord.filter(action="apiKeyCreate")
     assert len(rows) == 1
     stored = json.dumps([rows[0].before, rows[0].after])

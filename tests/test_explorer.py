@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -15,7 +17,7 @@ import pytest
 from tests.backup_support import connected_customer, gid, make_policy
 from tests.factories import make_customer, make_provider, make_user, token_for
 from vdc_graph.enums import Permission
-from vdc_graph.http import graphiql
+from vdc_graph.http import explorer_assets, graphiql
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -47,13 +49,61 @@ async def test_every_asset_is_installed_and_served(api):
         response = await api.http.get(f"/graphql/explorer/{name}")
         assert response.status_code == 200, name
     assert (await api.http.get("/graphql/explorer/package.json")).status_code == 404
+    assert (await api.http.get("/graphql/explorer/manifest.json")).status_code == 404
+
+
+async def test_the_page_and_assets_are_compressed_and_answered_304_when_unchanged(api):
+    for path in ["/graphql", *(f"/graphql/explorer/{name}" for name in graphiql.ASSETS)]:
+        html = {"Accept": "text/html"} if path == "/graphql" else {}
+        first = await api.http.get(path, headers={**html, "Accept-Encoding": "gzip"})
+        assert first.status_code == 200, path
+        assert first.headers["content-encoding"] == "gzip", path
+        assert first.headers["cache-control"] == "no-cache"
+        assert int(first.headers["content-length"]) < len(first.content) or len(first.content) < 600
+        etag = first.headers["etag"]
+        again = await api.http.get(
+            path, headers={**html, "Accept-Encoding": "gzip", "If-None-Match": etag}
+        )
+        assert again.status_code == 304 and again.content == b"", path
+        assert again.headers["etag"] == etag
+        # A client that takes no gzip gets the same bytes uncompressed.
+        plain = await api.http.get(path, headers={**html, "Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.content == first.content
+        stale = await api.http.get(path, headers={**html, "If-None-Match": '"other"'})
+        assert stale.status_code == 200
+
+
+def test_the_vendored_scripts_match_the_lockfile():
+    manifest = json.loads(explorer_assets.MANIFEST.read_text())
+    lock = explorer_assets.sha256(explorer_assets.LOCKFILE.read_bytes())
+    assert manifest["packageLock"] == lock, "package-lock.json changed: run ./dev explorer"
+    assert sorted(manifest["files"]) == sorted(explorer_assets.SOURCES)
+    for name, entry in manifest["files"].items():
+        vendored = gzip.decompress((explorer_assets.VENDOR / f"{name}.gz").read_bytes())
+        assert explorer_assets.sha256(vendored) == entry["sha256"], name
+
+
+@pytest.mark.skipif(
+    not explorer_assets.MODULES.is_dir(),
+    reason="needs the npm packages: ./dev installs them with npm ci when npm is present",
+)
+def test_the_vendored_scripts_are_what_npm_installs_from_the_lockfile():
+    installed = json.loads((explorer_assets.MODULES / ".package-lock.json").read_text())
+    locked = json.loads(explorer_assets.LOCKFILE.read_text())
+    for path, package in installed["packages"].items():
+        assert locked["packages"][path]["version"] == package["version"], path
+    for name, source in explorer_assets.SOURCES.items():
+        vendored = gzip.decompress((explorer_assets.VENDOR / f"{name}.gz").read_bytes())
+        assert vendored == (explorer_assets.MODULES / source).read_bytes(), (
+            f"{name} differs from {source}: run ./dev explorer"
+        )
 
 
 async def test_missing_assets_are_explained(api, monkeypatch, tmp_path):
     monkeypatch.setitem(graphiql.ASSETS, "graphiql.min.js", tmp_path / "absent.js")
     page = await api.http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 503
-    assert "npm ci --prefix vdc_graph/http/explorer" in page.text
+    assert "./dev explorer" in page.text
 
 
 async def offline(page, outside: list[str]) -> None:
@@ -109,6 +159,7 @@ async def test_graphiql_runs_a_customers_query_offline(live_server, settings):
     CHROMIUM is None, reason="needs Chromium: apt-get install chromium (.ci/run installs it)"
 )
 async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_server, settings):
+    """Signed through GraphiQL's headers pane (the token bar left empty), as the CLI says."""
     from playwright.async_api import async_playwright
 
     settings.engine_step_seconds = 0.25  # a session of a few seconds, watched live
@@ -123,9 +174,7 @@ async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_
         outside: list[str] = []
         await offline(page, outside)
         await page.goto(f"{live_server.http_url}/graphql")
-        await page.fill("#token", token)
-        await page.click("text=Use token")
-        await page.wait_for_selector("text=signed in with the token")
+        await page.wait_for_selector("text=no token")
         async with httpx.AsyncClient(base_url=live_server.http_url) as http:
             started = await http.post(
                 "/graphql",
@@ -141,19 +190,27 @@ async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_
             f'subscription Watch {{ sessionLog(sessionId: "{session_id}") {{\n'
             "  session { status progress }\n  records { sequence message }\n  cursor\n} }"
         )
-        # Set the editor's text at once (CodeMirror's own API), then run it.
-        await page.evaluate(
-            "text => document.querySelector('.graphiql-query-editor .CodeMirror')"
-            ".CodeMirror.setValue(text)",
-            subscription,
-        )
+        await set_editor(page, QUERY_EDITOR, subscription)
         # GraphiQL parses the text shortly after a change; it picks WebSocket for a subscription.
         await page.wait_for_function(
-            "() => document.querySelector('.graphiql-query-editor .CodeMirror')"
+            f"() => document.querySelector('{QUERY_EDITOR}')"
             ".CodeMirror.documentAST?.definitions[0].operation === 'subscription'"
         )
-        await page.click(".graphiql-execute-button")
         response = page.locator(".graphiql-response")
+
+        # A token the server refuses: the socket's reason is on the page at once.
+        await page.click(".graphiql-editor-tools button:has-text('Headers')")
+        await set_editor(page, HEADERS_EDITOR, '{"Authorization": "Bearer not-a-token"}')
+        await page.click(".graphiql-execute-button")
+        await page.wait_for_selector("#token-state.refused", timeout=10000)
+        refusal = await page.inner_text("#token-state")
+        await response.get_by_text("Socket closed with event 4403").first.wait_for(timeout=10000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "explorer-refused.png"))
+
+        # The right token in the headers pane signs the subscription.
+        await set_editor(page, HEADERS_EDITOR, f'{{"Authorization": "Bearer {token}"}}')
+        await page.click(".graphiql-execute-button")
         shown: list[str] = []
         # Each event replaces the pane's content: note every content it shows until the end.
         async with asyncio.timeout(30):
@@ -162,13 +219,27 @@ async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_
                 if not shown or text != shown[-1]:
                     shown.append(text)
                 await asyncio.sleep(0.05)
-        ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "explorer-subscription.png"))
         await browser.close()
 
+    assert refusal.startswith("subscription refused (4403): "), refusal
+    assert "token" in refusal.lower(), refusal  # the server's reason, not a bare "Forbidden"
     # The pane showed the session running, then its last records as they arrived.
     assert any('"status": "RUNNING"' in text for text in shown), shown
     assert len([text for text in shown if '"sequence"' in text]) > 2, shown
     assert "Job finished at: " in shown[-1]
     assert '"progress": 100' in shown[-1]
     assert outside == []
+
+
+QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
+HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+
+
+async def set_editor(page, selector: str, text: str) -> None:
+    """Sets an editor's text at once (CodeMirror's own API)."""
+    await page.wait_for_selector(selector)
+    await page.evaluate(
+        "([selector, text]) => document.querySelector(selector).CodeMirror.setValue(text)",
+        [selector, text],
+    )

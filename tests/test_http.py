@@ -234,6 +234,13 @@ async def test_the_rate_limit_spends_cost_points_and_refills(api, settings):
         "limit": 25,
         "resetAt": "2025-03-01T09:02:24Z",
     }
+    # The same budget in the response's headers (IETF fields and the common trio).
+    assert query.headers["ratelimit-policy"] == '"points";q=25;w=3600'
+    assert query.headers["ratelimit"] == '"points";r=24;t=144'
+    assert query.headers["x-ratelimit-limit"] == "25"
+    assert query.headers["x-ratelimit-remaining"] == "24"
+    assert query.headers["x-ratelimit-reset"] == str(int(now.timestamp()) + 144)
+    assert "retry-after" not in query.headers
 
     def register(n: int) -> str:
         return (
@@ -246,6 +253,9 @@ async def test_the_rate_limit_spends_cost_points_and_refills(api, settings):
     refused = await api.post(register(3), token=token)
     assert refused.status_code == 429
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    # 4 points remain, the mutation costs 10: 6 points refill in 6 * 3600 / 25 s.
+    assert refused.headers["x-ratelimit-remaining"] == "4"
+    assert refused.headers["retry-after"] == "864"
     assert await Customer.filter(external_id="E3").count() == 0
     now += timedelta(hours=1)
     assert (await api.post(register(3), token=token)).status_code == 200

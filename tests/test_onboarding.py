@@ -359,3 +359,47 @@ async def test_the_command_line_completes_a_device_login(api, provider, manager,
     assert r["customer"]["onboarding"]["step"] == "TENANT_CONNECTED"
     stored = await Customer.get(id=customer.id)
     assert stored.microsoft_tenant_id  # a new tenant ID was reported
+
+
+DEVICE_STATE = """
+query($id: ID!) { customer(id: $id) { onboarding { step deviceLogin { userCode state } } } }
+"""
+
+
+async def test_the_device_login_is_followed_by_a_query(api, provider, manager, settings):
+    """The wizard polls a query (no change, a query's rate cost) until the sign-in happened;
+    then one mutation connects the tenant."""
+    customer = await pending_customer(provider)
+    cid = gid(customer)
+    await run(api, manager, ACCEPT, "onboardingAcceptLegalAgreement", {"customerId": cid})
+    confirmed = await api.data(
+        "query($id: ID!) { platform { legalAgreement { version } } "
+        "customer(id: $id) { onboarding { legalAgreementVersion } } }",
+        {"id": cid},
+        token=manager,
+    )
+    assert (
+        confirmed["customer"]["onboarding"]["legalAgreementVersion"]
+        == (confirmed["platform"]["legalAgreement"]["version"])
+    )
+    await run(
+        api,
+        manager,
+        CONNECT,
+        "onboardingConnectTenant",
+        {"customerId": cid, "region": "EMEA", "retentionYears": 3},
+    )
+    reader = token_for(settings, await make_user(provider, []))  # reading is enough
+    response = await api.post(DEVICE_STATE, {"id": cid}, token=reader)
+    onboarding = response.json()["data"]["customer"]["onboarding"]
+    assert onboarding["deviceLogin"]["state"] == "PENDING"
+    assert response.json()["extensions"]["rateLimit"]["cost"] == 1
+    await complete_login(onboarding["deviceLogin"]["userCode"], "tenant-9", "fabrikam.example")
+    again = (await api.data(DEVICE_STATE, {"id": cid}, token=reader))["customer"]["onboarding"]
+    # Reading changed nothing: still waiting for the one mutation that connects.
+    assert again == {
+        **onboarding,
+        "deviceLogin": {**onboarding["deviceLogin"], "state": "COMPLETED"},
+    }
+    r = await run(api, manager, CHECK, "onboardingCheckDeviceLogin", {"customerId": cid})
+    assert r["customer"]["onboarding"] == {"step": "TENANT_CONNECTED", "deviceLogin": None}

@@ -28,7 +28,7 @@ async def test_every_service_of_a_region_is_listed_operational_by_default(api, t
     states = (await api.data(QUERY, {"region": "EMEA"}, token=token))["serviceStatus"]
     assert [s["service"] for s in states] == [s.value for s in ServiceName]
     assert {(s["region"], s["health"], s["message"]) for s in states} == {
-        ("EMEA", "OPERATIONAL", "")
+        ("EMEA", "OPERATIONAL", None)
     }
     everywhere = (await api.data(QUERY, {}, token=token))["serviceStatus"]
     assert len(everywhere) == len(ServiceName) * len(Region) == 21

@@ -372,3 +372,32 @@ async def test_a_server_start_fails_the_sessions_a_previous_process_left_running
     assert session.status == "FAILED"
     record = await SessionLogRecord.get(session_id=session.id)
     assert record.status == "FAILED" and "restarted" in record.message
+
+
+async def test_metrics_show_the_open_socket_the_running_subscription_and_the_broker_lag(
+    live_server, settings
+):
+    from tests.test_observability import samples
+
+    async def scrape() -> dict:
+        async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+            return samples((await http.get("/metrics")).text)
+
+    def value(scraped: dict, name: str) -> float:
+        return scraped.get((name, ()), 0.0)
+
+    _, policy, token = await setup(settings)
+    before = await scrape()
+    await start_policy(live_server, token, policy.id)
+    session = await queued_session(policy)
+    async with Socket(live_server.ws_url, token) as socket:
+        await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
+        assert (await socket.receive())["type"] == "next"  # the subscription runs
+        during = await scrape()
+        await socket.until_complete("1")
+    after = await scrape()
+    connections, running = "vdc_websocket_connections", "vdc_subscriptions_active"
+    assert value(during, connections) == value(before, connections) + 1
+    assert value(during, running) == value(before, running) + 1
+    lag = "vdc_broker_lag_seconds_count"
+    assert value(after, lag) > value(before, lag)  # live batches came through the broker

@@ -51,10 +51,14 @@ async def receive(ws) -> dict:
 
 
 async def closed_with(ws) -> int:
+    return (await close_frame(ws)).code
+
+
+async def close_frame(ws):
     with pytest.raises(ConnectionClosed) as closed:
         for _ in range(5):
             await asyncio.wait_for(ws.recv(), 5)
-    return closed.value.rcvd.code
+    return closed.value.rcvd
 
 
 async def test_transport_ws_runs_an_operation_after_a_signed_in_init(live_server, token):
@@ -83,7 +87,14 @@ async def test_transport_ws_runs_an_operation_after_a_signed_in_init(live_server
 async def test_a_missing_or_bad_token_closes_with_4403(live_server, token, payload):
     async with websockets.connect(live_server.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        assert await closed_with(ws) == 4403
+        frame = await close_frame(ws)
+    # The reason says why, so a client (the explorer) can show it.
+    assert frame.code == 4403
+    assert frame.reason == (
+        "Sign in: send authorization in the connection_init payload"
+        if payload.get("authorization") != "Bearer forged"
+        else "The token is not valid"
+    )
 
 
 async def test_no_init_in_time_closes_with_4408(live_server, settings, token):

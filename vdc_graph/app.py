@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -20,9 +21,13 @@ from vdc_graph.db.config import DatabaseNotMigrated, pending_migrations, tortois
 from vdc_graph.exports.routes import export_routes
 from vdc_graph.http.graphiql import explorer_asset
 from vdc_graph.http.graphql_http import GraphQLHttp
+from vdc_graph.http.request_log import RequestLogMiddleware
 from vdc_graph.http.websocket import GraphQLWebSocket
+from vdc_graph.logs import configure_logging
+from vdc_graph.metrics import metrics_endpoint
 from vdc_graph.schema.root import build_schema
 from vdc_graph.settings import Settings, get_settings
+from vdc_graph.tracing import configure_tracing
 
 log = logging.getLogger("vdc_graph")
 
@@ -89,12 +94,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         [Route("/graphql/explorer/{name}", explorer_asset)] if settings.is_development else []
     )
     app = Starlette(
+        middleware=[Middleware(RequestLogMiddleware)],
         routes=[
             Route("/graphql", http.__call__, methods=["GET", "POST"]),
             *explorer_routes,
             WebSocketRoute("/graphql", websocket),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint(settings)),
             *export_routes(settings, authenticator),
         ],
         lifespan=lifespan,
@@ -102,3 +109,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.settings = settings
     app.state.schema = schema
     return app
+
+
+def create_served_app() -> Starlette:
+    """The application as ``serve`` runs it (in every worker): logging configured first."""
+    settings = get_settings()
+    configure_logging(settings)
+    configure_tracing()
+    return create_app(settings)

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from vdc_graph import clock, licensing
+from vdc_graph.alarms.evaluate import evaluate_alarms
+from vdc_graph.approvals.holding import expire_overdue
 from vdc_graph.engine import engine_for
 from vdc_graph.engine.recovery import fail_interrupted
 from vdc_graph.engine.scheduler import Scheduler
@@ -53,7 +55,11 @@ def backup_engine_job(settings: Settings) -> Job:
 
 
 def background_jobs(settings: Settings) -> list[Job]:
-    jobs: list[Job] = [every(3600, forget_expired), backup_engine_job(settings)]
+    jobs: list[Job] = [
+        every(3600, forget_expired),
+        every(60, expire_overdue),
+        backup_engine_job(settings),
+    ]
     outbox = deliverers(settings)
     if outbox:
         jobs.append(OutboxWorker(outbox).run_forever)
@@ -65,6 +71,9 @@ def background_jobs(settings: Settings) -> list[Job]:
         jobs.append(every(settings.offboarding_check_seconds, complete_due))
     if settings.usage_report_check_seconds > 0:
         jobs.append(lambda: keep_reports_generated(settings.usage_report_check_seconds))
+    if settings.alarm_check_seconds > 0:
+        alarms = functools.partial(evaluate_alarms, settings.alarm_renotify_hours)
+        jobs.append(every(settings.alarm_check_seconds, alarms))
     return jobs
 
 

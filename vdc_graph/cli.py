@@ -14,10 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from pydantic import ValidationError
+from tortoise import Tortoise, connections
 from tortoise.expressions import Q
 
-from vdc_graph.settings import Settings, get_settings
+from vdc_graph.cli_errors import CommandError, check_sqlite_folder, explain
+from vdc_graph.settings import Settings, describe_errors, get_settings
 
 DEFAULT_PORT = 8000
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -34,22 +36,35 @@ def parse_duration(text: str) -> timedelta:
 
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[None]:
-    from vdc_graph.db.config import tortoise_config
+    """The migrated database (an unmigrated one is refused, naming `migrate`)."""
+    from vdc_graph.db.config import DatabaseNotMigrated, pending_migrations, tortoise_config
 
+    check_sqlite_folder(settings.database_url)
     await Tortoise.init(
         config=tortoise_config(
             settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
     )
     try:
+        # Connect first: the migration plan alone takes an unreachable database for an empty one.
+        await connections.get("default").execute_query("SELECT 1")
+        pending = await pending_migrations()
+        if pending:
+            raise DatabaseNotMigrated(pending)
         yield
     finally:
         await Tortoise.close_connections()
 
 
+async def _check_database(settings: Settings) -> None:
+    async with database(settings):
+        pass
+
+
 async def _migrate(settings: Settings) -> list[str]:
     from vdc_graph.db.config import migrate, pending_migrations, tortoise_config
 
+    check_sqlite_folder(settings.database_url)
     config = tortoise_config(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     await Tortoise.init(config=config)
     try:
@@ -179,11 +194,22 @@ async def _import_customers(settings: Settings, path: Path, provider: str | None
     from tqdm import tqdm
 
     from vdc_graph.context import RequestContext
-    from vdc_graph.customer_import import BadFile, import_customers
+    from vdc_graph.customer_import import BadFile, import_customers, read_rows
     from vdc_graph.errors import UserErrors
 
-    with path.open(newline="", encoding="utf-8") as stream:
-        total = max(sum(1 for _ in stream) - 1, 0)
+    # The whole file is read once before the database is opened: its encoding and header are
+    # checked, and its rows counted for the progress bar.
+    try:
+        with path.open(newline="", encoding="utf-8") as stream:
+            total = sum(1 for _ in read_rows(stream))
+    except UnicodeDecodeError as exc:
+        raise CommandError(
+            f"cannot import {path}: it is not UTF-8 text (byte "
+            f"{exc.object[exc.start : exc.start + 1]!r} at offset {exc.start}); "
+            "save it as CSV UTF-8 and try again"
+        ) from None
+    except BadFile as exc:
+        raise CommandError(f"cannot import {path}: {exc}") from None
     async with database(settings):
         ctx = RequestContext(settings=settings, principal=await _provider_principal(provider))
         with tqdm(total=total, unit="row", desc="importing", file=sys.stderr) as bar:
@@ -306,8 +332,13 @@ def cmd_trusted_documents(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from vdc_graph.logs import configure_logging
+
+    configure_logging(settings)
+    if workers > 1:
+        _share_metrics_between_workers(settings)
     uvicorn.run(
-        "vdc_graph.app:create_app",
+        "vdc_graph.app:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -319,11 +350,27 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # (http/client_address.py), so uvicorn must not rewrite the peer first.
         proxy_headers=False,
         forwarded_allow_ips="",
-        log_level="info",
+        log_config=None,  # ours (configure_logging), in every worker
+        access_log=False,  # one line per request comes from the request log instead
+        log_level=settings.log_level.lower(),
     )
 
 
+def _share_metrics_between_workers(settings: Settings) -> None:
+    """Prometheus' multi-process mode: the workers write their samples into one empty folder
+    (set before any worker imports the client)."""
+    import os
+    import shutil
+
+    variable = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when a worker imports it
+    folder = Path(os.environ.get(variable) or settings.state_dir / "metrics")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[variable] = str(folder)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_check_database(settings))  # refused here in a line, not in each worker
     _serve(settings, args.host, args.port, args.workers)
     return 0
 
@@ -612,10 +659,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-    except ValueError as exc:  # invalid VDC_* settings
-        print(f"configuration error: {exc}", file=sys.stderr)
+    except ValidationError as exc:  # invalid VDC_* settings
+        for line in describe_errors(exc):
+            print(f"configuration error: {line}", file=sys.stderr)
         return 2
-    return args.run(settings, args)
+    try:
+        return args.run(settings, args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        message = explain(exc, settings.database_url)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class NotificationTopic(StrEnum):
     BACKUP_COMPLETE = "BACKUP_COMPLETE"
     BACKUP_FAILED = "BACKUP_FAILED"
     RESTORE_ACTIVITY = "RESTORE_ACTIVITY"
+    ALARM = "ALARM"
 
 
 class M365Service(StrEnum):
@@ -129,6 +130,10 @@ class SessionTrigger(StrEnum):
     USER = "USER"
 
 
+# Who a session was started by when the schedule started it.
+SCHEDULE_STARTER = "Schedule"
+
+
 class LogStatus(StrEnum):
     INFO = "INFO"
     SUCCESS = "SUCCESS"
@@ -193,6 +198,8 @@ class WebhookEvent(StrEnum):
     CUSTOMER_ONBOARDED = "CUSTOMER_ONBOARDED"
     LICENSE_CHANGE = "LICENSE_CHANGE"
     USAGE_REPORT_STATUS = "USAGE_REPORT_STATUS"
+    ALARM = "ALARM"
+    APPROVAL = "APPROVAL"
 
 
 class DeliveryStatus(StrEnum):
@@ -207,6 +214,33 @@ class OutboxKind(StrEnum):
     WEBHOOK = "WEBHOOK"
 
 
+class MessageTopic(StrEnum):
+    """What an email or Teams message of the outbox is about (its notification history)."""
+
+    INVITATION = "INVITATION"
+    WELCOME = "WELCOME"
+    BACKUP_COMPLETE = "BACKUP_COMPLETE"
+    BACKUP_FAILED = "BACKUP_FAILED"
+    RESTORE_ACTIVITY = "RESTORE_ACTIVITY"
+    ALARM = "ALARM"
+    OTHER = "OTHER"
+
+
+class NotificationState(StrEnum):
+    """Where an email or Teams message stands, as the notification history shows it."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+NOTIFICATION_STATE_OF = {
+    DeliveryStatus.PENDING: NotificationState.PENDING,
+    DeliveryStatus.SUCCEEDED: NotificationState.SENT,
+    DeliveryStatus.FAILED: NotificationState.FAILED,
+}
+
+
 class AuditOutcome(StrEnum):
     SUCCESS = "SUCCESS"
     DENIED = "DENIED"
@@ -218,3 +252,32 @@ class SessionService(StrEnum):
     ONEDRIVE = "ONEDRIVE"
     SHAREPOINT = "SHAREPOINT"
     TEAMS = "TEAMS"
+
+
+class AlarmRule(StrEnum):
+    POLICY_CONSECUTIVE_FAILURES = "POLICY_CONSECUTIVE_FAILURES"
+    NO_RECENT_SUCCESS = "NO_RECENT_SUCCESS"
+    TENANT_DISCONNECTED = "TENANT_DISCONNECTED"
+    STORAGE_GROWTH = "STORAGE_GROWTH"
+    LICENSE_COMMIT_USAGE = "LICENSE_COMMIT_USAGE"
+    USAGE_REPORT_DUE = "USAGE_REPORT_DUE"
+
+
+class AlarmSeverity(StrEnum):
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+class AlarmState(StrEnum):
+    ACTIVE = "ACTIVE"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESOLVED = "RESOLVED"
+
+
+class ApprovalState(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"

@@ -46,6 +46,12 @@ def hash_secret(secret: str, salt: str) -> str:
     return f"{salt}${digest}"
 
 
+def split_key(token: str) -> tuple[str, str]:
+    """The key's ``<id>`` and ``<secret>``; the secret itself may contain ``_``."""
+    prefix, _, secret = token.removeprefix(KEY_PREFIX).partition("_")
+    return prefix, secret
+
+
 def new_secret() -> NewSecret:
     prefix = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -72,13 +78,17 @@ async def user_permissions(user_id: object) -> frozenset[Permission]:
 
 
 async def authenticate_api_key(token: str) -> Principal:
-    body = token[len(KEY_PREFIX) :]
-    prefix, _, secret = body.partition("_")
+    prefix, secret = split_key(token)
     if not prefix or not secret:
         raise invalid("malformed API key")
     key = await ApiKey.get_or_none(prefix=prefix)
     if key is None or not _matches(secret, key.secret_hash):
         raise invalid("unknown API key or wrong secret")
+    return await api_key_principal(key)
+
+
+async def api_key_principal(key: ApiKey) -> Principal:
+    """The caller a key (whose secret was shown) stands for now, or a refusal."""
     now = clock.now()
     if key.revoked_at is not None:
         raise Unauthenticated(REVOKED)

@@ -8,12 +8,13 @@ from uuid import UUID
 
 import httpx
 
-from vdc_graph.db.models import CustomerAdminUser, PortalUser
+from vdc_graph.db.models import ApiKey, CustomerAdminUser, PortalUser
 from vdc_graph.errors import Forbidden, Unauthenticated
 from vdc_graph.settings import Settings
 
 from ._verify import MSG_NO_USER, claim_uuid, decode_verified, invalid, peek
-from .api_keys import authenticate_api_key, is_api_key, user_permissions
+from .api_keys import api_key_principal, authenticate_api_key, is_api_key, user_permissions
+from .download_links import verified_claims
 from .ip_restriction import check_customer_address
 from .oidc import JwksClient, oidc_configured, oidc_user, verify_oidc_token
 from .principal import Principal
@@ -71,16 +72,27 @@ class Authenticator:
             user = await oidc_user(claims)
         else:
             raise invalid("no verifier for this issuer")
-        return Principal(
-            provider_id=user.provider_id,
-            user_id=user.id,
-            api_key_id=None,
-            email=user.email,
-            # Read on every request, so a role change applies to the very next one.
-            permissions=await user_permissions(user.id),
-            customer_scope=await _customer_scope(claims, user),
-            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
-        )
+        return await user_principal(claims, user)
+
+    async def authenticate_link(
+        self, path: str, query: list[tuple[str, str]], client_host: str | None = None
+    ) -> Principal:
+        """The caller a signed download link was made for, as it is now."""
+        claims = verified_claims(self._settings, path, query)
+        caller, provider_id = claim_uuid(claims, "sub"), claim_uuid(claims, "pid")
+        if claims["kind"] == "key":
+            key = await ApiKey.get_or_none(id=caller, provider_id=provider_id)
+            if key is None:
+                raise Unauthenticated(MSG_NO_USER)
+            principal = await api_key_principal(key)
+        else:
+            user = await PortalUser.get_or_none(id=caller, provider_id=provider_id)
+            if user is None:
+                raise Unauthenticated(MSG_NO_USER)
+            principal = await user_principal(claims, user)
+        if principal.customer_scope is not None:
+            await check_customer_address(principal.customer_scope, client_host)
+        return principal
 
     async def aclose(self) -> None:
         if self._jwks is not None:
@@ -89,14 +101,14 @@ class Authenticator:
     async def _development(self, token: str) -> tuple[dict[str, Any], PortalUser]:
         if self._dev_secret is None:
             raise invalid("development token without a development secret")
-        return await _local_user(
+        return await local_user(
             token, self._dev_secret, DEV_ALGORITHM, DEV_ISSUER, self._settings, ("iat",)
         )
 
     async def _switched(self, token: str) -> tuple[dict[str, Any], PortalUser]:
         if self._switch_secret is None:
             raise invalid("switch token without a switch secret")
-        return await _local_user(
+        return await local_user(
             token,
             self._switch_secret,
             SWITCH_ALGORITHM,
@@ -106,7 +118,21 @@ class Authenticator:
         )
 
 
-async def _local_user(
+async def user_principal(claims: dict[str, Any], user: PortalUser) -> Principal:
+    """The caller a verified token of ``user`` stands for (its ``cid``: a customer scope)."""
+    return Principal(
+        provider_id=user.provider_id,
+        user_id=user.id,
+        api_key_id=None,
+        email=user.email,
+        # Read on every request, so a role change applies to the very next one.
+        permissions=await user_permissions(user.id),
+        customer_scope=await _customer_scope(claims, user),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+    )
+
+
+async def local_user(
     token: str,
     secret: str,
     algorithm: str,
@@ -158,3 +184,18 @@ async def _customer_scope(claims: dict[str, Any], user: PortalUser) -> UUID | No
     if not allowed:
         raise Unauthenticated(BAD_CUSTOMER_SCOPE)
     return customer_id
+
+
+async def acting_principal(user: PortalUser, customer_scope: UUID | None) -> Principal:
+    """The caller ``user`` is now (their current roles), within ``customer_scope`` if it is
+    still theirs: for acting later on a person's behalf, as an approved action does."""
+    claims = {} if customer_scope is None else {"cid": str(customer_scope)}
+    return Principal(
+        provider_id=user.provider_id,  # type: ignore[attr-defined]
+        user_id=user.id,
+        api_key_id=None,
+        email=user.email,
+        permissions=await user_permissions(user.id),
+        customer_scope=await _customer_scope(claims, user),
+        expires_at=None,
+    )

@@ -61,6 +61,7 @@ from vdc_graph.db.models import (
     Webhook,
 )
 from vdc_graph.enums import (
+    SCHEDULE_STARTER,
     AddedBy,
     BackupObjectType,
     BackupType,
@@ -85,6 +86,7 @@ from vdc_graph.enums import (
     UsageReportStatus,
     WebhookEvent,
 )
+from vdc_graph.resolvers.platform import LEGAL_AGREEMENT
 from vdc_graph.usage_reports import (
     next_month,
     report_number,
@@ -831,13 +833,13 @@ class _Generator:
             provider_id=provider.id,
             display_name=company,
             m365_account=domain if not pending or rng.random() < 0.7 else "",
-            microsoft_tenant_id="" if pending else str(_uuid(rng)),
+            microsoft_tenant_id=None if pending else str(_uuid(rng)),
             external_id=self._external_id(rng, source),
             former_external_id=None,
             veeam_account_id=self._veeam_account_id(rng),
-            flex_subscription_id=flex,
-            express_subscription_id=express,
-            premium_subscription_id=premium,
+            flex_subscription_id=flex or None,
+            express_subscription_id=express or None,
+            premium_subscription_id=premium or None,
             contract_type=contract,
             license_model=LicenseModel.FIXED if rng.random() < 0.2 else LicenseModel.VARIABLE,
             source_type=source,
@@ -1026,6 +1028,7 @@ class _Generator:
                     step=step,
                     legal_accepted_by=provider_admin.email if accepted else None,
                     legal_accepted_at=started if accepted else None,
+                    legal_agreement_version=LEGAL_AGREEMENT.version if accepted else None,
                     region=region if issued else None,
                     retention_years=retention if issued else None,
                     retention_unlimited=issued and retention is None,
@@ -1059,6 +1062,7 @@ class _Generator:
                 step=OnboardingStep.FINISHED,
                 legal_accepted_by=admin.email if self_service else provider_admin.email,
                 legal_accepted_at=activation - timedelta(minutes=rng.randint(20, 120)),
+                legal_agreement_version=LEGAL_AGREEMENT.version,
                 region=customer.region,
                 retention_years=customer.retention_years,
                 retention_unlimited=customer.retention_years is None,
@@ -1413,7 +1417,7 @@ class _Generator:
             transferred_items=items,
             trigger=SessionTrigger.SCHEDULE if starter is None else SessionTrigger.USER,
             started_by_id=None if starter is None else starter.id,
-            started_by_label="" if starter is None else starter.email,
+            started_by_label=SCHEDULE_STARTER if starter is None else starter.email,
             retry_count=rng.randint(1, 3) if status is SessionStatus.FAILED else 0,
             service_counts=counts,
             stop_requested=False,
@@ -1645,7 +1649,7 @@ class _Generator:
                         service=service,
                         region=region,
                         health=ServiceHealth.DEGRADED if is_degraded else ServiceHealth.OPERATIONAL,
-                        message=names.DEGRADED_MESSAGE if is_degraded else "",
+                        message=names.DEGRADED_MESSAGE if is_degraded else None,
                         updated_at=updated,
                     )
                 )

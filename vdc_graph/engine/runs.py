@@ -13,7 +13,13 @@ from uuid import UUID
 from vdc_graph import clock
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, SessionLogRecord
 from vdc_graph.db.transactions import after_commit, atomic
-from vdc_graph.enums import LogStatus, PolicyStatus, SessionStatus, SessionTrigger
+from vdc_graph.enums import (
+    SCHEDULE_STARTER,
+    LogStatus,
+    PolicyStatus,
+    SessionStatus,
+    SessionTrigger,
+)
 from vdc_graph.events.sessions import ENDED, publish_finished, publish_session
 from vdc_graph.notify import backup as notifications
 from vdc_graph.notify import webhook_events
@@ -44,7 +50,7 @@ async def queue_session(
         status=SessionStatus.QUEUED,
         trigger=trigger,
         started_by_id=started_by_id,
-        started_by_label=started_by_label or "Schedule",
+        started_by_label=started_by_label or SCHEDULE_STARTER,
     )
     policy.last_status = PolicyStatus.RUNNING
     await policy.save(update_fields=["last_status"])

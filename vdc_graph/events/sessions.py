@@ -12,6 +12,7 @@ Topics:
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -125,9 +126,17 @@ async def publish_session(
 ) -> None:
     """Announce a committed change of ``session`` (and its new log records)."""
     snapshot = session_snapshot(session)
-    message: Message = {"records": [record_snapshot(r) for r in records or ()], "session": snapshot}
+    now = time.time()  # subscribers measure the broker's lag from it
+    message: Message = {
+        "records": [record_snapshot(r) for r in records or ()],
+        "session": snapshot,
+        "publishedAt": now,
+    }
     await broker().publish(log_topic(session.id), message)
-    await broker().publish(updates_topic(session.provider_id), {"session": snapshot})  # type: ignore[attr-defined]
+    await broker().publish(
+        updates_topic(session.provider_id),  # type: ignore[attr-defined]
+        {"session": snapshot, "publishedAt": now},
+    )
 
 
 async def publish_finished(session: BackupSession) -> None:

@@ -14,9 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from vdc_graph.auth import Authenticator
+from vdc_graph.auth.download_links import SIGNATURE
 from vdc_graph.context import RequestContext
 from vdc_graph.errors import ApiError, ErrorCode, Unauthenticated
 from vdc_graph.http.client_address import client_address
+from vdc_graph.http.request_log import facts
 from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
@@ -55,11 +57,18 @@ def export_endpoint(
             settings=settings,
             request=request,
             client_host=client_address(request, settings),
+            request_id=facts(request).request_id,
         )
         try:
-            context.principal = await authenticator.authenticate(
-                request.headers.get("authorization"), context.client_host
-            )
+            if "authorization" not in request.headers and SIGNATURE in request.query_params:
+                context.principal = await authenticator.authenticate_link(
+                    request.url.path, request.query_params.multi_items(), context.client_host
+                )
+            else:
+                context.principal = await authenticator.authenticate(
+                    request.headers.get("authorization"), context.client_host
+                )
+            facts(request).caller(context.principal)
             if context.principal is None:
                 raise Unauthenticated("Sign in: send Authorization: Bearer <token>")
             response = await export(request, context)
@@ -67,6 +76,7 @@ def export_endpoint(
             if audit.is_refusal(error):
                 who = context.principal or getattr(error, "principal", None)
                 await audit.record_refusal(who, context.client_host, request.url.path, error)
+            facts(request).outcome = error.code.value
             return refusal(error)
         response.headers["X-Request-Id"] = context.request_id
         return response

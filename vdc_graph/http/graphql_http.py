@@ -25,6 +25,8 @@ from vdc_graph.settings import Settings
 from . import bounded_json, idempotency, negotiation, persisted
 from .client_address import client_address
 from .graphiql import graphiql_page
+from .rate_limit_headers import rate_limit_headers
+from .request_log import facts
 
 log = logging.getLogger("vdc_graph.http")
 
@@ -65,8 +67,8 @@ def operation_action(query: str, operation_name: str | None) -> str:
     return operation.operation.value
 
 
-# Root fields a caller without a bearer token may use: their argument carries the credential
-# (an invitation link's token), and what they answer is limited to that invitation.
+# Mutations a caller without a bearer token may run: their input carries the credential (an
+# invitation link's token), and what they answer is limited to that invitation.
 ANONYMOUS_MUTATIONS = frozenset(
     {
         "invitationAcceptLegalAgreement",
@@ -77,10 +79,9 @@ ANONYMOUS_MUTATIONS = frozenset(
         "invitationAccept",
     }
 )
-ANONYMOUS_FIELDS = {
-    AstOperationType.QUERY: frozenset({"invitation"}),
-    AstOperationType.MUTATION: ANONYMOUS_MUTATIONS,
-}
+# Queries open to everyone: the same public choice lists for every caller (the invitation page),
+# and what an invitation link opens.
+ANONYMOUS_QUERIES = frozenset({"platform", "invitation"})
 
 
 def anonymous_operation(params: dict[str, Any]) -> bool:
@@ -89,10 +90,13 @@ def anonymous_operation(params: dict[str, Any]) -> bool:
     operation = chosen_operation(params["query"], params.get("operation_name"))
     if operation is None:
         return False
-    allowed = ANONYMOUS_FIELDS.get(operation.operation, frozenset())
+    open_fields = {
+        AstOperationType.MUTATION: ANONYMOUS_MUTATIONS,
+        AstOperationType.QUERY: ANONYMOUS_QUERIES,
+    }.get(operation.operation, frozenset())
     selections = operation.selection_set.selections
     return bool(selections) and all(
-        isinstance(s, FieldNode) and s.name.value in allowed for s in selections
+        isinstance(s, FieldNode) and s.name.value in open_fields for s in selections
     )
 
 
@@ -111,10 +115,12 @@ class GraphQLHttp:
         self.persisted = persisted.PersistedDocuments(settings)
 
     async def __call__(self, request: Request) -> Response:
+        found = facts(request)
         context = RequestContext(
             settings=self.settings,
             client_host=client_address(request, self.settings),
             request=request,
+            request_id=found.request_id,
         )
         headers = {"X-Request-Id": context.request_id}
         if (
@@ -124,6 +130,7 @@ class GraphQLHttp:
             and negotiation.wants_html(request.headers.get("accept"))
         ):
             return graphiql_page(request)
+        found.operation_type = "unknown"  # until the operation is known
         media = negotiation.response_type(request.headers.get("accept"))
         try:
             if media is None:
@@ -131,7 +138,9 @@ class GraphQLHttp:
                     406, f"Accept {negotiation.GRAPHQL_RESPONSE} or {negotiation.JSON}"
                 )
             params = await self._params(request)
+            found.operation_name = params["operation_name"]
             context.principal = await self._principal(request, context, params)
+            found.caller(context.principal)
             key = request.headers.get("idempotency-key")
             if key is not None and request.method == "POST" and context.principal is not None:
                 return await idempotency.once(
@@ -142,8 +151,10 @@ class GraphQLHttp:
                 )
             return await self._answer(request, params, context, media, headers)
         except RequestRefused as refused:
+            found.outcome = refused.code.value
             return self._refusal(refused, media or negotiation.JSON, headers)
         except idempotency.IdempotencyConflict as conflict:
+            found.outcome = "IDEMPOTENCY_CONFLICT"
             return self._refusal(
                 RequestRefused(conflict.status, conflict.message),
                 media or negotiation.JSON,
@@ -162,6 +173,8 @@ class GraphQLHttp:
         register_as = getattr(request.state, "register_as", None)
         if register_as is not None and not _pre_execution(result):
             self.persisted.remember(register_as, params["query"])
+        codes = [(e.extensions or {}).get("code") for e in result.errors or ()]
+        facts(request).outcome = next((str(c) for c in codes if c), "error") if codes else "ok"
         return self._response(result, media, headers)
 
     async def _params(self, request: Request) -> dict[str, Any]:
@@ -269,6 +282,10 @@ class GraphQLHttp:
             else {OperationType.QUERY, OperationType.MUTATION}
         )
         operation = chosen_operation(params["query"], params["operation_name"])
+        if operation is not None:
+            found = facts(request)
+            found.operation_type = operation.operation.value
+            found.operation_name = operation.name.value if operation.name else None
         # Only reads are cut off: a mutation interrupted inside its transaction could leave the
         # database connection stuck, so mutations run to their end.
         limit = (
@@ -313,6 +330,7 @@ class GraphQLHttp:
             status = 429  # for every client: it must slow down
         elif media == negotiation.GRAPHQL_RESPONSE and pre_execution:
             status = 400
+        headers = {**headers, **rate_limit_headers(result.extensions, refused=status == 429)}
         return JSONResponse(body, status_code=status, media_type=media, headers=headers)
 
     @staticmethod

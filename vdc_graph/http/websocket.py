@@ -16,13 +16,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from vdc_graph import clock
+from vdc_graph import clock, metrics
 from vdc_graph.auth import Authenticator
 from vdc_graph.auth.principal import Principal
 from vdc_graph.context import RequestContext
@@ -38,8 +38,24 @@ from .client_address import client_address
 
 log = logging.getLogger("vdc_graph.websocket")
 
+# Where the refusal's reason waits for the close frame (strawberry's own says only "Forbidden").
+_REFUSAL = "vdc_graph.refusal"
+_MAX_REASON_BYTES = 123  # a close frame's reason is at most 123 bytes of UTF-8
+
+
+class _ReasonedAdapter(ASGIWebSocketAdapter):
+    """Closes a refused socket (4403) with the refusal's reason, so the client can show it."""
+
+    async def close(self, code: int, reason: str) -> None:
+        refusal = self.ws.scope.pop(_REFUSAL, None)
+        if code == 4403 and refusal:
+            reason = refusal.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
+        await super().close(code, reason)
+
 
 class GraphQLWebSocket(GraphQL):
+    websocket_adapter_class = _ReasonedAdapter  # type: ignore[assignment]
+
     def __init__(
         self, schema: BaseSchema, settings: Settings, authenticator: Authenticator
     ) -> None:
@@ -55,7 +71,8 @@ class GraphQLWebSocket(GraphQL):
         websocket = WebSocket(scope, receive=receive, send=send)
         context = await self.get_context(websocket, websocket)
         try:
-            await self.run(websocket, context=context)
+            with metrics.WEBSOCKETS.track_inprogress():
+                await self.run(websocket, context=context)
         finally:
             for task in context.connection_tasks:
                 task.cancel()
@@ -86,6 +103,7 @@ class GraphQLWebSocket(GraphQL):
         except (Unauthenticated, Forbidden) as exc:
             who = getattr(exc, "principal", None)
             await audit.record_refusal(who, context.client_host, "connectionInit", exc)
+            context.request.scope[_REFUSAL] = exc.message
             raise ConnectionRejectionError({"message": exc.message}) from exc
         context.principal = principal
 

@@ -9,9 +9,16 @@ message card.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from vdc_graph.db.models import BackupSession, Customer, NotificationContact, Restore
-from vdc_graph.enums import ContactKind, NotificationTopic, OutboxKind, SessionStatus
+from vdc_graph.enums import (
+    ContactKind,
+    MessageTopic,
+    NotificationTopic,
+    OutboxKind,
+    SessionStatus,
+)
 
 from .outbox import enqueue
 
@@ -27,6 +34,7 @@ _COLOURS = {
     NotificationTopic.BACKUP_COMPLETE: "2E7D32",
     NotificationTopic.BACKUP_FAILED: "C62828",
     NotificationTopic.RESTORE_ACTIVITY: "1565C0",
+    NotificationTopic.ALARM: "EF6C00",
 }
 
 
@@ -37,14 +45,15 @@ def recipient_key(kind: ContactKind, address: str) -> tuple[ContactKind, str]:
     return kind, address.lower() if kind is ContactKind.EMAIL else address
 
 
-async def _recipients(customer: Customer, topic: NotificationTopic) -> list[NotificationContact]:
+async def _recipients(
+    provider_id: UUID, customer: Customer | None, topic: NotificationTopic
+) -> list[NotificationContact]:
     """Each recipient once per event, although it may be both a provider default contact and a
     (copied) customer contact."""
     contacts = await NotificationContact.filter(
-        provider_id=customer.provider_id,  # type: ignore[attr-defined]
-        customer_id__isnull=True,
+        provider_id=provider_id, customer_id__isnull=True
     ).order_by("created_at", "id")
-    if customer.allow_system_notifications:
+    if customer is not None and customer.allow_system_notifications:
         contacts += await NotificationContact.filter(customer_id=customer.id).order_by(
             "created_at", "id"
         )
@@ -67,29 +76,39 @@ def teams_card(topic: NotificationTopic, title: str, facts: list[tuple[str, str]
     }
 
 
-async def _send(
-    customer: Customer, topic: NotificationTopic, title: str, facts: list[tuple[str, str]]
+async def send_to_contacts(
+    provider_id: UUID,
+    customer: Customer | None,
+    topic: NotificationTopic,
+    title: str,
+    facts: list[tuple[str, str]],
 ) -> int:
-    recipients = await _recipients(customer, topic)
+    """Queue ``title`` and ``facts`` for the contacts subscribed to ``topic``: the provider's,
+    and the customer's (when there is one and it allows system notifications)."""
+    recipients = await _recipients(provider_id, customer, topic)
     body = title + "\n\n" + "\n".join(f"{name}: {value}" for name, value in facts) + "\n"
-    payload: dict[str, Any] = {"topic": topic.value, "customerId": str(customer.id)}
+    customer_id = None if customer is None else customer.id
+    payload: dict[str, Any] = {"topic": topic.value, "customerId": _plain(customer_id)}
+    history = {"customer_id": customer_id, "topic": MessageTopic(topic.value)}
     for contact in recipients:
         if contact.kind is ContactKind.TEAMS_WEBHOOK:
             await enqueue(
                 OutboxKind.TEAMS,
                 contact.address,
-                provider_id=customer.provider_id,  # type: ignore[attr-defined]
+                provider_id=provider_id,
                 subject=title,
                 payload={**payload, "card": teams_card(topic, title, facts)},
+                **history,
             )
         else:
             await enqueue(
                 OutboxKind.EMAIL,
                 contact.address,
-                provider_id=customer.provider_id,  # type: ignore[attr-defined]
+                provider_id=provider_id,
                 subject=title,
                 body=body,
                 payload=payload,
+                **history,
             )
     return len(recipients)
 
@@ -114,7 +133,7 @@ async def session_finished(session: BackupSession) -> int:
         ("Finished", _time(session.ended_at)),
         ("Processed objects", str(session.processed_objects)),
     ]
-    return await _send(customer, topic, title, facts)
+    return await send_to_contacts(customer.provider_id, customer, topic, title, facts)  # type: ignore[attr-defined]
 
 
 async def restore_recorded(restore: Restore) -> int:
@@ -129,4 +148,14 @@ async def restore_recorded(restore: Restore) -> int:
         ("Items", str(restore.item_count)),
         ("Status", restore.status.value),
     ]
-    return await _send(customer, NotificationTopic.RESTORE_ACTIVITY, title, facts)
+    return await send_to_contacts(
+        customer.provider_id,  # type: ignore[attr-defined]
+        customer,
+        NotificationTopic.RESTORE_ACTIVITY,
+        title,
+        facts,
+    )
+
+
+def _plain(value: UUID | None) -> str | None:
+    return None if value is None else str(value)

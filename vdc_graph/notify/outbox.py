@@ -16,9 +16,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from vdc_graph import clock
+from vdc_graph import clock, metrics
 from vdc_graph.db.models import OutboxMessage
-from vdc_graph.enums import DeliveryStatus, OutboxKind
+from vdc_graph.enums import DeliveryStatus, MessageTopic, OutboxKind
+
+from .failure_reasons import generic_reason
 
 log = logging.getLogger("vdc_graph.outbox")
 
@@ -50,8 +52,14 @@ async def enqueue(
     subject: str = "",
     body: str = "",
     payload: dict[str, Any] | None = None,
+    customer_id: UUID | None = None,
+    topic: MessageTopic = MessageTopic.OTHER,
+    resend_of_id: UUID | None = None,
 ) -> OutboxMessage:
-    """Queue a message; call it inside the transaction of the change it reports."""
+    """Queue a message; call it inside the transaction of the change it reports.
+
+    ``customer_id`` and ``topic`` place it in the notification history (the provider's, and
+    that customer's when set)."""
     return await OutboxMessage.create(
         kind=kind,
         recipient=recipient,
@@ -59,6 +67,9 @@ async def enqueue(
         subject=subject,
         body=body,
         payload=payload,
+        customer_id=customer_id,
+        topic=topic,
+        resend_of_id=resend_of_id,
         next_attempt_at=clock.now(),
     )
 
@@ -126,6 +137,7 @@ class OutboxWorker:
         except Exception as exc:  # any failure of the far side: retry later
             final = attempts >= self.retry.max_attempts
             # The recipient stays out of the log: a Teams webhook URL is itself a credential.
+            metrics.delivery(message.kind.value, "failed" if final else "retry")
             log.warning(
                 "outbox %s %s failed (attempt %d%s): %s",
                 message.kind,
@@ -137,14 +149,19 @@ class OutboxWorker:
             await OutboxMessage.filter(id=message.id).update(
                 attempts=attempts,
                 last_error=str(exc)[:2000],
+                failure_reason=generic_reason(exc),
+                last_attempt_at=clock.now(),
                 status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
                 next_attempt_at=None if final else clock.now() + self.retry.delay_after(attempts),
             )
             return
+        metrics.delivery(message.kind.value, "succeeded")
         await OutboxMessage.filter(id=message.id).update(
             attempts=attempts,
             status=DeliveryStatus.SUCCEEDED,
             sent_at=clock.now(),
+            last_attempt_at=clock.now(),
             next_attempt_at=None,
             last_error="",
+            failure_reason="",
         )

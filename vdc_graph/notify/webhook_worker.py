@@ -14,7 +14,7 @@ from datetime import datetime
 
 import httpx
 
-from vdc_graph import clock, outbound
+from vdc_graph import clock, metrics, outbound
 from vdc_graph.db.models import Webhook, WebhookDelivery
 from vdc_graph.enums import DeliveryStatus
 
@@ -104,6 +104,7 @@ class WebhookWorker:
             "last_error": error,
         }
         if not error:
+            metrics.delivery("webhook", "succeeded")
             await WebhookDelivery.filter(id=delivery.id).update(
                 **common,
                 status=DeliveryStatus.SUCCEEDED,
@@ -112,6 +113,7 @@ class WebhookWorker:
             )
             return
         final = attempts >= self.retry.max_attempts or webhook is None or not webhook.enabled
+        metrics.delivery("webhook", "failed" if final else "retry")
         log.warning(
             "webhook delivery %s failed (attempt %d%s): %s",
             delivery.id,

@@ -22,11 +22,17 @@ def reading(ctx: RequestContext) -> Scope:
     return scope_for(require(ctx.principal, Permission.MONITORING_ACCESS))
 
 
-def changing(ctx: RequestContext, *permissions: Permission) -> tuple[Principal, Scope]:
-    """The caller and scope of a change that needs ``permissions``."""
-    principal = require(ctx.principal, *permissions)
+def may_change(principal: Principal | None, *permissions: Permission) -> Principal:
+    """The caller, when it may make a change that needs ``permissions``."""
+    principal = require(principal, *permissions)
     if principal.read_only:
         raise Forbidden(READ_ONLY_KEY)
+    return principal
+
+
+def changing(ctx: RequestContext, *permissions: Permission) -> tuple[Principal, Scope]:
+    """The caller and scope of a change that needs ``permissions``."""
+    principal = may_change(ctx.principal, *permissions)
     return principal, scope_for(principal)
 
 

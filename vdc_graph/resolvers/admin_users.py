@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, CustomerAdminUser
 from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
 from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.db.queries.customers import SORT_KEYS
-from vdc_graph.enums import OutboxKind, Permission
+from vdc_graph.enums import MessageTopic, OutboxKind, Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.outbox import enqueue
 
+from . import rules
 from .access import changing, reading
 from .ids import Ref, key_of, not_found
 from .managing import customer_to_change
@@ -52,7 +54,8 @@ class AdminUserInput:
 async def add_admin_user(
     ctx: RequestContext, ref: Ref, data: AdminUserInput
 ) -> tuple[Customer, CustomerAdminUser]:
-    _, customer = await customer_to_change(ctx, ref)
+    principal, customer = await customer_to_change(ctx, ref)
+    rules.add_admin_user(principal, customer)
     email = data.email.strip()
     problems = []
     if problem := upn_problem(email):
@@ -93,6 +96,8 @@ async def _welcome(ctx: RequestContext, customer: Customer, user: CustomerAdminU
             f"{ctx.settings.public_url.rstrip('/')}\n"
         ),
         payload={"adminUserId": str(user.id), "customerId": str(customer.id)},
+        customer_id=customer.id,
+        topic=MessageTopic.WELCOME,
     )
 
 
@@ -130,11 +135,13 @@ async def update_admin_user(
     return user
 
 
-async def remove_admin_user(ctx: RequestContext, ref: Ref) -> Customer:
+async def remove_admin_user(ctx: RequestContext, ref: Ref) -> tuple[Customer, Any]:
+    """The customer, and the key of the admin user removed from it."""
     user = await _admin_user_to_change(ctx, ref)
     customer = await Customer.get(id=user.customer_id)
+    removed = user.id
     await user.delete()
-    return customer
+    return customer, removed
 
 
 async def organizations(ctx: RequestContext, page: PageArgs) -> Page[Customer]:

@@ -8,11 +8,12 @@ from vdc_graph.auth.ip_restriction import address_in_range
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, IpRange, NotificationContact
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import AddedBy, ContractType, Region
+from vdc_graph.enums import AddedBy, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.events import rights
 from vdc_graph.notify.languages import canonical_language
 
+from . import rules
 from .ids import Ref
 from .managing import customer_to_change
 from .settings import ContactInput, contact_problems, language_problem
@@ -29,19 +30,6 @@ SETTING_FLAGS = (
 )
 
 
-def refuse_pending(customer: Customer) -> None:
-    if customer.contract_type is ContractType.PENDING:
-        raise UserErrors(
-            [
-                UserError(
-                    "The customer is still pending: finish onboarding before changing settings",
-                    ["input", "customerId"],
-                    UserErrorCode.CUSTOMER_PENDING,
-                )
-            ]
-        )
-
-
 @dataclass(frozen=True)
 class SettingsChange:
     # None leaves a setting as it is.
@@ -56,8 +44,8 @@ class SettingsChange:
 
 
 async def update_settings(ctx: RequestContext, ref: Ref, change: SettingsChange) -> Customer:
-    _, customer = await customer_to_change(ctx, ref)
-    refuse_pending(customer)
+    principal, customer = await customer_to_change(ctx, ref)
+    rules.edit_customer(principal, customer)
     fields = [name for name in ("region", *SETTING_FLAGS) if getattr(change, name) is not None]
     for name in fields:
         setattr(customer, name, getattr(change, name))
@@ -151,7 +139,7 @@ async def set_ip_ranges(
     """Replace the ranges added by the caller's side (provider or customer); the other side's
     ranges stay, and the customer's list is both merged. ``ranges`` None keeps them."""
     principal, customer = await customer_to_change(ctx, ref)
-    refuse_pending(customer)
+    rules.edit_customer(principal, customer)
     side = AddedBy.CUSTOMER if principal.customer_scope is not None else AddedBy.PROVIDER
     others = {
         (r.start_address, r.end_address)
@@ -189,8 +177,8 @@ class NotificationsChange:
 async def update_notifications(
     ctx: RequestContext, ref: Ref, change: NotificationsChange
 ) -> Customer:
-    _, customer = await customer_to_change(ctx, ref)
-    refuse_pending(customer)
+    principal, customer = await customer_to_change(ctx, ref)
+    rules.edit_customer(principal, customer)
     problems = language_problem(change.language) + contact_problems(change.contacts or [])
     if problems:
         raise UserErrors(problems)

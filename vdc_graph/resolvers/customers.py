@@ -230,8 +230,8 @@ async def _create_pending(
             external_id=external_id,
             source_type=data.source_type,
             m365_account=dns_domain(data.m365_account) or "",
-            veeam_account_id=data.veeam_account_id.strip(),
-            flex_subscription_id=data.flex_subscription_id.strip(),
+            veeam_account_id=data.veeam_account_id.strip() or None,
+            flex_subscription_id=data.flex_subscription_id.strip() or None,
             license_model=data.license_model,
             contract_type=ContractType.PENDING,
         )

@@ -17,14 +17,15 @@ from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupPolicy, Customer, Invitation, Onboarding
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import ContractType, OutboxKind
+from vdc_graph.enums import ContractType, MessageTopic, OutboxKind
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.notify.outbox import enqueue
 
+from . import rules
 from .ids import Ref
 from .managing import customer_to_change
 from .onboarding import Wizard, finish, open_wizard
-from .usage import ensure_license_management_allowed
+from .usage import suspension_months
 from .validation import is_email
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -60,13 +61,8 @@ async def invite(ctx: RequestContext, ref: Ref, emails: str) -> InviteResult:
     Every address is checked first: when any is bad, nothing is recorded or sent.
     """
     principal, customer = await customer_to_change(ctx, ref)
-    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
-    if customer.contract_type is not ContractType.PENDING:
-        raise _refuse(
-            "The customer has finished onboarding; there is nothing to invite to",
-            ["input", "customerId"],
-            UserErrorCode.INVALID_STATE,
-        )
+    suspended = await suspension_months(customer.provider_id)  # type: ignore[attr-defined]
+    rules.invite_customer(principal, customer, suspended)
     addresses = split_addresses(emails)
     if not addresses:
         raise _refuse(
@@ -134,6 +130,8 @@ async def _send(
             f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{link}\n"
         ),
         payload={"invitationId": str(invitation.id), "customerId": str(customer.id)},
+        customer_id=customer.id,
+        topic=MessageTopic.INVITATION,
     )
 
 

@@ -18,9 +18,12 @@ from vdc_graph.db.models import (
 )
 
 from . import (
+    alarms,
     api_keys,
+    approvals,
     audit,
     customers,
+    notifications,
     offboarding,
     policies,
     restores,
@@ -54,6 +57,9 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "UsageReport": usage.load_report,
     "Webhook": webhooks.load_webhook,
     "WebhookDelivery": webhooks.load_delivery,
+    "Notification": notifications.load_notification,
+    "Alarm": alarms.load_alarm,
+    "Approval": approvals.load_approval,
 }
 
 

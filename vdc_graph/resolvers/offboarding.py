@@ -24,11 +24,11 @@ from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.events import rights
 from vdc_graph.notify import webhook_events
 
-from . import audit
+from . import audit, rules
 from .access import reading
 from .ids import Ref, key_of
 from .managing import customer_to_change
-from .usage import ensure_license_management_allowed
+from .usage import suspension_months
 
 OPEN = (OffboardingStatus.REQUESTED, OffboardingStatus.APPROVED)
 MAX_REASON = 2000
@@ -44,16 +44,12 @@ async def request_offboarding(
     ctx: RequestContext, ref: Ref, data: OffboardingInput
 ) -> OffboardingRequest:
     principal, customer = await customer_to_change(ctx, ref)
-    await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
+    suspended = await suspension_months(customer.provider_id)  # type: ignore[attr-defined]
+    open_request = (
+        await queries.offboarding_requests_of(customer.id).filter(status__in=OPEN).exists()
+    )
+    rules.offboard_customer(principal, customer, suspended, open_request)
     problems = []
-    if await queries.offboarding_requests_of(customer.id).filter(status__in=OPEN).exists():
-        problems.append(
-            UserError(
-                "This customer has an open offboarding request already",
-                ["input", "customerId"],
-                UserErrorCode.DUPLICATE,
-            )
-        )
     if data.desired_deletion_date < clock.now().date():
         problems.append(
             UserError(

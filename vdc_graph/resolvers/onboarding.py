@@ -23,12 +23,13 @@ from vdc_graph.identity import LoginState, device_login
 from vdc_graph.identity.simulator import UnknownDeviceLogin, complete_login
 from vdc_graph.notify import webhook_events
 
+from . import rules
 from .ids import Ref
 from .managing import customer_to_change
+from .platform import LEGAL_AGREEMENT, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from .recommended_policies import create_recommended_policies
 from .usage import ensure_license_management_allowed
 
-MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
 # A customer that finishes onboarding starts billing month by month.
 ACTIVE_CONTRACT = ContractType.MONTH_TO_MONTH
 
@@ -62,6 +63,7 @@ class Wizard:
 async def managed(ctx: RequestContext, ref: Ref) -> Wizard:
     """The provider's wizard: the caller needs CUSTOMER_MANAGEMENT and must see the customer."""
     principal, customer = await customer_to_change(ctx, ref)
+    rules.onboard_customer(principal, customer)
     return await open_wizard(principal.email or "", customer)
 
 
@@ -85,6 +87,7 @@ async def accept_legal_agreement(opening: Awaitable[Wizard]) -> Customer:
         raise _wrong_step(onboarding, OnboardingStep.LEGAL_AGREEMENT)
     onboarding.legal_accepted_by = who
     onboarding.legal_accepted_at = clock.now()
+    onboarding.legal_agreement_version = LEGAL_AGREEMENT.version
     onboarding.step = OnboardingStep.CONNECT_TENANT
     await onboarding.save()
     return customer
@@ -276,6 +279,16 @@ async def _check_signed_in_tenant(customer: Customer, tenant_id: str, domain: st
         raise _tenant_taken(tenant_id)
 
 
+async def device_login_state(
+    ctx: RequestContext, device_code: str | None, expired: bool
+) -> LoginState:
+    """Where the pending device login stands, asked of the identity platform; nothing changes
+    (the caller already sees the customer, so it may see this)."""
+    if expired or not device_code:
+        return LoginState.EXPIRED
+    return (await device_login(ctx.settings).poll(device_code)).state
+
+
 async def go_back(opening: Awaitable[Wizard]) -> Customer:
     _, customer, onboarding = _parts(await opening)
     if onboarding.step is OnboardingStep.AWAITING_DEVICE_LOGIN:
@@ -285,6 +298,7 @@ async def go_back(opening: Awaitable[Wizard]) -> Customer:
     elif onboarding.step is OnboardingStep.CONNECT_TENANT:
         onboarding.step = OnboardingStep.LEGAL_AGREEMENT
         onboarding.legal_accepted_by = onboarding.legal_accepted_at = None
+        onboarding.legal_agreement_version = None
     else:
         raise _refuse(
             f"Onboarding cannot go back from {onboarding.step.value}",

@@ -17,7 +17,6 @@ from uuid import UUID
 from vdc_graph import clock
 from vdc_graph.auth import Principal, require
 from vdc_graph.context import RequestContext
-from vdc_graph.contracts import refuse_backups
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer
 from vdc_graph.db.pagination import Page, PageArgs, paginate, sort_key
 from vdc_graph.db.queries import backup as queries
@@ -34,6 +33,7 @@ from vdc_graph.enums import (
 )
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 
+from . import rules
 from .access import changing, check_customer_flag, reading
 from .ids import Ref, key_of, not_found
 
@@ -114,8 +114,9 @@ async def _customer_for_change(ctx: RequestContext, ref: Ref) -> tuple[Principal
 
 
 async def _policy_for_change(
-    ctx: RequestContext, ref: Ref, *, create_delete: bool = False
-) -> tuple[Principal, BackupPolicy]:
+    ctx: RequestContext, ref: Ref
+) -> tuple[Principal, BackupPolicy, Customer]:
+    """The caller, the policy (locked) and its customer; the caller applies its rule."""
     principal, scope = changing(ctx, Permission.BACKUP_MANAGEMENT)
     visible = await queries.visible_policies(scope).get_or_none(id=key_of(ref, "BackupPolicy"))
     if visible is None:
@@ -123,8 +124,13 @@ async def _policy_for_change(
     # Locked (on PostgreSQL) so concurrent starts of one policy queue one session.
     policy = await BackupPolicy.select_for_update().get(id=visible.id)
     customer = await Customer.get(id=policy.customer_id)  # type: ignore[attr-defined]
-    _guard_customer_flag(principal, customer, create_delete)
-    return principal, policy
+    return principal, policy, customer
+
+
+async def _running(policy: BackupPolicy) -> bool:
+    return await BackupSession.filter(
+        policy_id=policy.id, status__in=queries.ACTIVE_SESSION
+    ).exists()
 
 
 def _name_problems(name: str) -> list[UserError]:
@@ -263,7 +269,8 @@ async def create_policy(ctx: RequestContext, data: CreatePolicyInput) -> BackupP
 
 
 async def update_policy(ctx: RequestContext, data: UpdatePolicyInput) -> BackupPolicy:
-    _, policy = await _policy_for_change(ctx, data.policy)
+    principal, policy, customer = await _policy_for_change(ctx, data.policy)
+    rules.edit_policy(principal, customer)
     problems: list[UserError] = []
     if data.name is not None:
         problems += _name_problems(data.name)
@@ -295,19 +302,8 @@ async def update_policy(ctx: RequestContext, data: UpdatePolicyInput) -> BackupP
 
 async def start_policy(ctx: RequestContext, ref: Ref) -> tuple[BackupPolicy, BackupSession]:
     """Run the policy now (allowed while it is disabled; refused while it runs)."""
-    principal, policy = await _policy_for_change(ctx, ref)
-    customer = await Customer.get(id=policy.customer_id)  # type: ignore[attr-defined]
-    refuse_backups(customer.contract_type, ["input", "id"])
-    if await BackupSession.filter(policy_id=policy.id, status__in=queries.ACTIVE_SESSION).exists():
-        raise UserErrors(
-            [
-                UserError(
-                    "The policy is already running; stop it or wait until it ends",
-                    ["input", "id"],
-                    UserErrorCode.ALREADY_RUNNING,
-                )
-            ]
-        )
+    principal, policy, customer = await _policy_for_change(ctx, ref)
+    rules.start_policy(principal, customer, await _running(policy))
     session = await queue_session(
         ctx.settings,
         policy,
@@ -322,14 +318,12 @@ async def stop_policy(ctx: RequestContext, ref: Ref) -> tuple[BackupPolicy, Back
     """Ask the policy's running session to stop; it ends STOPPED within a second."""
     from vdc_graph.engine import engine_for
 
-    _, policy = await _policy_for_change(ctx, ref)
+    principal, policy, customer = await _policy_for_change(ctx, ref)
     session = await BackupSession.filter(
         policy_id=policy.id, status__in=queries.ACTIVE_SESSION
     ).first()
-    if session is None:
-        raise UserErrors(
-            [UserError("The policy is not running", ["input", "id"], UserErrorCode.NOT_RUNNING)]
-        )
+    rules.stop_policy(principal, customer, session is not None)
+    assert session is not None  # the rule refuses a policy that is not running
     session.stop_requested = True
     await session.save(update_fields=["stop_requested"])
     engine = engine_for(ctx.settings)
@@ -344,7 +338,8 @@ async def stop_policy(ctx: RequestContext, ref: Ref) -> tuple[BackupPolicy, Back
 
 async def set_policy_enabled(ctx: RequestContext, ref: Ref, enabled: bool) -> BackupPolicy:
     """Disabled policies are skipped by the scheduler; enabling plans the next run."""
-    _, policy = await _policy_for_change(ctx, ref)
+    principal, policy, customer = await _policy_for_change(ctx, ref)
+    rules.edit_policy(principal, customer)
     if policy.enabled != enabled:
         policy.enabled = enabled
         if enabled:
@@ -355,17 +350,8 @@ async def set_policy_enabled(ctx: RequestContext, ref: Ref, enabled: bool) -> Ba
 
 async def delete_policy(ctx: RequestContext, ref: Ref) -> UUID:
     """Delete a policy that is not running; its sessions stay, with the policy's name."""
-    _, policy = await _policy_for_change(ctx, ref, create_delete=True)
-    if await BackupSession.filter(policy_id=policy.id, status__in=queries.ACTIVE_SESSION).exists():
-        raise UserErrors(
-            [
-                UserError(
-                    "The policy is running; stop it before deleting it",
-                    ["input", "id"],
-                    UserErrorCode.ALREADY_RUNNING,
-                )
-            ]
-        )
+    principal, policy, customer = await _policy_for_change(ctx, ref)
+    rules.delete_policy(principal, customer, await _running(policy))
     deleted = policy.id
     await policy.delete()
     return deleted

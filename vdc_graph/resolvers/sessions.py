@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from vdc_graph import metrics
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, SessionLogRecord
 from vdc_graph.db.pagination import Page, PageArgs, decode_cursor, encode_cursor, paginate
@@ -129,6 +130,7 @@ async def watch_log(ctx: RequestContext, ref: Ref, after: str | None) -> AsyncIt
         if session.status in ENDED and sent >= session.last_seq:
             return
         async for message in live:
+            metrics.broker_lag(message)
             records = [record_from_snapshot(r) for r in message["records"]]
             state = session_from_snapshot(message["session"])
             if records and records[0].seq > sent + 1:
@@ -164,6 +166,7 @@ async def watch_updates(ctx: RequestContext, flt: UpdatesFilter) -> AsyncIterato
         raise not_found("BackupPolicy")
     async with broker().subscribe(updates_topic(scope.provider_id)) as live:
         async for message in live:
+            metrics.broker_lag(message)
             state = session_from_snapshot(message["session"])
             customer_id = state.customer_id  # type: ignore[attr-defined]
             if not scope.allows_customer(customer_id):

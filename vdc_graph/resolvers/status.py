@@ -19,7 +19,7 @@ class ServiceState:
     service: ServiceName
     region: Region
     health: ServiceHealth
-    message: str
+    message: str | None
     updated_at: datetime | None
     maintenance_windows: list[MaintenanceWindow] = field(default_factory=list)
 
@@ -45,7 +45,7 @@ async def service_status(ctx: RequestContext, region: Region | None) -> list[Ser
                     service=service,
                     region=r,
                     health=health,
-                    message=row.message if row else "",
+                    message=row.message if row else None,
                     updated_at=row.updated_at if row else None,
                     maintenance_windows=mine,
                 )
@@ -59,7 +59,7 @@ async def set_status(
     """An operator's change of a service's status (the administrative command line)."""
     row, _ = await ServiceStatus.get_or_create(service=service, region=region)
     row.health = health
-    row.message = message.strip()[:500]
+    row.message = message.strip()[:500] or None
     row.updated_at = clock.now()
     await row.save()
     return row

@@ -30,6 +30,7 @@ from vdc_graph.numbers import decimal_text
 from vdc_graph.software_usage import WorkloadCount, record_software_usage
 from vdc_graph.usage_reports import SOFTWARE_PRODUCTS, month_start, next_month
 
+from . import rules
 from .access import changing, provider_changing, reading
 from .ids import Ref, key_of, not_found
 
@@ -42,19 +43,7 @@ async def ensure_license_management_allowed(provider_id: UUID) -> None:
     mutation, once the caller may reach the object and before anything is written; it raises
     a userError with code LICENSE_MANAGEMENT_SUSPENDED.
     """
-    months = await suspension_months(provider_id)
-    if months:
-        named = " and ".join(m.strftime("%B %Y") for m in months)
-        raise UserErrors(
-            [
-                UserError(
-                    f"Licence management is suspended: the usage reports for {named} have not "
-                    "been submitted. Submit them to lift the suspension.",
-                    None,
-                    UserErrorCode.LICENSE_MANAGEMENT_SUSPENDED,
-                )
-            ]
-        )
+    rules.refuse_suspended(await suspension_months(provider_id))
 
 
 async def suspension_months(provider_id: UUID) -> list[Any]:
@@ -160,20 +149,6 @@ async def report_totals(ctx: RequestContext, report: UsageReport) -> Totals:
     )
 
 
-def _refuse_status(report: UsageReport, allowed: tuple[UsageReportStatus, ...], what: str) -> None:
-    if report.status not in allowed:
-        raise UserErrors(
-            [
-                UserError(
-                    f"This report is {report.status.value}; only a report that is "
-                    f"{' or '.join(s.value for s in allowed)} can be {what}",
-                    ["input", "id"],
-                    UserErrorCode.INVALID_STATE,
-                )
-            ]
-        )
-
-
 async def _changing_report(ctx: RequestContext, ref: Ref) -> UsageReport:
     _, scope = changing(ctx, Permission.SITE_SETTINGS)
     key = key_of(ref, "UsageReport")
@@ -226,9 +201,7 @@ async def submit_report(
         )
     if problems:
         raise UserErrors(problems)
-    _refuse_status(
-        report, (UsageReportStatus.PENDING_REVIEW, UsageReportStatus.REJECTED), "submitted"
-    )
+    rules.submit_report(ctx.principal, report)
     report.status = UsageReportStatus.SAVED
     report.rejection_reason = ""  # answered by this submission
     report.purchase_order_number = po
@@ -257,7 +230,7 @@ def _check_units(value: int, field: str) -> None:
 
 async def _reviewed_report(ctx: RequestContext, ref: Ref) -> UsageReport:
     report = await _changing_report(ctx, ref)
-    _refuse_status(report, UNSUBMITTED, "changed")
+    rules.refuse_report_status(report, UNSUBMITTED, "changed")
     return report
 
 
@@ -335,7 +308,7 @@ async def report_software_usage(
 async def confirm_report(ctx: RequestContext, ref: Ref) -> UsageReport:
     """SAVED -> CONFIRMED: the submitted usage is sent on to the aggregator."""
     report = await _changing_report(ctx, ref)
-    _refuse_status(report, (UsageReportStatus.SAVED,), "confirmed")
+    rules.confirm_report(ctx.principal, report)
     report.status = UsageReportStatus.CONFIRMED
     report.confirmed_at = clock.now()
     await report.save()

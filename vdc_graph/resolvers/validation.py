@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vdc_graph import outbound
-from vdc_graph.errors import UserError, UserErrorCode
+from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -137,3 +137,22 @@ def text_problems(value: Any, path: list[str]) -> list[UserError]:
             UserErrorCode.INVALID,
         )
     ]
+
+
+MAX_COMMENT = 1000
+
+
+def checked_comment(text: str) -> str:
+    """A decision's or state change's comment, trimmed; refused past ``MAX_COMMENT``."""
+    text = text.strip()
+    if len(text) > MAX_COMMENT:
+        raise UserErrors(
+            [
+                UserError(
+                    f"The comment is longer than {MAX_COMMENT} characters",
+                    ["input", "comment"],
+                    UserErrorCode.TOO_LONG,
+                )
+            ]
+        )
+    return text

@@ -20,6 +20,7 @@ from vdc_graph.resolvers import roles as resolve_roles
 from vdc_graph.resolvers import users as resolve_users
 from vdc_graph.resolvers.ids import Ref
 
+from .approvals import HeldForApproval
 from .common import OrderDirection, Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import Permission
@@ -284,13 +285,13 @@ class RoleDeleteInput:
 
 
 @strawberry.type(description="The result of a role change.")
-class RolePayload(Payload):
+class RolePayload(HeldForApproval):
     role: Role | None = strawberry.field(description="The role as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `roleDelete`.")
-class RoleDeletePayload(Payload):
+class RoleDeletePayload(HeldForApproval):
     deleted_role_id: relay.GlobalID | None = strawberry.field(description="The deleted role.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -333,19 +334,19 @@ class UserDeleteInput:
 
 
 @strawberry.type(description="The result of a user change.")
-class UserPayload(Payload):
+class UserPayload(HeldForApproval):
     user: PortalUser | None = strawberry.field(description="The user as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `usersBulkEdit`.")
-class UsersBulkEditPayload(Payload):
+class UsersBulkEditPayload(HeldForApproval):
     users: list[PortalUser] = strawberry.field(description="The users as they are now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `userDelete`.")
-class UserDeletePayload(Payload):
+class UserDeletePayload(HeldForApproval):
     deleted_user_id: relay.GlobalID | None = strawberry.field(description="The deleted user.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -390,7 +391,7 @@ class ApiKeyInput:
 
 
 @strawberry.type(description="The result of `apiKeyCreate` or `apiKeyRotate`.")
-class ApiKeySecretPayload(Payload):
+class ApiKeySecretPayload(HeldForApproval):
     api_key: ApiKey | None = strawberry.field(description="The key.")
     secret: str | None = strawberry.field(
         description="The whole key, shown this once: it is stored only as a hash."

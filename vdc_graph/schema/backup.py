@@ -13,6 +13,7 @@ from strawberry.types import Info
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries import backup as queries
+from vdc_graph.resolvers import downloads, hints
 from vdc_graph.resolvers import policies as resolve_policies
 from vdc_graph.resolvers import restores as resolve_restores
 from vdc_graph.resolvers import sessions as resolve_sessions
@@ -96,6 +97,25 @@ class BackupPolicy(ModelNode):
     async def running_session(self, info: Info) -> BackupSession | None:
         return await resolve_policies.policy_active_session(info.context, self)  # type: ignore[arg-type, return-value]
 
+    @strawberry.field(description="Whether `backupPolicyStart` would start it for you now.")
+    async def viewer_can_start(self, info: Info) -> bool:
+        return await hints.start_policy(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `backupPolicyStop` would stop it for you now.")
+    async def viewer_can_stop(self, info: Info) -> bool:
+        return await hints.stop_policy(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description="Whether you may change it now (`backupPolicyUpdate`, `backupPolicyEnable`, "
+        "`backupPolicyDisable`)."
+    )
+    async def viewer_can_edit(self, info: Info) -> bool:
+        return await hints.edit_policy(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `backupPolicyDelete` would delete it for you now.")
+    async def viewer_can_delete(self, info: Info) -> bool:
+        return await hints.delete_policy(info.context, self)  # type: ignore[arg-type]
+
 
 @strawberry.type(description="Objects of one service a session processed, by outcome.")
 class ServiceCount:
@@ -161,6 +181,18 @@ class BackupSession(ModelNode):
     @strawberry.field(description="The customer whose policy ran.")
     async def customer(self, info: Info) -> Customer:
         return await resolve_sessions.customer_of(info.context, self)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="A link to the session's log as CSV (`/exports/session-log.csv`): signed for "
+        "you, usable without a header (an `<a href download>`), valid for "
+        "`VDC_DOWNLOAD_URL_TTL_SECONDS`; the download needs BACKUP_MANAGEMENT."
+    )
+    def download_url(self, info: Info) -> str:
+        return downloads.link(
+            info.context,
+            "/exports/session-log.csv",
+            {"sessionId": relay.to_base64("BackupSession", self.id)},  # type: ignore[attr-defined]
+        )
 
     @strawberry.field(description="The session's log in order, a page at a time.")
     async def logs(

@@ -187,7 +187,19 @@ class CustomerAdminUserRemoveInput:
 @strawberry.type(description="The result of `customerAdminUserRemove`.")
 class CustomerAdminUserRemovePayload(Payload):
     customer: Customer | None = strawberry.field(description="The customer it was removed from.")
+    removed_admin_user_id: relay.GlobalID | None = strawberry.field(
+        description="The ID of the removed admin user (to evict it from a client cache)."
+    )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, result: tuple[Any, Any]) -> Self:
+        customer, removed = result
+        return cls(
+            customer=customer,
+            removed_admin_user_id=relay.GlobalID("CustomerAdminUser", str(removed)),
+            user_errors=[],
+        )
 
 
 FIRST = Annotated[

@@ -13,10 +13,15 @@ from strawberry.types import Info
 from vdc_graph import clock
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
+from vdc_graph.db.queries import backup as backup_queries
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
 from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUserFilterQuery
 from vdc_graph.resolvers import customers as resolve
+from vdc_graph.resolvers import downloads, hints
 from vdc_graph.resolvers import licensed_users as licensed
+from vdc_graph.resolvers import onboarding as wizard_state
+from vdc_graph.resolvers import policies as resolve_policies
+from vdc_graph.resolvers import sessions as resolve_sessions
 from vdc_graph.resolvers.ids import Ref
 
 from .common import OrderDirection, Payload, UserError
@@ -24,6 +29,7 @@ from .enums import (
     AddedBy,
     ContactKind,
     ContractType,
+    DeviceLoginState,
     LicenseModel,
     M365Service,
     NotificationTopic,
@@ -43,6 +49,7 @@ from .relay import Connection, ModelNode
 from .scalars import Month
 
 if TYPE_CHECKING:
+    from .backup import BackupPolicy, BackupSession
     from .customer_people import Invitation
     from .offboarding import OffboardingRequest
 
@@ -138,6 +145,9 @@ class Onboarding:
     legal_accepted_at: datetime | None = strawberry.field(
         description="When the legal agreement was confirmed."
     )
+    legal_agreement_version: str | None = strawberry.field(
+        description="The version of the agreement confirmed (see `platform.legalAgreement`)."
+    )
     region: Region | None = strawberry.field(description="Chosen storage region.")
     retention_years: int | None = strawberry.field(
         description="Chosen retention in whole years; null with unlimited or not yet chosen."
@@ -175,6 +185,15 @@ class DeviceLogin:
         description="How often to check whether the sign-in happened."
     )
     expired: bool = strawberry.field(description="The code has expired: renew it.")
+    device_code: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="Whether the administrator has signed in yet, asked of Microsoft now (poll "
+        "this query every `intervalSeconds`; when COMPLETED, `onboardingCheckDeviceLogin` "
+        "connects the tenant once)."
+    )
+    async def state(self, info: Info) -> DeviceLoginState:
+        return await wizard_state.device_login_state(info.context, self.device_code, self.expired)
 
 
 def device_login_of(onboarding: models.Onboarding) -> DeviceLogin | None:
@@ -187,6 +206,7 @@ def device_login_of(onboarding: models.Onboarding) -> DeviceLogin | None:
         expires_at=onboarding.device_code_expires_at,  # type: ignore[arg-type]
         interval_seconds=onboarding.poll_interval_seconds,
         expired=onboarding.device_code_expires_at <= clock.now(),  # type: ignore[operator]
+        device_code=onboarding.device_code,
     )
 
 
@@ -194,17 +214,31 @@ def device_login_of(onboarding: models.Onboarding) -> DeviceLogin | None:
 class Customer(ModelNode):
     model = models.Customer
     display_name: str = strawberry.field(description="The customer's name.")
-    m365_account: str = strawberry.field(
-        description="The tenant's domain, such as `contoso.onmicrosoft.com`."
+
+    @strawberry.field(
+        description="The tenant's domain, such as `contoso.onmicrosoft.com`; null until known."
     )
-    microsoft_tenant_id: str = strawberry.field(description="The Microsoft Entra tenant ID.")
+    def m365_account(self) -> str | None:
+        return self.m365_account or None  # type: ignore[attr-defined]  # "" in the database
+
+    microsoft_tenant_id: str | None = strawberry.field(
+        description="The Microsoft Entra tenant ID; null until the tenant is connected."
+    )
     external_id: str | None = strawberry.field(
         description="The marketplace subscription ID the licensing system knows it by."
     )
-    veeam_account_id: str = strawberry.field(description="The Veeam account ID.")
-    flex_subscription_id: str = strawberry.field(description="The Flex subscription ID.")
-    express_subscription_id: str = strawberry.field(description="The Express subscription ID.")
-    premium_subscription_id: str = strawberry.field(description="The Premium subscription ID.")
+    veeam_account_id: str | None = strawberry.field(
+        description="The Veeam account ID; null when not known."
+    )
+    flex_subscription_id: str | None = strawberry.field(
+        description="The Flex subscription ID; null when there is none."
+    )
+    express_subscription_id: str | None = strawberry.field(
+        description="The Express subscription ID; null when there is none."
+    )
+    premium_subscription_id: str | None = strawberry.field(
+        description="The Premium subscription ID; null when there is none."
+    )
     contract_type: ContractType = strawberry.field(description="Contract type and status.")
     license_model: LicenseModel = strawberry.field(description="How the customer is billed.")
     source_type: SourceType = strawberry.field(description="Where the customer came from.")
@@ -309,6 +343,101 @@ class Customer(ModelNode):
             PageArgs(first, after, last, before),
         )
         return LicensedUserConnection(page=page)
+
+    @strawberry.field(
+        description="Whether you may change its settings, IP ranges and notifications now "
+        "(`customerUpdateSettings`, `customerSetIpRanges`, `customerUpdateNotifications`)."
+    )
+    def viewer_can_edit(self, info: Info) -> bool:
+        return hints.edit_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether you may take it through the onboarding wizard now.")
+    def viewer_can_onboard(self, info: Info) -> bool:
+        return hints.onboard_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `customerInvite` would invite to it for you now.")
+    async def viewer_can_invite(self, info: Info) -> bool:
+        return await hints.invite_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `customerAdminUserAdd` would add for you now.")
+    def viewer_can_add_admin_user(self, info: Info) -> bool:
+        return hints.add_admin_user(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description="Whether `offboardingRequestCreate` would ask for its offboarding now."
+    )
+    async def viewer_can_offboard(self, info: Info) -> bool:
+        return await hints.offboard_customer(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description="A link to the licensed users as CSV (`/exports/licensed-users.csv`): signed "
+        "for you, usable without a header, valid for `VDC_DOWNLOAD_URL_TTL_SECONDS`."
+    )
+    def licensed_users_download_url(self, info: Info) -> str:
+        return downloads.link(
+            info.context,
+            "/exports/licensed-users.csv",
+            {"customerId": relay.to_base64("Customer", self.id)},  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(
+        description="A link to the month's sessions and their logs as ZIP "
+        "(`/exports/sessions.zip`): signed for you, usable without a header, valid for "
+        "`VDC_DOWNLOAD_URL_TTL_SECONDS`; the download needs BACKUP_MANAGEMENT."
+    )
+    def sessions_download_url(
+        self,
+        info: Info,
+        month: Annotated[Month, strawberry.argument(description="The month (UTC).")],
+    ) -> str:
+        return downloads.link(
+            info.context,
+            "/exports/sessions.zip",
+            {
+                "customerId": relay.to_base64("Customer", self.id),  # type: ignore[attr-defined]
+                "month": month.strftime("%Y-%m"),
+            },
+        )
+
+    @strawberry.field(
+        description="The customer's backup policies (its Backup Policies tab), by name."
+    )
+    async def backup_policies(
+        self,
+        info: Info,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+    ) -> Connection[Annotated[BackupPolicy, strawberry.lazy("vdc_graph.schema.backup")]]:
+        from .backup import BackupPolicy
+
+        page = await resolve_policies.list_policies(
+            info.context,
+            backup_queries.PolicyFilter(customer_id=self.id),  # type: ignore[attr-defined]
+            "NAME",
+            False,
+            PageArgs(first, after, last, before),
+        )
+        return Connection[BackupPolicy](page=page)
+
+    @strawberry.field(description="The customer's backup sessions, newest first.")
+    async def backup_sessions(
+        self,
+        info: Info,
+        first: FIRST = None,
+        after: AFTER = None,
+        last: LAST = None,
+        before: BEFORE = None,
+    ) -> Connection[Annotated[BackupSession, strawberry.lazy("vdc_graph.schema.backup")]]:
+        from .backup import BackupSession
+
+        page = await resolve_sessions.list_sessions(
+            info.context,
+            backup_queries.SessionFilter(customer_id=self.id),  # type: ignore[attr-defined]
+            PageArgs(first, after, last, before),
+        )
+        return Connection[BackupSession](page=page)
 
     @strawberry.field(description="Licensed users per month, oldest first.")
     async def licensed_users_history(self, info: Info) -> list[LicensedUsersMonth]:

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from vdc_graph.resolvers import customers as customer_resolvers
 from vdc_graph.resolvers import dashboard as resolve
 
+from .alarms import AlarmCount, open_alarm_counts
 from .customers import Customer
 from .scalars import Month
 
@@ -196,6 +197,10 @@ class Dashboard:
                 for m in r.history
             ],
         )
+
+    @strawberry.field(description="Open alarms per state (ACTIVE, ACKNOWLEDGED) and severity.")
+    async def alarms(self, info: Info) -> list[AlarmCount]:
+        return await open_alarm_counts(info)
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ from typing import TypeVar
 import strawberry
 
 from vdc_graph import enums, errors
+from vdc_graph.identity.device_login import LoginState
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -82,6 +83,7 @@ NotificationTopic = described(
     BACKUP_COMPLETE="A backup session finished successfully or with warnings.",
     BACKUP_FAILED="A backup session failed.",
     RESTORE_ACTIVITY="Something was restored.",
+    ALARM="An alarm was raised, is still active, or was resolved.",
 )
 M365Service = described(
     enums.M365Service,
@@ -277,6 +279,8 @@ WebhookEvent = described(
         "Licences changed: a customer was registered by the licensing system, or offboarded."
     ),
     USAGE_REPORT_STATUS="A usage report changed status.",
+    ALARM="An alarm was raised, acknowledged or resolved.",
+    APPROVAL="An action was held for approval, approved (and run), rejected or failed.",
 )
 DeliveryStatus = described(
     enums.DeliveryStatus,
@@ -284,4 +288,71 @@ DeliveryStatus = described(
     PENDING="Waiting for its first attempt or for a retry.",
     SUCCEEDED="The receiver answered 2xx.",
     FAILED="Every attempt failed; it is not retried (redeliver it by hand).",
+)
+DeviceLoginState = described(
+    LoginState,
+    "Where a device login stands at Microsoft.",
+    PENDING="Waiting for the administrator to sign in with the code.",
+    COMPLETED="Signed in: `onboardingCheckDeviceLogin` connects the tenant.",
+    EXPIRED="The code has expired: renew it.",
+)
+MessageTopic = described(
+    enums.MessageTopic,
+    "What an email or Teams message is about.",
+    INVITATION="An invitation to set up backup for a customer.",
+    WELCOME="A welcome email to a new customer administrator.",
+    BACKUP_COMPLETE="A backup session completed (possibly with warnings).",
+    BACKUP_FAILED="A backup session failed or lost its tenant connection.",
+    RESTORE_ACTIVITY="A restore was recorded.",
+    ALARM="An alarm was raised or resolved.",
+    OTHER="Anything else.",
+)
+NotificationState = described(
+    enums.NotificationState,
+    "Where an email or Teams message stands.",
+    PENDING="Waiting for its first attempt or for a retry.",
+    SENT="Accepted by the mail server or the Teams webhook.",
+    FAILED="Every attempt failed; it is not retried (resend it by hand).",
+)
+OutboxKind = described(
+    enums.OutboxKind,
+    "How a message travels.",
+    EMAIL="An email, through the configured SMTP server.",
+    TEAMS="A Microsoft Teams message card, POSTed to an incoming webhook.",
+    WEBHOOK="A signed webhook (listed under `webhookDeliveries`, not here).",
+)
+AlarmRule = described(
+    enums.AlarmRule,
+    "A built-in alarm rule; each has a threshold the provider can tune, or turn the rule off.",
+    POLICY_CONSECUTIVE_FAILURES="A backup policy failed its last N runs in a row (N runs).",
+    NO_RECENT_SUCCESS="A customer with backup policies had no successful backup for N hours.",
+    TENANT_DISCONNECTED="A customer's backup runs have ended DISCONNECTED for N hours.",
+    STORAGE_GROWTH=("A customer's backup storage grew by more than N % since a month ago."),
+    LICENSE_COMMIT_USAGE="The provider's licence use is above N % of its minimum commit.",
+    USAGE_REPORT_DUE=(
+        "A usage report is still unsubmitted N days before licence management is suspended."
+    ),
+)
+AlarmSeverity = described(
+    enums.AlarmSeverity,
+    "How serious an alarm is.",
+    WARNING="Needs attention soon.",
+    ERROR="Something is failing.",
+    CRITICAL="Service is at risk now.",
+)
+AlarmState = described(
+    enums.AlarmState,
+    "Where an alarm stands.",
+    ACTIVE="Its condition holds and nobody has acknowledged it.",
+    ACKNOWLEDGED="Someone took it on; it is not notified again.",
+    RESOLVED="Its condition cleared (or someone resolved it by hand).",
+)
+ApprovalState = described(
+    enums.ApprovalState,
+    "Where a request for approval stands.",
+    PENDING="Waiting for another person to approve or reject it.",
+    APPROVED="Approved: the action ran, as the requester.",
+    REJECTED="Rejected (or withdrawn by the requester): the action did not run.",
+    EXPIRED="Nobody decided in time: the action did not run.",
+    FAILED="Approved, but the action was refused when it ran (see `result`).",
 )

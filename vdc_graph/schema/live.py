@@ -9,9 +9,12 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from vdc_graph import metrics
 from vdc_graph.resolvers import sessions as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
 
+from .alarms import Alarm, watch_alarm_updates
+from .approvals import Approval, watch_approval_updates
 from .backup import BackupSession, SessionLogRecord
 
 
@@ -61,12 +64,13 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[SessionLogEvent, None]:
         ref = Ref(session_id.type_name, session_id.node_id)
-        async for batch in resolve.watch_log(info.context, ref, after):
-            yield SessionLogEvent(
-                records=batch.records,  # type: ignore[arg-type]
-                session=batch.session,  # type: ignore[arg-type]
-                cursor=batch.cursor,
-            )
+        with metrics.SUBSCRIPTIONS.track_inprogress():
+            async for batch in resolve.watch_log(info.context, ref, after):
+                yield SessionLogEvent(
+                    records=batch.records,  # type: ignore[arg-type]
+                    session=batch.session,  # type: ignore[arg-type]
+                    cursor=batch.cursor,
+                )
 
     @strawberry.subscription(
         description="Sessions as they are queued, progress and end (never completes)."
@@ -90,7 +94,24 @@ class Subscription:
             if flt.policy_id
             else None
         )
-        async for session in resolve.watch_updates(
-            info.context, resolve.UpdatesFilter(customer_id=customer, policy_id=policy)
-        ):
-            yield session  # type: ignore[misc]
+        with metrics.SUBSCRIPTIONS.track_inprogress():
+            async for session in resolve.watch_updates(
+                info.context, resolve.UpdatesFilter(customer_id=customer, policy_id=policy)
+            ):
+                yield session  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="Alarms the caller may see, each time one is raised, acknowledged or "
+        "resolved (never completes)."
+    )
+    async def alarm_updates(self, info: Info) -> AsyncGenerator[Alarm, None]:
+        async for alarm in watch_alarm_updates(info):
+            yield alarm
+
+    @strawberry.subscription(
+        description="Requests for approval, each time one is made, decided, run or fails "
+        "(provider-level callers; never completes)."
+    )
+    async def approval_updates(self, info: Info) -> AsyncGenerator[Approval, None]:
+        async for approval in watch_approval_updates(info):
+            yield approval

@@ -14,6 +14,7 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import Info
 from tortoise.models import Model
 
+from vdc_graph.approvals.holding import hold
 from vdc_graph.db.transactions import atomic
 from vdc_graph.errors import ApiError, NotFound, UserErrorCode, UserErrors
 from vdc_graph.resolvers import audit
@@ -54,6 +55,10 @@ async def run_mutation(
     # lines), before anything runs.
     if problems := text_problems(_raw_input(info), ["input"]):
         return payload.refused([UserError.from_error(e) for e in problems])
+    # A guarded action waits for another person's approval instead (see approvals.guarded).
+    approval = await hold(ctx, info.field_name, _raw_input(info))
+    if approval is not None:  # a guarded action's payload is a HeldForApproval
+        return payload.held(approval)  # type: ignore[attr-defined]
     targets = [target] if target is not None else _input_targets(info)
     try:
         async with atomic():

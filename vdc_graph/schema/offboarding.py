@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,8 @@ from vdc_graph.enums import OffboardingStatus as Status
 from vdc_graph.resolvers import offboarding as resolve
 from vdc_graph.resolvers.customers import load_customer
 
-from .common import Payload, UserError
+from .approvals import HeldForApproval
+from .common import UserError
 from .customer_changes import CUSTOMER_ID, ref
 from .customer_people import AFTER, BEFORE, FIRST, LAST
 from .enums import OffboardingStatus
@@ -63,11 +64,26 @@ class OffboardingRequestCreateInput:
 
 
 @strawberry.type(description="The result of an offboarding-request mutation.")
-class OffboardingRequestPayload(Payload):
+class OffboardingRequestPayload(HeldForApproval):
     offboarding_request: OffboardingRequest | None = strawberry.field(
         description="The request after the change."
     )
+    removed_customer_id: relay.GlobalID | None = strawberry.field(
+        description="The ID of the customer deleted with this request (to evict it from a "
+        "client cache); null while the request is not completed."
+    )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+    @classmethod
+    def done(cls, request: Any) -> Self:
+        completed = request.status is Status.COMPLETED
+        return cls(
+            offboarding_request=request,
+            removed_customer_id=relay.GlobalID("Customer", str(request.customer_id))
+            if completed
+            else None,
+            user_errors=[],
+        )
 
 
 @strawberry.input(description="Which offboarding requests to list.")

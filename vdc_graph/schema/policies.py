@@ -13,6 +13,7 @@ from vdc_graph.resolvers import policies as resolve
 from vdc_graph.resolvers import restores as resolve_restores
 from vdc_graph.resolvers.ids import Ref
 
+from .approvals import HeldForApproval
 from .backup import BackupPolicy, BackupSession, Restore
 from .common import Payload, UserError
 from .enums import BackupObjectType, BackupType, M365Service, RestoreStatus, RestoreType
@@ -81,7 +82,7 @@ class BackupPolicyActionInput:
 
 
 @strawberry.type(description="The result of a change to a backup policy.")
-class BackupPolicyPayload(Payload):
+class BackupPolicyPayload(HeldForApproval):
     policy: BackupPolicy | None = strawberry.field(description="The policy as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
@@ -96,7 +97,7 @@ class BackupPolicyRunPayload(Payload):
 
 
 @strawberry.type(description="The result of `backupPolicyDelete`.")
-class BackupPolicyDeletePayload(Payload):
+class BackupPolicyDeletePayload(HeldForApproval):
     deleted_policy_id: relay.GlobalID | None = strawberry.field(
         description="The ID of the deleted policy."
     )

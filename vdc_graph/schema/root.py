@@ -8,15 +8,19 @@ import strawberry
 from graphql import GraphQLError, get_named_type
 from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from vdc_graph import tracing
 from vdc_graph.http.persisted import trusted_only_extension
 from vdc_graph.resolvers.ids import not_found
 from vdc_graph.resolvers.nodes import load_node, load_nodes
 from vdc_graph.settings import Settings
 
 from .access import AccessMutations, AccessQueries
+from .alarms import AlarmMutations, AlarmQueries
+from .approvals import ApprovalMutations, ApprovalQueries
 from .backup import BackupQueries
 from .contracts import ContractMutations
 from .customer_changes import CustomerChangeMutations
@@ -25,7 +29,9 @@ from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
 from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
 from .live import Subscription
+from .notifications import NotificationMutations, NotificationQueries
 from .offboarding import OffboardingMutations, OffboardingQueries
+from .platform import PlatformQueries
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
 from .settings import SettingsMutations, SettingsQueries
@@ -51,8 +57,12 @@ class Query(
     SettingsQueries,
     UsageQueries,
     WebhookQueries,
+    NotificationQueries,
+    AlarmQueries,
+    ApprovalQueries,
     DashboardQueries,
     StatusQueries,
+    PlatformQueries,
 ):
     @strawberry.field(description="Any object by its global ID.")
     async def node(
@@ -95,6 +105,9 @@ class Mutation(
     UsageReviewMutations,
     SoftwareUsageMutations,
     WebhookMutations,
+    NotificationMutations,
+    AlarmMutations,
+    ApprovalMutations,
 ):
     pass
 
@@ -129,6 +142,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             PerOperation,
             AuditRefusals,
             MaskUnexpectedErrors,
+            # Spans per operation and per resolver, only when traces are recorded.
+            *([OpenTelemetryExtension] if tracing.enabled() else []),
         ],
     )
     _describe_inputs(schema)

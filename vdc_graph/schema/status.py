@@ -30,7 +30,7 @@ class ServiceStatus:
         description="Operational, degraded, outage, or maintenance (also while a maintenance "
         "window is under way)."
     )
-    message: str = strawberry.field(description="The operators' note; empty when none.")
+    message: str | None = strawberry.field(description="The operators' note; null when none.")
     updated_at: datetime | None = strawberry.field(
         description="When the status was last set; null if it never was."
     )

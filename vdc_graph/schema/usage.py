@@ -15,6 +15,7 @@ from strawberry.types import Info
 from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.usage import UsageReportFilter as UsageReportFilterQuery
+from vdc_graph.resolvers import downloads, hints
 from vdc_graph.resolvers import usage as resolve
 from vdc_graph.resolvers.ids import Ref
 from vdc_graph.software_usage import WorkloadCount
@@ -153,6 +154,25 @@ class UsageReport(ModelNode):
     @strawberry.field(description="One line per software product used, by product name.")
     async def software_lines(self, info: Info) -> list[UsageReportSoftwareLine]:
         return await resolve.software_lines(info.context, self)  # type: ignore[arg-type,return-value]
+
+    @strawberry.field(
+        description="A link to the report as CSV (`/exports/usage-report.csv`): signed for you, "
+        "usable without a header, valid for `VDC_DOWNLOAD_URL_TTL_SECONDS`."
+    )
+    def download_url(self, info: Info) -> str:
+        return downloads.link(
+            info.context,
+            "/exports/usage-report.csv",
+            {"id": relay.to_base64("UsageReport", self.id)},  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="Whether `usageReportSubmit` would submit it for you now.")
+    def viewer_can_submit(self, info: Info) -> bool:
+        return hints.submit_report(info.context, self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Whether `usageReportConfirm` would confirm it for you now.")
+    def viewer_can_confirm(self, info: Info) -> bool:
+        return hints.confirm_report(info.context, self)  # type: ignore[arg-type]
 
     @strawberry.field(description="The report's totals.")
     async def totals(self, info: Info) -> UsageReportTotals:

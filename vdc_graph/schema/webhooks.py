@@ -15,6 +15,7 @@ from vdc_graph.db.pagination import PageArgs
 from vdc_graph.resolvers import webhooks as resolve
 from vdc_graph.resolvers.ids import Ref
 
+from .approvals import HeldForApproval
 from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST
 from .enums import DeliveryStatus, WebhookEvent
@@ -149,7 +150,7 @@ class WebhookCreatePayload(Payload):
 
 
 @strawberry.type(description="The result of `webhookUpdate`.")
-class WebhookUpdatePayload(Payload):
+class WebhookUpdatePayload(HeldForApproval):
     webhook: Webhook | None = strawberry.field(description="The changed webhook.")
     secret: str | None = strawberry.field(
         description="The new signing secret when `rotateSecret` was set (shown this once)."
@@ -158,7 +159,7 @@ class WebhookUpdatePayload(Payload):
 
 
 @strawberry.type(description="The result of `webhookDelete`.")
-class WebhookDeletePayload(Payload):
+class WebhookDeletePayload(HeldForApproval):
     deleted_webhook_id: relay.GlobalID | None = strawberry.field(
         description="The ID of the deleted webhook."
     )

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_licensing_from_backups')]
+    dependencies = [('models', '0012_notification_history_alarms_and_approvals')]
 
     initial = False
 

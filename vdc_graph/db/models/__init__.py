@@ -1,6 +1,8 @@
 """Every Tortoise model, one module per domain; Tortoise discovers them here."""
 
 from .access import ApiKey, PortalUser, Role, ServiceProvider
+from .alarms import Alarm, AlarmEvent, AlarmRuleSetting, StorageSample
+from .approvals import Approval, ApprovalSetting
 from .backup import BackupPolicy, BackupSession, ProtectedObject, Restore, SessionLogRecord
 from .customers import (
     Customer,
@@ -28,7 +30,12 @@ from .platform import (
 from .usage import SoftwareUsage, UsageReport, UsageReportSaasLine, UsageReportSoftwareLine
 
 __all__ = [
+    "Alarm",
+    "AlarmEvent",
+    "AlarmRuleSetting",
     "ApiKey",
+    "Approval",
+    "ApprovalSetting",
     "AuditRecord",
     "BackupPolicy",
     "BackupSession",
@@ -54,6 +61,7 @@ __all__ = [
     "SimulatedDeviceLogin",
     "SimulatedTenant",
     "SoftwareUsage",
+    "StorageSample",
     "Subscription",
     "UsageReport",
     "UsageReportSaasLine",

@@ -23,16 +23,19 @@ class Customer(Entity):
         "models.ServiceProvider", related_name="customers", on_delete=fields.CASCADE
     )
     display_name = fields.CharField(max_length=200)
-    m365_account = fields.CharField(max_length=253, default="")  # tenant domain
-    microsoft_tenant_id = fields.CharField(max_length=64, default="")
+    # Tenant domain; "" until known. Kept non-null because the customer list sorts by it
+    # (keyset cursors need a value); the API answers null for "".
+    m365_account = fields.CharField(max_length=253, default="")
+    microsoft_tenant_id = fields.CharField(max_length=64, null=True)  # null until connected
     # Marketplace subscription ID. Unique per provider while the customer exists; an
     # offboarded customer's moves to ``former_external_id`` so it may register again.
     external_id = fields.CharField(max_length=100, null=True)
     former_external_id = fields.CharField(max_length=100, null=True)
-    veeam_account_id = fields.CharField(max_length=100, default="")
-    flex_subscription_id = fields.CharField(max_length=100, default="")
-    express_subscription_id = fields.CharField(max_length=100, default="")
-    premium_subscription_id = fields.CharField(max_length=100, default="")
+    # Null when not known.
+    veeam_account_id = fields.CharField(max_length=100, null=True)
+    flex_subscription_id = fields.CharField(max_length=100, null=True)
+    express_subscription_id = fields.CharField(max_length=100, null=True)
+    premium_subscription_id = fields.CharField(max_length=100, null=True)
     contract_type = fields.CharEnumField(ContractType, max_length=20, default=ContractType.PENDING)
     license_model = fields.CharEnumField(LicenseModel, max_length=10, default=LicenseModel.VARIABLE)
     source_type = fields.CharEnumField(SourceType, max_length=24, default=SourceType.VCSP_PULSE)
@@ -159,6 +162,7 @@ class Onboarding(Entity):
     )
     legal_accepted_by = fields.CharField(max_length=254, null=True)
     legal_accepted_at = fields.DatetimeField(null=True)
+    legal_agreement_version = fields.CharField(max_length=40, null=True)  # the text confirmed
     region = fields.CharEnumField(Region, max_length=8, null=True)
     retention_years = fields.IntField(null=True)
     retention_unlimited = fields.BooleanField(default=False)

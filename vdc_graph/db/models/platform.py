@@ -5,6 +5,7 @@ from tortoise import fields
 from vdc_graph.enums import (
     AuditOutcome,
     DeliveryStatus,
+    MessageTopic,
     OutboxKind,
     Region,
     ServiceHealth,
@@ -68,10 +69,21 @@ class OutboxMessage(Entity):
     next_attempt_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(default="")
     sent_at = fields.DatetimeField(null=True)
+    # The notification history: whose message it is, what about, and why it failed in words
+    # safe to show (``last_error`` may name hosts and addresses of the far side).
+    customer_id = fields.UUIDField(null=True)  # plain ID: the history outlives the customer
+    topic = fields.CharEnumField(MessageTopic, max_length=20, default=MessageTopic.OTHER)
+    failure_reason = fields.CharField(max_length=200, default="")
+    last_attempt_at = fields.DatetimeField(null=True)
+    resend_of_id = fields.UUIDField(null=True)
 
     class Meta:
         table = "outbox_message"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (
+            ("status", "next_attempt_at"),
+            ("provider_id", "created_at", "id"),
+            ("customer_id", "created_at", "id"),
+        )
 
 
 class Webhook(Entity):
@@ -118,7 +130,7 @@ class ServiceStatus(Entity):
     service = fields.CharEnumField(ServiceName, max_length=20)
     region = fields.CharEnumField(Region, max_length=8)
     health = fields.CharEnumField(ServiceHealth, max_length=12, default=ServiceHealth.OPERATIONAL)
-    message = fields.CharField(max_length=500, default="")
+    message = fields.CharField(max_length=500, null=True)  # the operators' note, if any
     updated_at = fields.DatetimeField(null=True)
 
     class Meta:

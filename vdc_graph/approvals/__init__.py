@@ -1,0 +1,1 @@
+"""Four-eyes approval: destructive mutations held until another person approves them."""
