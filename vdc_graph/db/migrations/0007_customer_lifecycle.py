@@ -56,21 +56,6 @@ class Migration(migrations.Migration):
             index=Index(fields=['provider_id', 'enabled', 'name_key', 'id']),
         ),
         ops.RemoveIndex(
-            model_name='Customer',
-            name=None,
-            fields=['provider_id', 'deleted_at', 'display_name', 'id'],
-        ),
-        ops.RemoveIndex(
-            model_name='Customer',
-            name=None,
-            fields=['provider_id', 'deleted_at', 'm365_account', 'id'],
-        ),
-        ops.RemoveIndex(
-            model_name='Customer',
-            name=None,
-            fields=['provider_id', 'deleted_at', 'external_id', 'id'],
-        ),
-        ops.RemoveIndex(
             model_name='LicensedUser',
             name=None,
             fields=['customer_id', 'display_name', 'id'],

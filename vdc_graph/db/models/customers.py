@@ -67,9 +67,12 @@ class Customer(Entity):
         table = "customer"
         unique_together = (("provider", "external_id"),)
         # One index per filter and order the API offers, each ending in the key. The text
-        # orders (display name, M365 account, external ID) ignore case: their indexes are on
-        # lower(column), created by migration 0007 (expression indexes).
+        # orders (display name, M365 account, external ID) ignore case: the indexes serving them
+        # are on lower(column), created by migration 0007 (partial expression indexes).
         indexes = (
+            ("provider_id", "deleted_at", "display_name", "id"),
+            ("provider_id", "deleted_at", "m365_account", "id"),
+            ("provider_id", "deleted_at", "external_id", "id"),
             ("provider_id", "deleted_at", "contract_type", "id"),
             ("provider_id", "deleted_at", "source_type", "id"),
             ("provider_id", "deleted_at", "licenses_used", "id"),
