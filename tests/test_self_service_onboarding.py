@@ -164,9 +164,9 @@ async def test_a_tenant_connected_to_another_providers_customer_is_refused(
     checked = await connect_tenant(api, token, elsewhere.m365_account, tenant_id="tenant-shared")
     (error,) = checked["userErrors"]
     assert error["code"] == "DUPLICATE" and "tenant-shared" in error["message"]
-    assert error["field"] == ["input", "customerId"]
+    assert error["field"] == ["input", "token"]
     stored = await Customer.get(id=customer.id)
-    assert stored.microsoft_tenant_id == "" and stored.contract_type is ContractType.PENDING
+    assert not stored.microsoft_tenant_id and stored.contract_type is ContractType.PENDING
     onboarding = await Onboarding.get(customer_id=customer.id)
     assert onboarding.step is OnboardingStep.AWAITING_DEVICE_LOGIN
     assert onboarding.tenant_connected_at is None
@@ -213,7 +213,7 @@ async def test_managed_sign_in_for_another_domain_is_refused_naming_both(api, pr
     assert "fabrikam.onmicrosoft.com" in error["message"]
     assert customer.m365_account in error["message"]
     stored = await Customer.get(id=customer.id)
-    assert stored.microsoft_tenant_id == "" and stored.m365_account == customer.m365_account
+    assert not stored.microsoft_tenant_id and stored.m365_account == customer.m365_account
     assert (await Onboarding.get(customer_id=customer.id)).step is (
         OnboardingStep.AWAITING_DEVICE_LOGIN
     )

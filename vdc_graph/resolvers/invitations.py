@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import quote
 
 from vdc_graph import clock
@@ -28,6 +30,7 @@ from .onboarding import Wizard, finish, open_wizard
 from .usage import suspension_months
 from .validation import is_email
 
+T = TypeVar("T")
 _SEPARATORS = re.compile(r"[\s,;]+")
 MAX_ADDRESSES = 50
 
@@ -176,10 +179,26 @@ async def _usable(token: str, for_update: bool = False) -> Invitation | None:
     return await query.first()
 
 
+async def as_token_step(step: Awaitable[T]) -> T:
+    """An onboarding step taken with a link: its refusals name the link's token, the input's
+    field that opened the customer (the provider's wizard names ``customerId``)."""
+    try:
+        return await step
+    except UserErrors as exc:
+        raise UserErrors(
+            [
+                UserError(e.message, ["input", "token"], e.code)
+                if e.field == ["input", "customerId"]
+                else e
+                for e in exc.errors
+            ]
+        ) from exc
+
+
 async def accept(token: str) -> tuple[Customer, list[BackupPolicy]]:
     """The invitee's last step: the customer becomes active (its tenant must be connected), with
     the recommended policies when it auto-creates them; the link then stops working."""
-    customer, policies = await finish(by_token(token), None, "INVITATION")
+    customer, policies = await as_token_step(finish(by_token(token), None, "INVITATION"))
     await Invitation.filter(token_hash=token_hash(token)).update(accepted_at=clock.now())
     return customer, policies
 

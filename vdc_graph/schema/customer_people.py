@@ -137,7 +137,7 @@ async def _invitation_step(
     info: Info, token: str, step: Callable[[Awaitable[Wizard]], Awaitable[object]]
 ) -> InvitationStepPayload:
     async def act() -> InvitationOnboarding | None:
-        await step(invites.by_token(token))
+        await invites.as_token_step(step(invites.by_token(token)))
         return InvitationOnboarding.of(await invites.view(token))
 
     return await run_mutation(info, InvitationStepPayload, act)
