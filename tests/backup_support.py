@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,13 @@ from strawberry.relay import to_base64
 
 from tests.factories import make_customer
 from vdc_graph import clock
-from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, Onboarding
+from vdc_graph.db.models import (
+    BackupPolicy,
+    BackupSession,
+    Customer,
+    Onboarding,
+    SimulatedTenant,
+)
 from vdc_graph.enums import BackupType, OnboardingStep, PolicyStatus, SessionStatus
 from vdc_graph.events.sessions import ENDED
 from vdc_graph.settings import Settings
@@ -35,8 +42,16 @@ def gid(type_name: str, key: Any) -> str:
     return to_base64(type_name, str(key))
 
 
-async def connected_customer(provider: Any, **fields: Any) -> Customer:
+async def connected_customer(provider: Any, users: int | None = 8, **fields: Any) -> Customer:
+    """A customer whose tenant is connected; its directory has ``users`` users (a small
+    tenant, so sessions are quick; ``None``: the size drawn from the tenant)."""
+    if users is not None and "microsoft_tenant_id" not in fields:
+        fields["microsoft_tenant_id"] = f"tenant-{uuid.uuid4()}"
     customer = await make_customer(provider, **fields)
+    if users is not None and not await SimulatedTenant.exists(
+        tenant_id=customer.microsoft_tenant_id
+    ):
+        await SimulatedTenant.create(tenant_id=customer.microsoft_tenant_id, user_count=users)
     await Onboarding.create(
         customer=customer, step=OnboardingStep.FINISHED, tenant_connected_at=clock.now()
     )

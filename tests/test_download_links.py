@@ -10,12 +10,12 @@ import pytest
 
 from tests.backup_support import connected_customer, fast_settings, gid, make_policy
 from tests.factories import make_provider, make_user, token_for
-from tests.test_session_exports import log_rows, read_csv, run
+from tests.test_session_exports import log_rows, read_csv
 from vdc_graph import clock
 from vdc_graph.auth.download_links import download_url
 from vdc_graph.auth.principal import Principal
-from vdc_graph.db.models import PortalUser
-from vdc_graph.enums import Permission
+from vdc_graph.db.models import BackupSession, PortalUser, SessionLogRecord
+from vdc_graph.enums import LogStatus, Permission, SessionStatus
 
 BM = Permission.BACKUP_MANAGEMENT
 LINK = "query($id: ID!) { node(id: $id) { ... on BackupSession { downloadUrl } } }"
@@ -24,6 +24,36 @@ LINK = "query($id: ID!) { node(id: $id) { ... on BackupSession { downloadUrl } }
 @pytest.fixture
 def settings(tmp_path):
     return fast_settings(tmp_path)
+
+
+async def run(settings, policy) -> BackupSession:
+    """An ended session with a log, as the engine leaves one (written here, so no test waits
+    for the engine)."""
+    now = clock.now()
+    session = await BackupSession.create(
+        provider_id=policy.provider_id,
+        customer_id=policy.customer_id,
+        policy=policy,
+        policy_name=policy.name,
+        status=SessionStatus.SUCCESS,
+        started_at=now - timedelta(minutes=5),
+        ended_at=now,
+        progress=100,
+        started_by_label="Schedule",
+        last_seq=3,
+    )
+    for seq, (status, message) in enumerate(
+        [(LogStatus.INFO, "Started"), (LogStatus.SUCCESS, "Mailbox done"), (LogStatus.INFO, "End")],
+        start=1,
+    ):
+        await SessionLogRecord.create(
+            session=session,
+            seq=seq,
+            at=now - timedelta(minutes=5 - seq),
+            status=status,
+            message=message,
+        )
+    return session
 
 
 async def _link(api, token: str, session_id: str) -> tuple[str, list[tuple[str, str]]]:

@@ -18,12 +18,11 @@ from vdc_graph import clock
 from vdc_graph.db.models import (
     AuditRecord,
     Customer,
-    SimulatedTenant,
     UsageReport,
     UsageReportSaasLine,
 )
 from vdc_graph.engine.simulator import _volume
-from vdc_graph.enums import M365Service, Permission
+from vdc_graph.enums import AuditOutcome, M365Service, Permission
 from vdc_graph.identity import tenant_directory
 from vdc_graph.identity.simulator import complete_login
 from vdc_graph.licensing import refresh_customers, storage_gb
@@ -298,7 +297,10 @@ async def test_register_onboard_back_up_license_report_review_submit(api, settin
         )
     )["usageReportAddSoftwareLine"]
     assert codes(twice) == ["DUPLICATE"]
-    assert await AuditRecord.filter(action="usageReportCorrectSoftwareLine").count() == 1
+    [audited] = await AuditRecord.filter(
+        action="usageReportCorrectSoftwareLine", outcome=AuditOutcome.SUCCESS
+    )
+    assert (audited.after["current_month_usage"], audited.after["automatic_usage"]) == (22, 20)
 
     # New intake figures rebuild the report under review, keeping the review's changes.
     intake["workloads"][0]["units"] = 25
@@ -368,9 +370,8 @@ async def test_licences_are_released_after_31_days_and_months_keep_their_highest
     provider = await make_provider()
     user = await make_user(provider, ADMIN)
     customer = await connected_customer(
-        provider, microsoft_tenant_id="tenant-fabrikam", retention_years=1
+        provider, users=12, microsoft_tenant_id="tenant-fabrikam", retention_years=1
     )
-    await SimulatedTenant.create(tenant_id="tenant-fabrikam", user_count=12)
     policy = await make_policy(customer, "Mail", services=["EXCHANGE"])
     cid = gid("Customer", customer.id)
 
@@ -429,8 +430,7 @@ async def test_a_backup_again_within_the_window_keeps_the_licence(api, settings,
     at(now, 2026, 5, 1, 8, 0)
     provider = await make_provider()
     user = await make_user(provider, ADMIN)
-    customer = await connected_customer(provider, microsoft_tenant_id="tenant-tailspin")
-    await SimulatedTenant.create(tenant_id="tenant-tailspin", user_count=5)
+    customer = await connected_customer(provider, users=5, microsoft_tenant_id="tenant-tailspin")
     policy = await make_policy(customer, "Mail", services=["EXCHANGE"])
     await backup(api, token_for(settings, user), gid("BackupPolicy", policy.id))
     at(now, 2026, 5, 30, 8, 0)

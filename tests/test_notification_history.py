@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.backup_support import connected_customer, make_policy
+from tests.backup_support import connected_customer, fast_settings, make_policy
 from tests.factories import make_customer, make_provider, make_user, switched_token, token_for
 from tests.smtp_server import SmtpServer, free_port
 from tests.test_backup_notifications import contact, run
@@ -34,6 +34,11 @@ mutation($input: NotificationResendInput!) { notificationResend(input: $input) {
   notification { id state attempts topic recipient resendOf { id } }
   userErrors { message field code } } }
 """
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return fast_settings(tmp_path)
 
 
 @pytest.fixture

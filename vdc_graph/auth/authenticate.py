@@ -8,12 +8,22 @@ from uuid import UUID
 
 import httpx
 
+from vdc_graph import clock
 from vdc_graph.db.models import ApiKey, CustomerAdminUser, PortalUser
+from vdc_graph.db.queries.access import auth_generation
 from vdc_graph.errors import Forbidden, Unauthenticated
 from vdc_graph.settings import Settings
 
 from ._verify import MSG_NO_USER, claim_uuid, decode_verified, invalid, peek
-from .api_keys import api_key_principal, authenticate_api_key, is_api_key, user_permissions
+from .api_keys import (
+    LAST_USE_RESOLUTION,
+    api_key_principal,
+    authenticate_api_key,
+    is_api_key,
+    record_use,
+    user_permissions,
+)
+from .cache import CachedCaller, PrincipalCache
 from .download_links import verified_claims
 from .ip_restriction import check_customer_address
 from .oidc import JwksClient, oidc_configured, oidc_user, verify_oidc_token
@@ -36,6 +46,7 @@ class Authenticator:
         self._jwks = (
             JwksClient(settings, http_client=http_client) if oidc_configured(settings) else None
         )
+        self._callers = PrincipalCache()
 
     async def authenticate(
         self, authorization: str | None, client_host: str | None = None
@@ -59,6 +70,24 @@ class Authenticator:
         if authorization is None or not authorization.strip():
             return None  # anonymous: the caller decides what that may do
         token = _bearer_token(authorization)
+        if token not in self._callers and not is_api_key(token):
+            peek(token)  # a malformed token is refused before anything is read
+        generation = await auth_generation()
+        now = clock.now()
+        cached = self._callers.get(token, generation, now)
+        if cached is not None:
+            key_id = cached.principal.api_key_id
+            if key_id is not None and now - cached.last_use_written >= LAST_USE_RESOLUTION:
+                await record_use(key_id, now)
+                cached.last_use_written = now
+            return cached.principal
+        principal = await self._verified(token)
+        # A customer-scoped caller is checked every time: its customer's state is not counted.
+        if principal.customer_scope is None:
+            self._callers.put(token, CachedCaller(principal, generation, now))
+        return principal
+
+    async def _verified(self, token: str) -> Principal:
         if is_api_key(token):
             return await authenticate_api_key(token)
         header, unverified = peek(token)
@@ -125,7 +154,7 @@ async def user_principal(claims: dict[str, Any], user: PortalUser) -> Principal:
         user_id=user.id,
         api_key_id=None,
         email=user.email,
-        # Read on every request, so a role change applies to the very next one.
+        # Read again whenever roles changed, so a change applies to the very next request.
         permissions=await user_permissions(user.id),
         customer_scope=await _customer_scope(claims, user),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),

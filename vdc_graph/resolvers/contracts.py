@@ -98,15 +98,17 @@ async def update_contract(ctx: RequestContext, data: ContractIntake) -> tuple[Cu
         "source_type": data.source_type,
         "contract_type": data.contract_type,
         "license_model": data.license_model,
-        "flex_subscription_id": (
-            data.flex_subscription_id.strip() if data.flex_subscription_id is not None else None
-        ),
     }
     changed = [
         name
         for name, value in wanted.items()
         if value is not None and getattr(customer, name) != value
     ]
+    if data.flex_subscription_id is not None:  # empty: no Flex subscription (null)
+        flex = data.flex_subscription_id.strip() or None
+        if customer.flex_subscription_id != flex:
+            wanted["flex_subscription_id"] = flex
+            changed.append("flex_subscription_id")
     for name in changed:
         setattr(customer, name, wanted[name])
     if changed:

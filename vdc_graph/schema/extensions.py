@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 
 from graphql import (
+    DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
     NoSchemaIntrospectionCustomRule,
@@ -25,6 +27,7 @@ from vdc_graph.errors import ApiError, ErrorCode
 from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
+from .documents import DocumentCache
 from .limits import Limits, check, measure
 from .rate_limit import RateLimiter, Spent, cost_of
 
@@ -33,9 +36,27 @@ log = logging.getLogger("vdc_graph.errors")
 _STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
-def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
+def cached_parsing(settings: Settings, documents: DocumentCache) -> type[SchemaExtension]:
+    """Each document text is parsed once (within the token limit) and then served from
+    ``documents``; a document that does not parse is left to strawberry, which reports why."""
+
+    class CachedParsing(SchemaExtension):
+        def on_parse(self) -> Iterator[None]:
+            ctx = self.execution_context
+            ctx.parse_options["max_tokens"] = settings.max_tokens
+            if ctx.query and ctx.graphql_document is None:
+                # One that does not parse is parsed again below, which reports the error.
+                with contextlib.suppress(GraphQLError):
+                    ctx.graphql_document = documents.get(ctx.query, settings.max_tokens).document
+            yield
+
+    return CachedParsing
+
+
+def validation_with_limits(settings: Settings, documents: DocumentCache) -> type[SchemaExtension]:
     """Validate every document ourselves, so limits, hidden suggestions and the introspection
-    switch apply before anything runs."""
+    switch apply before anything runs. A document that passed once is not validated again (the
+    limits, which depend on the variables, and the rate budget still apply to every request)."""
     production = not settings.is_development
     rules = (*specified_rules, *_STRAWBERRY_RULES)
     if production:
@@ -62,7 +83,15 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
             ctx = self.execution_context
             document = ctx.graphql_document
             if document is not None and ctx.pre_execution_errors is None:
-                errors = validate(ctx.schema._schema, document, rules, hide_suggestions=production)
+
+                def run(doc: DocumentNode) -> list[GraphQLError]:
+                    return validate(ctx.schema._schema, doc, rules, hide_suggestions=production)
+
+                entry = documents.peek(ctx.query) if ctx.query else None
+                if entry is not None and entry.document is document:
+                    errors = documents.validated(entry, run)
+                else:
+                    errors = run(document)
                 if not errors:
                     errors = self._limits_errors()
                 # Setting the result (even empty) tells strawberry validation has run.

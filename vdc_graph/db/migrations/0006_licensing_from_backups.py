@@ -14,6 +14,15 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        # Restore types become an enum: a free-text type of an older row is mapped first.
+        ops.RunSQL(
+            "UPDATE restore SET restore_type = 'EXCHANGE_MAILBOX' WHERE restore_type = 'MAILBOX'"
+        ),
+        ops.RunSQL(
+            "UPDATE restore SET restore_type = 'EXCHANGE_ITEMS' WHERE restore_type NOT IN "
+            "('EXCHANGE_ITEMS', 'EXCHANGE_MAILBOX', 'ONEDRIVE_FILES', 'SHAREPOINT_ITEMS', "
+            "'SHAREPOINT_SITE', 'TEAMS_CHANNEL')"
+        ),
         ops.CreateModel(
             name='ProtectedObject',
             fields=[

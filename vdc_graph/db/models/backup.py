@@ -49,6 +49,7 @@ class BackupPolicy(Entity):
             ("customer_id", "name_key", "id"),
             ("provider_id", "enabled", "name_key", "id"),
             ("enabled", "next_run"),
+            ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
         )
 
 
@@ -90,6 +91,7 @@ class BackupSession(Entity):
             ("policy_id", "created_at", "id"),
             ("provider_id", "status", "created_at", "id"),
             ("provider_id", "ended_at"),  # the dashboard's daily job results
+            ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
         )
 
 
@@ -124,7 +126,11 @@ class Restore(Entity):
 
     class Meta:
         table = "restore"
-        indexes = (("provider_id", "requested_at", "id"), ("customer_id", "requested_at", "id"))
+        indexes = (
+            ("provider_id", "requested_at", "id"),
+            ("customer_id", "requested_at", "id"),
+            ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
+        )
 
 
 class ProtectedObject(Entity):
