@@ -23,6 +23,7 @@ from vdc_graph.http.idempotency import forget_expired
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker, RetryPolicy
 from vdc_graph.notify.webhook_worker import WebhookWorker
+from vdc_graph.resolvers.offboarding import complete_due
 from vdc_graph.settings import Settings
 from vdc_graph.usage_reports import generate_last_months_reports
 
@@ -67,6 +68,10 @@ def background_jobs(settings: Settings) -> list[Job]:
         refresh = functools.partial(licensing.refresh_customers, settings.engine_seed)
         jobs.append(
             leader_only("licence-refresh", lease, settings.licence_refresh_seconds, refresh)
+        )
+    if settings.offboarding_check_seconds > 0:
+        jobs.append(
+            leader_only("offboarding", lease, settings.offboarding_check_seconds, complete_due)
         )
     if settings.usage_report_check_seconds > 0:
         jobs.append(

@@ -609,8 +609,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=int, default=None, help="users in the tenant's directory (default: drawn)"
     )
     device.set_defaults(run=cmd_complete_device_login)
+    from vdc_graph.cli_offboarding import add_commands as add_offboarding_commands
     from vdc_graph.enums import Region, ServiceHealth, ServiceName
 
+    add_offboarding_commands(commands)
     usage = commands.add_parser("usage-reports", help="monthly usage reports (administration)")
     usage_commands = usage.add_subparsers(dest="usage_command", required=True)
     generate = usage_commands.add_parser(

@@ -199,6 +199,8 @@ class Settings(BaseSettings):
     # acknowledged is notified again while its condition holds.
     alarm_check_seconds: float = 300.0
     alarm_renotify_hours: float = 24.0
+    # How often approved offboarding requests whose desired date has come are completed.
+    offboarding_check_seconds: NonNegativeSeconds = 600.0
 
     @model_validator(mode="after")
     def _known_broker(self) -> Settings:

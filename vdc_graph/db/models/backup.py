@@ -43,11 +43,11 @@ class BackupPolicy(Entity):
         table = "backup_policy"
         unique_together = (("customer", "name_key"),)
         indexes = (
-            ("provider_id", "name", "id"),
+            ("provider_id", "name_key", "id"),
             ("provider_id", "last_status", "id"),
             ("provider_id", "last_run", "id"),
-            ("customer_id", "name", "id"),
-            ("provider_id", "enabled", "name", "id"),
+            ("customer_id", "name_key", "id"),
+            ("provider_id", "enabled", "name_key", "id"),
             ("enabled", "next_run"),
             ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
         )
