@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
@@ -20,27 +19,20 @@ from tests.cluster_support import (
 )
 from tests.factories import make_provider, make_user, token_for
 from tests.test_approvals import APPROVAL_UPDATES, APPROVE, DELETE, SETTINGS
-from tests.test_live_rights import KEY_CREATE, KEY_REVOKE, ROLE_DELETE, UPDATES, USER_DELETE
+from tests.test_live_rights import (
+    KEY_CREATE,
+    KEY_REVOKE,
+    ROLE_DELETE,
+    UPDATES,
+    USER_DELETE,
+    mutate,
+)
 from tests.test_session_live import Socket
 from vdc_graph.approvals.holding import updates_topic
 from vdc_graph.db.models import BackupPolicy, Role
 from vdc_graph.enums import Permission
 
 BM = Permission.BACKUP_MANAGEMENT
-
-
-async def mutate(server, token: str, query: str, variables: dict) -> dict:
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
-        response = await http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    body = response.json()
-    assert "errors" not in body, body
-    payload = next(iter(body["data"].values()))
-    assert not payload.get("userErrors"), payload
-    return payload
 
 
 def two_processes(cluster_factory, database: str, broker: str):  # noqa: F811

@@ -46,7 +46,7 @@ def gid(type_name: str, key) -> str:
 
 
 async def mutate(live_server, token: str, query: str, variables: dict) -> dict:
-    async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+    async with httpx.AsyncClient(base_url=live_server.http_url, timeout=30) as http:
         response = await http.post(
             "/graphql",
             json={"query": query, "variables": variables},
