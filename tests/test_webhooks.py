@@ -11,6 +11,7 @@ import httpx
 import pytest
 from tortoise import Tortoise
 
+from tests.backup_support import until
 from tests.factories import make_provider, make_user, token_for
 from tests.webhook_receiver import WebhookReceiver
 from vdc_graph import clock
@@ -422,12 +423,12 @@ async def test_the_running_server_delivers_and_retries_by_itself(db, fast_settin
                 # The server records an attempt's outcome only after the receiver has answered,
                 # so wait for the log to show the delivery settled, as a client would.
                 hook = {"id": created["webhookCreate"]["webhook"]["id"]}
-                async with asyncio.timeout(10):
-                    while True:
-                        log = (await gql(DELIVERIES, hook))["webhookDeliveries"]
-                        if log["nodes"] and log["nodes"][0]["status"] != "PENDING":
-                            break
-                        await asyncio.sleep(0.02)
+
+                async def settled() -> dict | None:
+                    log = (await gql(DELIVERIES, hook))["webhookDeliveries"]
+                    return log if log["nodes"] and log["nodes"][0]["status"] != "PENDING" else None
+
+                log = await until(settled)
         assert [r.answered for r in receiver.received] == [500, 502, 200]
         assert all(r.signature_valid for r in receiver.received)
         [entry] = log["nodes"]
