@@ -85,7 +85,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "test.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite://{path}"
-    template = request.getfixturevalue("postgres_template")
+    name, url = clone_template(request.getfixturevalue("postgres_template"))
+    request.addfinalizer(lambda: asyncio.run(_drop_database(name)))
+    return url
+
+
+def clone_template(template: str) -> tuple[str, str]:
+    """A new PostgreSQL database copied from the migrated template: its name and URL."""
+    assert POSTGRES_URL
     name = f"vdc_test_{os.getpid()}_{next(_counter)}"
 
     async def create() -> None:
@@ -96,8 +103,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
             await admin.close()
 
     asyncio.run(create())
-    request.addfinalizer(lambda: asyncio.run(_drop_database(name)))
-    return _with_database(POSTGRES_URL, name)
+    return name, _with_database(POSTGRES_URL, name)
 
 
 async def _drop_database(name: str) -> None:

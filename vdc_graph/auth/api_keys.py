@@ -11,7 +11,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from vdc_graph import clock
 from vdc_graph.db.models import ApiKey, PortalUser, Role
@@ -77,6 +78,10 @@ async def user_permissions(user_id: object) -> frozenset[Permission]:
     return frozenset(p for names in rows for p in permission_set(names))
 
 
+async def record_use(key_id: UUID, now: datetime) -> None:
+    await ApiKey.filter(id=key_id).update(last_used_at=now)
+
+
 async def authenticate_api_key(token: str) -> Principal:
     prefix, secret = split_key(token)
     if not prefix or not secret:
@@ -106,7 +111,7 @@ async def api_key_principal(key: ApiKey) -> Principal:
             await key.customers.all().values_list("id", flat=True)  # type: ignore[arg-type]
         )
     if key.last_used_at is None or now - key.last_used_at >= LAST_USE_RESOLUTION:
-        await ApiKey.filter(id=key.id).update(last_used_at=now)
+        await record_use(key.id, now)
     return Principal(
         provider_id=key.provider_id,
         user_id=None,

@@ -8,12 +8,22 @@ from uuid import UUID
 
 import httpx
 
+from vdc_graph import clock
 from vdc_graph.db.models import ApiKey, CustomerAdminUser, PortalUser
+from vdc_graph.db.queries.access import auth_generation
 from vdc_graph.errors import Forbidden, Unauthenticated
 from vdc_graph.settings import Settings
 
 from ._verify import MSG_NO_USER, claim_uuid, decode_verified, invalid, peek
-from .api_keys import api_key_principal, authenticate_api_key, is_api_key, user_permissions
+from .api_keys import (
+    LAST_USE_RESOLUTION,
+    api_key_principal,
+    authenticate_api_key,
+    is_api_key,
+    record_use,
+    user_permissions,
+)
+from .cache import CachedCaller, PrincipalCache
 from .download_links import verified_claims
 from .ip_restriction import check_customer_address
 from .oidc import JwksClient, oidc_configured, oidc_user, verify_oidc_token
@@ -36,6 +46,7 @@ class Authenticator:
         self._jwks = (
             JwksClient(settings, http_client=http_client) if oidc_configured(settings) else None
         )
+        self._callers = PrincipalCache()
 
     async def authenticate(
         self, authorization: str | None, client_host: str | None = None
@@ -59,6 +70,24 @@ class Authenticator:
         if authorization is None or not authorization.strip():
             return None  # anonymous: the caller decides what that may do
         token = _bearer_token(authorization)
+        if token not in self._callers and not is_api_key(token):
+            peek(token)  # a malformed token is refused before anything is read
+        generation = await auth_generation()
+        now = clock.now()
+        cached = self._callers.get(token, generation, now)
+        if cached is not None:
+            key_id = cached.principal.api_key_id
+            if key_id is not None and now - cached.last_use_written >= LAST_USE_RESOLUTION:
+                await record_use(key_id, now)
+                cached.last_use_written = now
+            return cached.principal
+        principal = await self._verified(token)
+        # A customer-scoped caller is checked every time: its customer's state is not counted.
+        if principal.customer_scope is None:
+            self._callers.put(token, CachedCaller(principal, generation, now))
+        return principal
+
+    async def _verified(self, token: str) -> Principal:
         if is_api_key(token):
             return await authenticate_api_key(token)
         header, unverified = peek(token)
@@ -109,7 +138,12 @@ class Authenticator:
         if self._switch_secret is None:
             raise invalid("switch token without a switch secret")
         return await local_user(
-            token, self._switch_secret, SWITCH_ALGORITHM, SWITCH_ISSUER, self._settings, ("cid",)
+            token,
+            self._switch_secret,
+            SWITCH_ALGORITHM,
+            SWITCH_ISSUER,
+            self._settings,
+            ("cid", "aid"),
         )
 
 
@@ -120,7 +154,7 @@ async def user_principal(claims: dict[str, Any], user: PortalUser) -> Principal:
         user_id=user.id,
         api_key_id=None,
         email=user.email,
-        # Read on every request, so a role change applies to the very next one.
+        # Read again whenever roles changed, so a change applies to the very next request.
         permissions=await user_permissions(user.id),
         customer_scope=await _customer_scope(claims, user),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
@@ -164,13 +198,18 @@ async def _customer_scope(claims: dict[str, Any], user: PortalUser) -> UUID | No
     if claims.get("cid") is None:
         return None
     customer_id = claim_uuid(claims, "cid")
-    # A live customer of the user's own provider that lists the user as an admin user.
-    allowed = await CustomerAdminUser.filter(
+    # A live customer of the user's own provider that lists the user as an admin user; a switch
+    # token names the very admin-user entry it was issued for (removed and added again is a new
+    # entry, so the old token stays dead).
+    entries = CustomerAdminUser.filter(
         customer_id=customer_id,
         customer__provider_id=user.provider_id,
         customer__deleted_at__isnull=True,
         email_key=user.email_key,
-    ).exists()
+    )
+    if claims.get("aid") is not None:
+        entries = entries.filter(id=claim_uuid(claims, "aid"))
+    allowed = await entries.exists()
     if not allowed:
         raise Unauthenticated(BAD_CUSTOMER_SCOPE)
     return customer_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,9 +19,13 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from tortoise.expressions import Q, RawSQL
+from pypika_tortoise.functions import Lower as SqlLower
+from pypika_tortoise.terms import Tuple, ValueWrapper
+from tortoise.expressions import Q, RawSQL, ResolveContext
 from tortoise.fields import DateField, DatetimeField, DecimalField, UUIDField
+from tortoise.functions import Lower
 from tortoise.models import Model
+from tortoise.query_utils import QueryModifier
 from tortoise.queryset import QuerySet
 
 from vdc_graph.errors import BadUserInput
@@ -33,11 +38,28 @@ M = TypeVar("M", bound=Model)
 
 @dataclass(frozen=True)
 class SortKey:
-    """A column a list can be ordered by (an ORM field name)."""
+    """A column a list can be ordered by (an ORM field name).
+
+    A ``case_insensitive`` text column orders by ``lower(column)``, as a person reads (an
+    expression index serves it); the cursor holds that lowered value as the database computed
+    it, so pages stay exact, ties broken by the key.
+    """
 
     name: str
     field: str
     nullable: bool = False
+    case_insensitive: bool = False
+
+    @property
+    def sort_field(self) -> str:
+        """What the query orders and compares by: the column, or its lowered annotation."""
+        return f"sort_lower_{self.field}" if self.case_insensitive else self.field
+
+    def prepare(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """``qs`` with the lowered annotation the order needs, if any."""
+        if not self.case_insensitive:
+            return qs
+        return qs.annotate(**{self.sort_field: Lower(self.field)})
 
 
 @dataclass(frozen=True)
@@ -94,7 +116,7 @@ def _encode_value(value: Any) -> Any:
 def _decode_value(model: type[Model], field_name: str, value: Any) -> Any:
     if value is None:
         return None
-    field = model._meta.fields_map[field_name]
+    field = model._meta.fields_map.get(field_name)  # None for a lowered text annotation
     if isinstance(field, DatetimeField):
         return datetime.fromisoformat(value)
     if isinstance(field, DateField):
@@ -107,7 +129,7 @@ def _decode_value(model: type[Model], field_name: str, value: Any) -> Any:
 
 
 def encode_cursor(key: SortKey, row: Model) -> str:
-    payload = [key.name, _encode_value(getattr(row, key.field)), str(row.pk)]
+    payload = [key.name, _encode_value(getattr(row, key.sort_field)), str(row.pk)]
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -125,13 +147,51 @@ def decode_cursor(model: type[Model], key: SortKey, cursor: str, arg: str) -> tu
         ) from exc
 
 
-def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool) -> Q:
-    """Rows strictly after (value, pk) in the given direction."""
-    cmp = "gt" if ascending else "lt"
-    same_value_after = Q(**{key.field: value, f"id__{cmp}": pk})
+class _RowComparison(Q):
+    """``(key, id) > (value, pk)`` (or ``<``, ``>=``, ``<=``): one row-value comparison, so an
+    index on (…, key, id) seeks straight to the cursor instead of testing rows against ORs."""
+
+    __slots__ = ("_key", "_operator", "_values")
+
+    def __init__(self, key: SortKey, value: Any, pk: UUID, operator: Callable[..., Any]) -> None:
+        super().__init__()
+        self._key, self._values, self._operator = key, (value, pk), operator
+
+    def __bool__(self) -> bool:
+        return True
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:  # type: ignore[override]
+        model, table = resolve_context.model, resolve_context.table
+        fields = [model._meta.fields_map[self._key.field], model._meta.pk]
+        # The same term the list is ordered by: the sort key's column (lowered when the key
+        # ignores case, as its expression index is).
+        columns = [table[f.source_field or f.model_field_name] for f in fields]
+        if self._key.case_insensitive:
+            columns[0] = SqlLower(columns[0])
+        left = Tuple(*columns)
+        right = Tuple(
+            *(
+                ValueWrapper(f.to_db_value(v, model))
+                for f, v in zip(fields, self._values, strict=True)
+            )
+        )
+        return QueryModifier(where_criterion=self._operator(left, right))
+
+
+def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool, inclusive: bool = False) -> Q:
+    """Rows after (value, pk) in the given direction (and the row itself when ``inclusive``)."""
+    compare = {
+        (True, False): operator.gt,
+        (True, True): operator.ge,
+        (False, False): operator.lt,
+        (False, True): operator.le,
+    }[ascending, inclusive]
+    id_cmp = ("gte" if inclusive else "gt") if ascending else ("lte" if inclusive else "lt")
     if not key.nullable:
-        return Q(**{f"{key.field}__{cmp}": value}) | same_value_after
-    null_rows_after = Q(**{f"{key.field}__isnull": True, f"id__{cmp}": pk})
+        return _RowComparison(key, value, pk, compare)
+    # NULL sorts greater than every value: a row value with a NULL compares as unknown, so NULL
+    # rows are added (or kept out) explicitly.
+    null_rows_after = Q(**{f"{key.field}__isnull": True, f"id__{id_cmp}": pk})
     if value is None:
         # Among NULLs (the greatest values) only the key orders; before them, nothing.
         return (
@@ -140,12 +200,8 @@ def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool) -> Q:
             else (Q(**{f"{key.field}__isnull": False}) | null_rows_after)
         )
     if ascending:
-        return (
-            Q(**{f"{key.field}__gt": value})
-            | same_value_after
-            | Q(**{f"{key.field}__isnull": True})
-        )
-    return Q(**{f"{key.field}__lt": value}) | same_value_after
+        return _RowComparison(key, value, pk, compare) | Q(**{f"{key.field}__isnull": True})
+    return _RowComparison(key, value, pk, compare)
 
 
 def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
@@ -154,13 +210,14 @@ def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
         column = qs.model._meta.fields_map[key.field].source_field or key.field
         # Literal SQL: a parameterised CASE leaves PostgreSQL unsure of the result's type.
         qs = qs.annotate(**{_NULL_FLAG: RawSQL(f'CASE WHEN "{column}" IS NULL THEN 1 ELSE 0 END')})
-        return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.field}", f"{prefix}id")
-    return qs.order_by(f"{prefix}{key.field}", f"{prefix}id")
+        return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.sort_field}", f"{prefix}id")
+    return qs.order_by(f"{prefix}{key.sort_field}", f"{prefix}id")
 
 
 async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageArgs) -> Page[M]:
     """One page of ``qs`` (already filtered and tenant-scoped) in the order of ``key``."""
     args = args.validated()
+    qs = key.prepare(qs)
     model = qs.model
     natural = not descending  # True when the list reads in ascending order
     after = decode_cursor(model, key, args.after, "after") if args.after else None
@@ -198,7 +255,7 @@ async def _exists_from(
 ) -> bool:
     """Whether ``qs`` has the cursor's row or any row beyond it in the given direction."""
     value, pk = cursor
-    return await qs.filter(Q(_beyond(key, value, pk, ascending), Q(id=pk), join_type="OR")).exists()
+    return await qs.filter(_beyond(key, value, pk, ascending, inclusive=True)).exists()
 
 
 def sort_key(keys: Sequence[SortKey], name: str) -> SortKey:

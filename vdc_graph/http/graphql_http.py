@@ -11,7 +11,6 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from graphql import OperationType as AstOperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -20,6 +19,7 @@ from vdc_graph.auth import Authenticator
 from vdc_graph.context import RequestContext
 from vdc_graph.errors import ErrorCode, Forbidden, Unauthenticated
 from vdc_graph.resolvers import audit
+from vdc_graph.schema.root import VdcSchema
 from vdc_graph.settings import Settings
 
 from . import bounded_json, idempotency, negotiation, persisted
@@ -67,10 +67,21 @@ def operation_action(query: str, operation_name: str | None) -> str:
     return operation.operation.value
 
 
-# Mutations a caller without a bearer token may run: their input carries the credential.
-ANONYMOUS_MUTATIONS = frozenset({"invitationAccept"})
-# Queries open to everyone: the same public choice lists for every caller (the invitation page).
-ANONYMOUS_QUERIES = frozenset({"platform"})
+# Mutations a caller without a bearer token may run: their input carries the credential (an
+# invitation link's token), and what they answer is limited to that invitation.
+ANONYMOUS_MUTATIONS = frozenset(
+    {
+        "invitationAcceptLegalAgreement",
+        "invitationConnectTenant",
+        "invitationRenewDeviceCode",
+        "invitationCheckDeviceLogin",
+        "invitationGoBack",
+        "invitationAccept",
+    }
+)
+# Queries open to everyone: the same public choice lists for every caller (the invitation page),
+# and what an invitation link opens.
+ANONYMOUS_QUERIES = frozenset({"platform", "invitation"})
 
 
 def anonymous_operation(params: dict[str, Any]) -> bool:
@@ -99,9 +110,17 @@ def _pre_execution(result: ExecutionResult) -> bool:
 class GraphQLHttp:
     """The ``/graphql`` HTTP endpoint."""
 
-    def __init__(self, schema: BaseSchema, settings: Settings, authenticator: Authenticator):
+    def __init__(self, schema: VdcSchema, settings: Settings, authenticator: Authenticator):
         self.schema, self.settings, self.authenticator = schema, settings, authenticator
         self.persisted = persisted.PersistedDocuments(settings)
+
+    def _operation(self, params: dict[str, Any]) -> OperationDefinitionNode | None:
+        """The operation the request runs, from the parsed documents the schema keeps."""
+        try:
+            entry = self.schema.documents.get(params["query"], self.settings.max_tokens)
+        except GraphQLError:
+            return None  # execution reports why
+        return entry.operation(params["operation_name"])
 
     async def __call__(self, request: Request) -> Response:
         found = facts(request)
@@ -270,7 +289,7 @@ class GraphQLHttp:
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
-        operation = chosen_operation(params["query"], params["operation_name"])
+        operation = self._operation(params)
         if operation is not None:
             found = facts(request)
             found.operation_type = operation.operation.value

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 
 from graphql import (
+    DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
     NoSchemaIntrospectionCustomRule,
@@ -21,27 +23,47 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.loaders import Loaders
+from vdc_graph.db.sqlite import is_database_busy
 from vdc_graph.errors import ApiError, ErrorCode
 from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
+from .documents import DocumentCache
 from .limits import Limits, check, measure
-from .rate_limit import RateLimiter, Spent, cost_of
+from .rate_limit import RateLimiter, Spent, buckets_for, cost_of
 
 log = logging.getLogger("vdc_graph.errors")
 
 _STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
-def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
+def cached_parsing(settings: Settings, documents: DocumentCache) -> type[SchemaExtension]:
+    """Each document text is parsed once (within the token limit) and then served from
+    ``documents``; a document that does not parse is left to strawberry, which reports why."""
+
+    class CachedParsing(SchemaExtension):
+        def on_parse(self) -> Iterator[None]:
+            ctx = self.execution_context
+            ctx.parse_options["max_tokens"] = settings.max_tokens
+            if ctx.query and ctx.graphql_document is None:
+                # One that does not parse is parsed again below, which reports the error.
+                with contextlib.suppress(GraphQLError):
+                    ctx.graphql_document = documents.get(ctx.query, settings.max_tokens).document
+            yield
+
+    return CachedParsing
+
+
+def validation_with_limits(settings: Settings, documents: DocumentCache) -> type[SchemaExtension]:
     """Validate every document ourselves, so limits, hidden suggestions and the introspection
-    switch apply before anything runs."""
+    switch apply before anything runs. A document that passed once is not validated again (the
+    limits, which depend on the variables, and the rate budget still apply to every request)."""
     production = not settings.is_development
     rules = (*specified_rules, *_STRAWBERRY_RULES)
     if production:
         rules = (*rules, NoSchemaIntrospectionCustomRule)
 
-    limiter = RateLimiter(lambda: settings.rate_limit_points_per_hour)
+    limiter = RateLimiter(lambda: settings.rate_limit_points_per_hour, buckets_for(settings))
 
     class ValidateWithLimits(SchemaExtension):
         spent: Spent | None = None
@@ -53,23 +75,31 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
                 "rateLimit": {
                     "cost": self.spent.cost,
                     "remaining": self.spent.remaining,
-                    "limit": limiter.capacity,
+                    "limit": self.spent.limit,
                     "resetAt": self.spent.reset_at.isoformat().replace("+00:00", "Z"),
                 }
             }
 
-        def on_validate(self) -> Iterator[None]:
+        async def on_validate(self) -> AsyncIterator[None]:
             ctx = self.execution_context
             document = ctx.graphql_document
             if document is not None and ctx.pre_execution_errors is None:
-                errors = validate(ctx.schema._schema, document, rules, hide_suggestions=production)
+
+                def run(doc: DocumentNode) -> list[GraphQLError]:
+                    return validate(ctx.schema._schema, doc, rules, hide_suggestions=production)
+
+                entry = documents.peek(ctx.query) if ctx.query else None
+                if entry is not None and entry.document is document:
+                    errors = documents.validated(entry, run)
+                else:
+                    errors = run(document)
                 if not errors:
-                    errors = self._limits_errors()
+                    errors = await self._limits_errors()
                 # Setting the result (even empty) tells strawberry validation has run.
                 ctx.pre_execution_errors = errors
             yield
 
-        def _limits_errors(self) -> list[GraphQLError]:
+        async def _limits_errors(self) -> list[GraphQLError]:
             ctx = self.execution_context
             document = ctx.graphql_document
             assert document is not None
@@ -98,20 +128,21 @@ def validation_with_limits(settings: Settings) -> type[SchemaExtension]:
             problems = check(limits, found)
             if problems:
                 return problems
-            return self._spend(found.nodes, operation.operation is OperationType.MUTATION)
+            return await self._spend(found.nodes, operation.operation is OperationType.MUTATION)
 
-        def _spend(self, nodes: int, mutation: bool) -> list[GraphQLError]:
+        async def _spend(self, nodes: int, mutation: bool) -> list[GraphQLError]:
             principal = getattr(self.execution_context.context, "principal", None)
             if principal is None:
                 return []
             caller = f"{principal.api_key_id or principal.user_id}"
-            self.spent = limiter.spend(caller, cost_of(nodes, mutation=mutation))
+            self.spent = await limiter.spend(caller, cost_of(nodes, mutation=mutation))
+            self.execution_context.context.rate_limit_spent = self.spent  # see spent_of
             if self.spent.allowed:
                 return []
             return [
                 GraphQLError(
                     f"Rate limit reached: this request costs {self.spent.cost} points and "
-                    f"{self.spent.remaining} remain; the budget refills by {limiter.capacity} "
+                    f"{self.spent.remaining} remain; the budget refills by {self.spent.limit} "
                     "points an hour",
                     extensions={
                         "code": ErrorCode.RATE_LIMITED.value,
@@ -131,6 +162,13 @@ def _explain(error: GraphQLError) -> GraphQLError:
             "graphql-transport-ws",
             nodes=error.nodes,
             extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    if is_database_busy(error.original_error):
+        return GraphQLError(
+            "The database is busy with other writers; nothing was changed, retry the request",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.DATABASE_BUSY.value, "retryable": True},
         )
     return error
 

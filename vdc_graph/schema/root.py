@@ -7,7 +7,6 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError, get_named_type
 from strawberry import relay
-from strawberry.extensions import MaxTokensLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
@@ -27,10 +26,18 @@ from .customer_changes import CustomerChangeMutations
 from .customer_people import CustomerPeopleMutations, CustomerPeopleQueries
 from .customers import CustomerMutations, CustomerQueries
 from .dashboard import DashboardQueries
-from .extensions import AuditRefusals, MaskUnexpectedErrors, PerOperation, validation_with_limits
+from .documents import DocumentCache
+from .execution import PlainFieldsExecutionContext
+from .extensions import (
+    AuditRefusals,
+    MaskUnexpectedErrors,
+    PerOperation,
+    cached_parsing,
+    validation_with_limits,
+)
 from .live import Subscription
 from .notifications import NotificationMutations, NotificationQueries
-from .offboarding import OffboardingMutations
+from .offboarding import OffboardingMutations, OffboardingQueries
 from .platform import PlatformQueries
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
@@ -51,6 +58,7 @@ class Query(
     ViewerQueries,
     CustomerQueries,
     CustomerPeopleQueries,
+    OffboardingQueries,
     BackupQueries,
     AccessQueries,
     SettingsQueries,
@@ -112,6 +120,9 @@ class Mutation(
 
 
 class VdcSchema(strawberry.Schema):
+    # Parsed and validated documents of this schema, by text (set by ``build_schema``).
+    documents: DocumentCache
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -128,16 +139,18 @@ def _describe_inputs(schema: strawberry.Schema) -> None:
             argument.description = get_named_type(argument.type).description
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings) -> VdcSchema:
+    documents = DocumentCache()
     schema = VdcSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        execution_context_class=PlainFieldsExecutionContext,
         extensions=[
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            cached_parsing(settings, documents),
             *filter(None, [trusted_only_extension(settings)]),
-            validation_with_limits(settings),
+            validation_with_limits(settings, documents),
             PerOperation,
             AuditRefusals,
             MaskUnexpectedErrors,
@@ -146,4 +159,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ],
     )
     _describe_inputs(schema)
+    schema.documents = documents
     return schema

@@ -14,7 +14,7 @@ _CUSTOMER_COLUMNS = (
 )
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_licensing_from_backups')]
+    dependencies = [('models', '0009_performance')]
 
     initial = False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+from tortoise.connection import get_connection
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
@@ -86,3 +87,12 @@ async def user_managers(provider_id: UUID) -> int:
     return (
         await PortalUser.filter(provider_id=provider_id, roles__id__in=role_ids).distinct().count()
     )
+
+
+async def auth_generation() -> int:
+    """The counter the database bumps on every change authentication depends on (users, roles,
+    role assignments, API keys): one primary-key read."""
+    _, rows = await get_connection("default").execute_query(
+        "SELECT value FROM auth_generation WHERE id = 1"
+    )
+    return int(rows[0]["value"])

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from vdc_graph.db.loaders import by_key
-from vdc_graph.db.models import BackupPolicy, BackupSession, Restore, SessionLogRecord
+from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, Restore, SessionLogRecord
 from vdc_graph.db.pagination import SortKey
 from vdc_graph.db.scope import Scope
 from vdc_graph.enums import LogStatus, PolicyStatus, SessionStatus
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTIVE_SESSION = (SessionStatus.QUEUED, SessionStatus.RUNNING)
 
 POLICY_SORT_KEYS = (
-    SortKey("NAME", "name"),
+    SortKey("NAME", "name_key"),  # the name ignoring case, as a person reads
     SortKey("LAST_STATUS", "last_status"),
     SortKey("LAST_RUN", "last_run", nullable=True),
 )
@@ -28,7 +30,13 @@ RESTORE_SORT = SortKey("REQUESTED_AT", "requested_at")
 
 
 def _scoped(qs: QuerySet, scope: Scope) -> QuerySet:
-    qs = qs.filter(provider_id=scope.provider_id, customer__deleted_at__isnull=True)
+    # Leaving out the provider's few deleted customers (rather than joining every row to its
+    # customer) lets a count read only the (provider_id, customer_id) index.
+    # (A range, not "NOT … IS NULL", so SQLite seeks the customer index to the deleted ones.)
+    deleted = Customer.filter(provider_id=scope.provider_id, deleted_at__gte=EPOCH)
+    qs = qs.filter(provider_id=scope.provider_id).exclude(
+        customer_id__in=Subquery(deleted.values("id"))
+    )
     return scope.restrict(qs)
 
 
