@@ -398,9 +398,11 @@ async def test_the_running_server_delivers_and_retries_by_itself(db, fast_settin
     )
     task = asyncio.ensure_future(server.serve())
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
+
+        async def started() -> bool:
+            return server.started
+
+        await until(started)
         port = server.servers[0].sockets[0].getsockname()[1]
         with WebhookReceiver(failures=[500, 502]) as receiver:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
