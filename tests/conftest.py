@@ -86,12 +86,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite://{path}"
     template = request.getfixturevalue("postgres_template")
-    name = f"vdc_test_{os.getpid()}_{next(_counter)}"
+    return _database_of_its_own(request, f"vdc_test_{os.getpid()}_{next(_counter)}", template)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of its own with no tables at all, for tests that migrate it step by step."""
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'empty.db'}"
+    request.getfixturevalue("postgres_template")  # skips, saying how, without PostgreSQL
+    return _database_of_its_own(request, f"vdc_empty_{os.getpid()}_{next(_counter)}")
+
+
+def _database_of_its_own(
+    request: pytest.FixtureRequest, name: str, template: str | None = None
+) -> str:
+    """Creates PostgreSQL database ``name`` (a copy of ``template``, or empty), dropped after."""
+    copy = f' TEMPLATE "{template}"' if template else ""
 
     async def create() -> None:
         admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
         try:
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            await admin.execute(f'CREATE DATABASE "{name}"{copy}')
         finally:
             await admin.close()
 
