@@ -15,10 +15,9 @@ async def test_unknown_values_stored_as_empty_text_become_null(db):
     """A database written before unknown values were NULL ("" for them) is migrated: the ""
     become NULL, and going back restores them."""
     from tortoise import connections
-    from tortoise.migrations.api.migrate import migrate as migrate_to
 
     from tests.factories import make_customer, make_provider
-    from vdc_graph.db.config import tortoise_config
+    from vdc_graph.db.config import migrate, tortoise_config
     from vdc_graph.db.models import Customer
 
     customer = await make_customer(await make_provider(), veeam_account_id=None)
@@ -27,7 +26,7 @@ async def test_unknown_values_stored_as_empty_text_become_null(db):
     nulls = importlib.import_module("vdc_graph.db.migrations.0010_unknown_values_are_null")
     (before_null,) = (f"{app}.{name}" for app, name in nulls.Migration.dependencies)
     config = tortoise_config(db)
-    await migrate_to(config=config, target=before_null)
+    await migrate(config, target=before_null)
     conn = connections.get("default")
     _, rows = await conn.execute_query(
         "SELECT veeam_account_id, microsoft_tenant_id FROM customer WHERE id = ?"
@@ -36,7 +35,7 @@ async def test_unknown_values_stored_as_empty_text_become_null(db):
         [str(customer.id)],
     )
     assert tuple(rows[0]) == ("", "")
-    await migrate_to(config=config)
+    await migrate(config)
     again = await Customer.get(id=customer.id)
     assert (again.veeam_account_id, again.microsoft_tenant_id) == (None, None)
 
@@ -161,24 +160,23 @@ async def test_a_database_with_rows_in_every_table_upgrades_from_0004(empty_data
     migration: no row is lost and the columns added meanwhile hold their declared defaults."""
     from tortoise import Tortoise, connections
     from tortoise.backends.base.executor import EXECUTOR_CACHE
-    from tortoise.migrations.api.migrate import migrate as migrate_to
 
-    from vdc_graph.db.config import tortoise_config
+    from vdc_graph.db.config import migrate, tortoise_config
 
     release = "0004_dashboard_and_report_line_indexes"
     postgres = not empty_database_url.startswith("sqlite")
     config = tortoise_config(empty_database_url)
     EXECUTOR_CACHE.clear()
     try:
-        await migrate_to(config=config, target=f"models.{release}")
+        await migrate(config, target=f"models.{release}")
         conn = connections.get("default")
         tables = await _tables_and_required_columns(conn, postgres)
         async with conn._in_transaction() as filling:
-            # One row per table in any order: foreign keys are not checked while filling.
+            # One row per table in any order: foreign keys are checked at commit at the earliest.
             if postgres:
                 await filling.execute_script("SET LOCAL session_replication_role = replica")
             else:
-                await filling.execute_script("PRAGMA foreign_keys = OFF")
+                await filling.execute_script("PRAGMA defer_foreign_keys = ON")
             for table, columns in tables.items():
                 if await _row_count(filling, table):
                     continue  # the migrations' own bookkeeping
@@ -188,10 +186,8 @@ async def test_a_database_with_rows_in_every_table_upgrades_from_0004(empty_data
                     f'INSERT INTO "{table}" ({names}) VALUES ({marks})',  # noqa: S608 (catalogue names)
                     [value for _, value in columns],
                 )
-        if not postgres:
-            await conn.execute_script("PRAGMA foreign_keys = ON")
 
-        await migrate_to(config=config)
+        await migrate(config)
 
         conn = connections.get("default")
         for table in tables:
