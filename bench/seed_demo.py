@@ -2,7 +2,7 @@
 
 Run from the project root:
 
-    .venv/bin/python benchmarks/seed_demo.py [CUSTOMERS]          # default 10000
+    .venv/bin/python bench/seed_demo.py [CUSTOMERS]          # default 10000
 
 It migrates a fresh temporary SQLite database and seeds it; when ``VDC_TEST_POSTGRES_URL`` is
 set (e.g. ``postgres://postgres@127.0.0.1:5432/test``) it does the same in a temporary

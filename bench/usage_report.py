@@ -2,7 +2,7 @@
 
 Run from the project root:
 
-    .venv/bin/python benchmarks/usage_report.py [CUSTOMERS] [USERS_PER_CUSTOMER]
+    .venv/bin/python bench/usage_report.py [CUSTOMERS] [USERS_PER_CUSTOMER]
                                                 # default 10000 customers x 100 users
 
 One provider gets CUSTOMERS onboarded customers with USERS_PER_CUSTOMER licensed users each

@@ -85,8 +85,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "test.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite://{path}"
-    template = request.getfixturevalue("postgres_template")
-    return _database_of_its_own(request, f"vdc_test_{os.getpid()}_{next(_counter)}", template)
+    name, url = clone_template(request.getfixturevalue("postgres_template"))
+    request.addfinalizer(lambda: asyncio.run(_drop_database(name)))
+    return url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -95,13 +96,16 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'empty.db'}"
     request.getfixturevalue("postgres_template")  # skips, saying how, without PostgreSQL
-    return _database_of_its_own(request, f"vdc_empty_{os.getpid()}_{next(_counter)}")
+    name, url = clone_template(None)
+    request.addfinalizer(lambda: asyncio.run(_drop_database(name)))
+    return url
 
 
-def _database_of_its_own(
-    request: pytest.FixtureRequest, name: str, template: str | None = None
-) -> str:
-    """Creates PostgreSQL database ``name`` (a copy of ``template``, or empty), dropped after."""
+def clone_template(template: str | None) -> tuple[str, str]:
+    """A new PostgreSQL database copied from the migrated template (empty without one): its
+    name and URL."""
+    assert POSTGRES_URL
+    name = f"vdc_test_{os.getpid()}_{next(_counter)}"
     copy = f' TEMPLATE "{template}"' if template else ""
 
     async def create() -> None:
@@ -112,8 +116,7 @@ def _database_of_its_own(
             await admin.close()
 
     asyncio.run(create())
-    request.addfinalizer(lambda: asyncio.run(_drop_database(name)))
-    return _with_database(POSTGRES_URL, name)
+    return name, _with_database(POSTGRES_URL, name)
 
 
 async def _drop_database(name: str) -> None:

@@ -12,7 +12,7 @@ from strawberry import relay
 from tests.factories import make_provider, make_role, make_user, token_for
 from vdc_graph import clock
 from vdc_graph.auth.api_keys import split_key
-from vdc_graph.db.models import AuditRecord
+from vdc_graph.db.models import AuditRecord, Role
 from vdc_graph.enums import AuditOutcome, Permission
 from vdc_graph.schema.root import build_schema
 
@@ -33,7 +33,7 @@ def gid(type_name: str, row) -> str:
 
 async def admin(settings, provider=None):
     provider = provider or await make_provider()
-    user = await make_user(provider, [Permission.USER_MANAGEMENT], email="admin@contoso.com")
+    user = await make_user(provider, list(Permission), email="admin@contoso.com")
     return provider, user, token_for(settings, user)
 
 
@@ -143,9 +143,17 @@ async def test_csv_export_of_the_log(api, settings):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
-    assert rows[0][:4] == ["Time", "Outcome", "Action", "Actor"]
-    assert [r[1:4] for r in rows[1:]] == [["SUCCESS", "roleCreate", "admin@contoso.com"]]
-    assert json.loads(rows[1][9])["name"] == "Exported"
+    assert rows[0][:5] == ["ID", "Time", "Outcome", "Action", "Actor"]
+    assert [r[2:5] for r in rows[1:]] == [["SUCCESS", "roleCreate", "admin@contoso.com"]]
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert json.loads(record["After"])["name"] == "Exported"
+    # Objects are named by the API's global IDs: each resolves through node().
+    role = await Role.get(name="Exported")
+    assert record["Target ID"] == gid("Role", role) and record["Customer ID"] == ""
+    node = "query($id: ID!) { node(id: $id) { id } }"
+    for column in ("ID", "Target ID"):
+        found = await api.data(node, {"id": record[column]}, token=token)
+        assert found["node"]["id"] == record[column]
     refused = await api.http.get("/exports/audit-log.csv")
     assert refused.status_code == 401
     assert await AuditRecord.filter(action="/exports/audit-log.csv").count() == 1

@@ -170,12 +170,13 @@ async def test_notification_settings_and_contacts(api, provider, manager):
     assert result["customer"]["allowSystemNotifications"] is False
     assert result["customer"]["notificationLanguage"] == "de"
     assert result["customer"]["notificationContacts"] == contacts
+    topics = ["BACKUP_FAILED"]
     bad = [
-        {"kind": "EMAIL", "address": "not-an-email", "topics": []},
-        {"kind": "TEAMS_WEBHOOK", "address": "http://contoso.example/hook", "topics": []},
+        {"kind": "EMAIL", "address": "not-an-email", "topics": topics},
+        {"kind": "TEAMS_WEBHOOK", "address": "http://contoso.example/hook", "topics": topics},
         # The server POSTs to a Teams webhook: never to an address of its own network.
-        {"kind": "TEAMS_WEBHOOK", "address": "https://10.0.0.7/hook", "topics": []},
-        {"kind": "TEAMS_WEBHOOK", "address": "https://localhost/hook", "topics": []},
+        {"kind": "TEAMS_WEBHOOK", "address": "https://10.0.0.7/hook", "topics": topics},
+        {"kind": "TEAMS_WEBHOOK", "address": "https://localhost/hook", "topics": topics},
     ]
     data = await api.data(
         NOTIFY, {"input": {"customerId": cid, "language": "german", "contacts": bad}}, token=manager

@@ -33,9 +33,14 @@ async def test_customers_csv_lists_every_property_of_the_callers_customers(api, 
     assert response.headers["content-type"].startswith("text/csv")
     assert "customers.csv" in response.headers["content-disposition"]
     rows = read_csv(response.text)
-    assert rows[0][:3] == ["Display name", "M365 account", "Microsoft tenant ID"]
+    assert rows[0][:4] == ["ID", "Display name", "M365 account", "Microsoft tenant ID"]
     assert len(rows) == 231
-    assert [r[0] for r in rows[1:]] == [f"Customer {i:03d}" for i in range(230)]
+    assert [r[1] for r in rows[1:]] == [f"Customer {i:03d}" for i in range(230)]
+    # Customers are named by the API's global ID, as customer(id:) takes it.
+    seen = await api.data(
+        "query($id: ID!) { customer(id: $id) { displayName } }", {"id": rows[1][0]}, token=token
+    )
+    assert seen["customer"]["displayName"] == "Customer 000"
     assert "Not mine" not in response.text
     header = rows[0]
     first = dict(zip(header, rows[1], strict=True))
@@ -46,7 +51,7 @@ async def test_customers_csv_lists_every_property_of_the_callers_customers(api, 
         params={"sourceTypes": "CLOUDBLUE", "search": "customer 00"},
         headers={"Authorization": f"Bearer {token}"},
     )
-    names = [r[0] for r in read_csv(filtered.text)[1:]]
+    names = [r[1] for r in read_csv(filtered.text)[1:]]
     assert names == [f"Customer {i:03d}" for i in range(1, 10, 2)]
 
 

@@ -210,7 +210,7 @@ async def test_health_checks(api):
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
     ready = await api.http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["database"] == "reachable"
+    assert ready.json() == {"status": "ok", "database": "reachable", "broker": "connected"}
 
 
 async def test_the_rate_limit_spends_cost_points_and_refills(api, settings):

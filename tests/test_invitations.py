@@ -14,6 +14,7 @@ from tests.test_email import smtp_settings
 from tests.test_onboarding import clock_from_now, gid, pending_customer
 from vdc_graph.db.models import BackupPolicy, Customer, Invitation, OutboxMessage
 from vdc_graph.enums import ContractType, DeliveryStatus, Permission
+from vdc_graph.identity.simulator import complete_login
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker, RetryPolicy
 
@@ -24,9 +25,16 @@ mutation($input: CustomerInviteInput!) { customerInvite(input: $input) {
   userErrors { message field code } } }
 """
 ACCEPT = """
-mutation($input: InvitationAcceptInput!) { invitationAccept(input: $input) {
+mutation($input: InvitationStepInput!) { invitationAccept(input: $input) {
   customerDisplayName activationDate policiesCreated userErrors { message field code } } }
 """
+VIEW = "email customerName invitedBy expiresAt expired step deviceLogin { userCode expired }"
+STEP = (
+    "mutation($input: %s!) { %s(input: $input) { invitation { "
+    + VIEW
+    + " } userErrors { message field code } } }"
+)
+LOOKUP = "query($token: String!) { invitation(token: $token) { " + VIEW + " } }"
 LINK = re.compile(r"token=([A-Za-z0-9_\-%]+)")
 
 
@@ -46,18 +54,41 @@ def token_in(message) -> str:
     return unquote(LINK.search(message.get_content()).group(1))
 
 
-async def accept(api, token: str, **extra):
-    response = await api.http.post(
-        "/graphql",
-        json={
-            "query": ACCEPT,
-            "variables": {
-                "input": {"token": token, "region": "EMEA", "retentionYears": 3, **extra}
-            },
-        },
-    )
+async def anonymous(api, query: str, variables: dict) -> dict:
+    """What the holder of a link sees: no bearer token at all."""
+    response = await api.post(query, variables)
     assert response.status_code == 200, response.text
-    return response.json()["data"]["invitationAccept"]
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+async def step(api, name: str, token: str, **extra) -> dict:
+    input_type = "InvitationConnectTenantInput" if name == "invitationConnectTenant" else None
+    query = STEP % (input_type or "InvitationStepInput", name)
+    return (await anonymous(api, query, {"input": {"token": token, **extra}}))[name]
+
+
+async def accept(api, token: str) -> dict:
+    return (await anonymous(api, ACCEPT, {"input": {"token": token}}))["invitationAccept"]
+
+
+async def connect_tenant(api, token: str, domain: str, tenant_id=None, **choices) -> dict:
+    """The invitee's steps up to the device login, then the Global Administrator signs in at the
+    simulated Microsoft; the answer is that of checking the login."""
+    legal = await step(api, "invitationAcceptLegalAgreement", token)
+    assert legal["userErrors"] == [], legal
+    choices = {"region": "EMEA", "retentionYears": 3, **choices}
+    connected = await step(api, "invitationConnectTenant", token, **choices)
+    assert connected["userErrors"] == [], connected
+    await complete_login(connected["invitation"]["deviceLogin"]["userCode"], tenant_id, domain)
+    return await step(api, "invitationCheckDeviceLogin", token)
+
+
+async def onboard(api, token: str, domain: str, **choices) -> dict:
+    checked = await connect_tenant(api, token, domain, **choices)
+    assert checked["userErrors"] == [], checked
+    return await accept(api, token)
 
 
 async def test_the_whole_invite_flow_through_smtp(api, provider, manager, settings):
@@ -103,9 +134,9 @@ async def test_the_whole_invite_flow_through_smtp(api, provider, manager, settin
     assert first_link != resent_link
     assert customer.display_name in server.messages[0]["Subject"]
 
-    stale = await accept(api, first_link)
+    stale = await step(api, "invitationAcceptLegalAgreement", first_link)
     assert [e["code"] for e in stale["userErrors"]] == ["NOT_FOUND"]
-    accepted = await accept(api, resent_link, services=["EXCHANGE"])
+    accepted = await onboard(api, resent_link, customer.m365_account, services=["EXCHANGE"])
     assert accepted["userErrors"] == []
     assert accepted["customerDisplayName"] == customer.display_name
     assert accepted["activationDate"] and accepted["policiesCreated"] == 1
@@ -128,7 +159,9 @@ async def test_no_policies_when_auto_create_is_off(api, provider, manager, setti
     )
     message = await OutboxMessage.get(recipient="a@contoso.com")
     token = LINK.search(message.body).group(1)
-    accepted = await accept(api, token, retentionYears=None, retentionUnlimited=True)
+    accepted = await onboard(
+        api, token, customer.m365_account, retentionYears=None, retentionUnlimited=True
+    )
     assert accepted["userErrors"] == [] and accepted["policiesCreated"] == 0
     assert await BackupPolicy.filter(customer_id=customer.id).count() == 0
 
@@ -140,11 +173,17 @@ async def test_an_expired_or_bad_invitation_is_refused(api, provider, manager, s
         INVITE, {"input": {"customerId": gid(customer), "emails": "a@contoso.com"}}, token=manager
     )
     token = LINK.search((await OutboxMessage.get(recipient="a@contoso.com")).body).group(1)
-    bad = await accept(api, token, retentionYears=30)
-    assert [e["code"] for e in bad["userErrors"]] == ["OUT_OF_RANGE"]
+    await step(api, "invitationAcceptLegalAgreement", token)
+    bad = await step(api, "invitationConnectTenant", token, region="EMEA", retentionYears=30)
+    assert [(e["code"], e["field"]) for e in bad["userErrors"]] == [
+        ("OUT_OF_RANGE", ["input", "retentionYears"])
+    ]
     now.advance(hours=settings.invitation_ttl_hours + 1)
-    expired = await accept(api, token)
+    expired = await step(api, "invitationConnectTenant", token, region="EMEA", retentionYears=3)
     assert [e["code"] for e in expired["userErrors"]] == ["EXPIRED"]
+    # The accept page still shows what the link was for, and that it expired.
+    seen = (await anonymous(api, LOOKUP, {"token": token}))["invitation"]
+    assert seen["expired"] is True and seen["step"] == "CONNECT_TENANT"
     assert (await Customer.get(id=customer.id)).contract_type is ContractType.PENDING
     assert (await Invitation.get(customer_id=customer.id)).accepted_at is None
 
@@ -207,11 +246,13 @@ async def test_rights_and_tenancy(api, provider, settings):
     response = await api.http.post("/graphql", json={"query": "{ customers { totalCount } }"})
     assert response.status_code == 401
     mixed = (
-        'mutation { invitationAccept(input: {token: "x", region: EMEA, retentionYears: 1})'
+        'mutation { invitationAccept(input: {token: "x"})'
         ' { policiesCreated } customerInvite(input: {customerId: "x", emails: "a@b.com"})'
         " { userErrors { code } } }"
     )
     assert (await api.http.post("/graphql", json={"query": mixed})).status_code == 401
+    peek = '{ invitation(token: "x") { email } customers { totalCount } }'
+    assert (await api.http.post("/graphql", json={"query": peek})).status_code == 401
 
 
 async def test_the_server_delivers_invitations_in_the_background_once_smtp_is_up(db, settings):

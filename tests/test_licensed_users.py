@@ -144,11 +144,18 @@ async def test_licensed_users_csv(api, customer, reader):
     assert response.status_code == 200
     assert "licensed-users-contoso-ltd.csv" in response.headers["content-disposition"]
     rows = read_csv(response.text)
-    assert rows[0] == ["Display name", "Email", "Protection status", "Last backup"]
+    assert rows[0] == ["ID", "Display name", "Email", "Protection status", "Last backup"]
     assert len(rows) == 152
-    assert rows[1] == ['\'=HYPERLINK("http://evil")', "'@evil.example", "EXCLUDED", ""]
-    assert rows[2][:3] == ["User 000", "user000@contoso.com", "PROTECTED"]
-    assert rows[2][3] == "2025-05-01T00:00:00Z"
+    evil = await LicensedUser.get(email="@evil.example")
+    assert rows[1] == [
+        gid("LicensedUser", evil.id),
+        '\'=HYPERLINK("http://evil")',
+        "'@evil.example",
+        "EXCLUDED",
+        "",
+    ]
+    assert rows[2][1:4] == ["User 000", "user000@contoso.com", "PROTECTED"]
+    assert rows[2][4] == "2025-05-01T00:00:00Z"
     filtered = await api.http.get(
         "/exports/licensed-users.csv",
         params={"customerId": gid("Customer", customer.id), "protectionStatuses": "EXCLUDED"},

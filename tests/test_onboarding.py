@@ -125,7 +125,7 @@ async def test_the_whole_managed_wizard(api, provider, manager):
     assert [e["code"] for e in r["userErrors"]] == ["INVALID_STATE"]
 
     # The Global Administrator signs in at (simulated) Microsoft.
-    await complete_login(renewed["userCode"], "tenant-123", "contoso.onmicrosoft.com")
+    await complete_login(renewed["userCode"], "tenant-123", customer.m365_account)
     r = await run(api, manager, CHECK, "onboardingCheckDeviceLogin", {"customerId": cid})
     assert r["customer"]["onboarding"]["step"] == "TENANT_CONNECTED"
     # No going back once connected.
@@ -352,7 +352,7 @@ async def test_the_command_line_completes_a_device_login(api, provider, manager,
         "complete-device-login",
         code.lower(),
         "--tenant-domain",
-        "fab.onmicrosoft.com",
+        customer.m365_account.upper(),  # domains compare case-insensitively
     )
     assert result.returncode == 0, result.stderr
     r = await run(api, manager, CHECK, "onboardingCheckDeviceLogin", {"customerId": cid})

@@ -40,8 +40,9 @@ def gid(type_name: str, row) -> str:
 
 
 async def admin(settings):
+    """A user manager holding every permission (nobody grants what they do not hold)."""
     provider = await make_provider()
-    user = await make_user(provider, [Permission.USER_MANAGEMENT])
+    user = await make_user(provider, list(Permission))
     return provider, user, token_for(settings, user)
 
 

@@ -123,7 +123,7 @@ async def test_a_customers_month_as_a_zip_that_matches_the_database(api, setting
     assert archive.testzip() is None
     index = read_csv(archive.read("sessions.csv"))
     assert index[0][:3] == ["Session ID", "Policy", "Status"]
-    assert [row[0] for row in index[1:]] == [str(s.id) for s in sessions]
+    assert [row[0] for row in index[1:]] == [gid("BackupSession", s.id) for s in sessions]
     assert [row[1] for row in index[1:]] == ["Daily", "Weekly / Mail", "Daily"]
     log_files = [row[-1] for row in index[1:]]
     assert sorted(archive.namelist()) == sorted(["sessions.csv", *log_files])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.backup_support import all_ended, connected_customer, ended, fast_settings, gid
 from tests.backup_support import make_policy as make_policy_row
 from tests.factories import make_provider, make_user, token_for
+from vdc_graph import clock
 from vdc_graph.db.models import BackupSession, SessionLogRecord
 from vdc_graph.enums import Permission
 
@@ -353,7 +355,7 @@ async def test_session_updates_of_another_providers_customer_is_not_found(live_s
 
 @pytest.fixture
 async def left_running(db):
-    """A session a previous server process was running when it stopped."""
+    """A session a previous server process was running when it died (its lease lapsed)."""
     provider = await make_provider()
     policy = await make_policy_row(await connected_customer(provider))
     return await BackupSession.create(
@@ -362,16 +364,18 @@ async def left_running(db):
         policy=policy,
         policy_name=policy.name,
         status="RUNNING",
+        owner="gone-host:4242:abcdef",
+        lease_until=clock.now() - timedelta(seconds=1),
     )
 
 
-async def test_a_server_start_fails_the_sessions_a_previous_process_left_running(
+async def test_a_server_takes_over_the_sessions_a_dead_process_left_running(
     left_running, live_server
 ):
     session = await ended(left_running.id)  # the server's start-up did it
     assert session.status == "FAILED"
     record = await SessionLogRecord.get(session_id=session.id)
-    assert record.status == "FAILED" and "restarted" in record.message
+    assert record.status == "FAILED" and "stopped renewing its claim" in record.message
 
 
 async def test_metrics_show_the_open_socket_the_running_subscription_and_the_broker_lag(

@@ -197,10 +197,14 @@ def api_settings(api):
     return api.http._transport.app.state.settings  # the settings the app runs with
 
 
-async def test_a_restart_fails_sessions_left_running_with_a_reason(db, settings):
+async def test_sessions_whose_owner_stopped_renewing_are_taken_over(db, settings):
+    """A running session whose process died ends FAILED saying why; a queued one that no
+    process ever claimed runs here; a session whose owner renews its lease is left alone."""
+    settings.lease_seconds = 1
     provider = await make_provider()
     customer = await connected_customer(provider)
     policy = await make_policy(customer, last_status=PolicyStatus.RUNNING)
+    lapsed = clock.now() - timedelta(seconds=5)
     running = await BackupSession.create(
         provider_id=provider.id,
         customer=customer,
@@ -209,24 +213,37 @@ async def test_a_restart_fails_sessions_left_running_with_a_reason(db, settings)
         status=SessionStatus.RUNNING,
         started_at=clock.now(),
         last_seq=1,
+        owner="gone-host:4242:abcdef",
+        lease_until=lapsed,
     )
     await SessionLogRecord.create(
         session=running, seq=1, at=clock.now(), status=LogStatus.INFO, message="Job started at: x"
     )
+    other = await make_policy(customer, name="Other policy")
+    alive = await BackupSession.create(
+        provider_id=provider.id,
+        customer=customer,
+        policy=other,
+        policy_name=other.name,
+        status=SessionStatus.RUNNING,
+        owner="live-host:1:abcdef",
+        lease_until=clock.now() + timedelta(hours=1),
+    )
+    third = await make_policy(customer, name="Third policy")
     queued = await BackupSession.create(
         provider_id=provider.id,
         customer=customer,
-        policy=policy,
-        policy_name=policy.name,
+        policy=third,
+        policy_name=third.name,
         status=SessionStatus.QUEUED,
     )
+    await BackupSession.filter(id=queued.id).update(created_at=lapsed)  # its creator died
     finished = []
     async with broker().subscribe(SESSION_FINISHED) as events:
-        job = asyncio.create_task(backup_engine_job(settings)())  # what the server runs at start
+        job = asyncio.create_task(backup_engine_job(settings)())  # what every process runs
         try:
             for session in (running, queued):
-                failed = await ended(session.id)
-                assert failed.status == SessionStatus.FAILED and failed.ended_at is not None
+                await ended(session.id)
             async for event in events:
                 finished.append(event)
                 if len(finished) == 2:
@@ -236,11 +253,14 @@ async def test_a_restart_fails_sessions_left_running_with_a_reason(db, settings)
     log = await messages(running)
     assert log[0] == (1, "INFO", "Job started at: x")
     assert log[1][0] == 2 and log[1][1] == "FAILED"
-    assert "restarted while the job was running" in log[1][2]
-    assert "while the job was queued" in (await messages(queued))[0][2]
+    assert "gone-host:4242:abcdef" in log[1][2] and "stopped renewing its claim" in log[1][2]
+    assert (await BackupSession.get(id=running.id)).status == SessionStatus.FAILED
     assert (await BackupPolicy.get(id=policy.id)).last_status == PolicyStatus.FAILED
+    ran = await BackupSession.get(id=queued.id)
+    assert ran.status != SessionStatus.FAILED and ran.started_at is not None
+    assert (await messages(queued))[0][2].startswith("Job started at:")
+    assert (await BackupSession.get(id=alive.id)).status == SessionStatus.RUNNING
     assert {e["sessionId"] for e in finished} == {str(running.id), str(queued.id)}
-    assert all(e["status"] == "FAILED" for e in finished)
 
 
 async def test_the_scheduler_runs_a_due_policy_and_skips_a_disabled_one(db, settings):

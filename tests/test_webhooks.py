@@ -424,6 +424,9 @@ async def test_the_running_server_delivers_and_retries_by_itself(db, fast_settin
                         await asyncio.sleep(0.02)
         assert [r.answered for r in receiver.received] == [500, 502, 200]
         assert all(r.signature_valid for r in receiver.received)
+        async with asyncio.timeout(10):  # the worker records the answer after receiving it
+            while (await WebhookDelivery.get()).status is DeliveryStatus.PENDING:
+                await asyncio.sleep(0.02)
         delivery = await WebhookDelivery.get()
         assert delivery.status is DeliveryStatus.SUCCEEDED and delivery.attempts == 3
     finally:

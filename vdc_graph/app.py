@@ -17,7 +17,10 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from vdc_graph.auth import Authenticator
 from vdc_graph.background import background_jobs
+from vdc_graph.cluster import single_process_guard
 from vdc_graph.db.config import DatabaseNotMigrated, pending_migrations, tortoise_config
+from vdc_graph.engine import engine_for
+from vdc_graph.events import broker, open_broker
 from vdc_graph.exports.routes import export_routes
 from vdc_graph.http.graphiql import explorer_asset
 from vdc_graph.http.graphql_http import GraphQLHttp
@@ -37,13 +40,20 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers and the events broker is connected."""
+    database = "reachable"
     try:
         async with asyncio.timeout(2):
             await get_connection("default").execute_query("SELECT 1")
     except Exception as exc:  # any failure means "not ready"; the reason goes to the log
         log.warning("readiness check failed: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "reachable"})
+        database = "unreachable"
+    events = broker().state()
+    ready = database == "reachable" and events == "connected"
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "database": database, "broker": events},
+        status_code=200 if ready else 503,
+    )
 
 
 async def ensure_migrated() -> None:
@@ -62,13 +72,18 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @asynccontextmanager
     async def running_jobs() -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(job()) for job in background_jobs(settings)]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        async with (
+            open_broker(settings.broker_url, settings.broker_prefix),
+            single_process_guard(settings),
+        ):
+            tasks = [asyncio.create_task(job()) for job in background_jobs(settings)]
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await engine_for(settings).shutdown()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,4 +1,9 @@
-"""Work the server runs beside requests for as long as it lives (outbox, scheduler, …)."""
+"""Work the server runs beside requests for as long as it lives (outbox, scheduler, …).
+
+With several processes, what must happen once per cluster (the scheduler, the periodic jobs)
+runs in the holder of a lease only; what is claimed row by row (sessions, outbox messages,
+webhook deliveries) runs in every process.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from vdc_graph import clock, licensing
+from vdc_graph import licensing
 from vdc_graph.alarms.evaluate import evaluate_alarms
 from vdc_graph.approvals.holding import expire_overdue
+from vdc_graph.cluster import leader_only
 from vdc_graph.engine import engine_for
-from vdc_graph.engine.recovery import fail_interrupted
 from vdc_graph.engine.scheduler import Scheduler
 from vdc_graph.http.idempotency import forget_expired
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker, RetryPolicy
 from vdc_graph.notify.webhook_worker import WebhookWorker
+from vdc_graph.resolvers.offboarding import complete_due
 from vdc_graph.settings import Settings
-from vdc_graph.usage_reports import keep_reports_generated
+from vdc_graph.usage_reports import generate_last_months_reports
 
 Job = Callable[[], Awaitable[None]]
 log = logging.getLogger("vdc_graph.background")
@@ -40,24 +46,19 @@ def every(seconds: float, task: Callable[[], Awaitable[object]]) -> Job:
 
 
 def backup_engine_job(settings: Settings) -> Job:
-    """Fail what a previous process left running, then run the scheduler."""
-    started = clock.now()
-
-    async def run() -> None:
-        try:
-            await fail_interrupted(engine_for(settings), before=started)
-        except Exception:  # the scheduler must run even when recovery could not
-            log.exception("could not fail the sessions a previous process left running")
-        await Scheduler(settings).run_forever()
-
-    return run
+    """Renew the leases of this process's sessions and take over those whose owner died."""
+    return every(settings.lease_seconds / 3, engine_for(settings).keep)
 
 
 def background_jobs(settings: Settings) -> list[Job]:
+    lease = settings.lease_seconds
     jobs: list[Job] = [
-        every(3600, forget_expired),
-        every(60, expire_overdue),
+        leader_only("idempotency-cleanup", lease, 3600, forget_expired),
+        leader_only("approval-expiry", lease, 60, expire_overdue),
         backup_engine_job(settings),
+        leader_only(
+            "scheduler", lease, settings.scheduler_interval_seconds, Scheduler(settings).run_once
+        ),
     ]
     outbox = deliverers(settings)
     if outbox:
@@ -65,12 +66,25 @@ def background_jobs(settings: Settings) -> list[Job]:
     jobs.append(webhook_worker(settings).run_forever)
     if settings.licence_refresh_seconds > 0:
         refresh = functools.partial(licensing.refresh_customers, settings.engine_seed)
-        jobs.append(every(settings.licence_refresh_seconds, refresh))
+        jobs.append(
+            leader_only("licence-refresh", lease, settings.licence_refresh_seconds, refresh)
+        )
+    if settings.offboarding_check_seconds > 0:
+        jobs.append(
+            leader_only("offboarding", lease, settings.offboarding_check_seconds, complete_due)
+        )
     if settings.usage_report_check_seconds > 0:
-        jobs.append(lambda: keep_reports_generated(settings.usage_report_check_seconds))
+        jobs.append(
+            leader_only(
+                "usage-reports",
+                lease,
+                settings.usage_report_check_seconds,
+                generate_last_months_reports,
+            )
+        )
     if settings.alarm_check_seconds > 0:
         alarms = functools.partial(evaluate_alarms, settings.alarm_renotify_hours)
-        jobs.append(every(settings.alarm_check_seconds, alarms))
+        jobs.append(leader_only("alarms", lease, settings.alarm_check_seconds, alarms))
     return jobs
 
 

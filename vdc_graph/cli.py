@@ -370,6 +370,13 @@ def _share_metrics_between_workers(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers > 1 and not settings.broker_crosses_processes:
+        print(
+            f"--workers {args.workers} needs an events broker that reaches every process: set "
+            "VDC_BROKER_URL to redis://… or postgres://… (memory:// serves one process only)",
+            file=sys.stderr,
+        )
+        return 2
     asyncio.run(_check_database(settings))  # refused here in a line, not in each worker
     _serve(settings, args.host, args.port, args.workers)
     return 0
@@ -602,8 +609,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=int, default=None, help="users in the tenant's directory (default: drawn)"
     )
     device.set_defaults(run=cmd_complete_device_login)
+    from vdc_graph.cli_offboarding import add_commands as add_offboarding_commands
     from vdc_graph.enums import Region, ServiceHealth, ServiceName
 
+    add_offboarding_commands(commands)
     usage = commands.add_parser("usage-reports", help="monthly usage reports (administration)")
     usage_commands = usage.add_subparsers(dest="usage_command", required=True)
     generate = usage_commands.add_parser(

@@ -45,6 +45,9 @@ class SmtpTls(StrEnum):
     TLS = "tls"  # implicit TLS from the start (port 465)
 
 
+BROKER_SCHEMES = ("memory", "redis", "rediss", "postgres", "postgresql")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VDC_", extra="ignore")
 
@@ -105,6 +108,13 @@ class Settings(BaseSettings):
     # An open socket re-checks its caller's rights on every rights-changed event and, as a
     # backstop for a missed event, this often.
     ws_rights_recheck_seconds: PositiveSeconds = 10.0
+
+    # Events across processes: memory:// (one process), redis://… or postgres://… (several).
+    broker_url: str = "memory://"
+    broker_prefix: str = "vdc"  # of Redis channels and the PostgreSQL NOTIFY channel
+    # How long a process's claim (a running session, the scheduler's leadership) lives
+    # without renewal: another process takes over at most about this long after a crash.
+    lease_seconds: float = 15.0
 
     # Database resilience
     sqlite_busy_timeout_ms: NonNegative = 5000
@@ -189,6 +199,24 @@ class Settings(BaseSettings):
     # acknowledged is notified again while its condition holds.
     alarm_check_seconds: float = 300.0
     alarm_renotify_hours: float = 24.0
+    # How often approved offboarding requests whose desired date has come are completed.
+    offboarding_check_seconds: NonNegativeSeconds = 600.0
+
+    @model_validator(mode="after")
+    def _known_broker(self) -> Settings:
+        scheme = self.broker_url.split("://", 1)[0]
+        if "://" not in self.broker_url or scheme not in BROKER_SCHEMES:
+            raise ValueError(
+                "VDC_BROKER_URL must start with memory://, redis://, rediss://, postgres:// "
+                f"or postgresql:// (got {self.broker_url.split('@')[-1]!r})"
+            )
+        if self.lease_seconds < 1:
+            raise ValueError("VDC_LEASE_SECONDS must be at least 1")
+        return self
+
+    @property
+    def broker_crosses_processes(self) -> bool:
+        return not self.broker_url.startswith("memory://")
 
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:

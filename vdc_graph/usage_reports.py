@@ -321,6 +321,11 @@ async def generate_reports(month: date, *, refresh: bool = True) -> int:
     return len(provider_ids)
 
 
+async def generate_last_months_reports() -> None:
+    """Every provider has its report for the month that just ended (existing ones are kept)."""
+    await generate_reports(previous_month(month_start(clock.now())), refresh=False)
+
+
 async def keep_reports_generated(interval: float) -> None:
     """Background job: every provider has its report for the month that just ended.
 
@@ -328,7 +333,7 @@ async def keep_reports_generated(interval: float) -> None:
     several processes running it at once do no harm (the month is unique per provider)."""
     while True:
         try:
-            await generate_reports(previous_month(month_start(clock.now())), refresh=False)
+            await generate_last_months_reports()
         except Exception:  # a database hiccup must not end the job
             log.exception("usage report generation failed; retrying")
         await asyncio.sleep(interval)

@@ -51,7 +51,6 @@ class Guard:
 GUARDED: dict[str, Guard] = {
     "backupPolicyDelete": Guard(Permission.BACKUP_MANAGEMENT),
     "backupPolicyDisable": Guard(Permission.BACKUP_MANAGEMENT),
-    "offboardingRequestComplete": Guard(Permission.CUSTOMER_MANAGEMENT),
     "userDelete": Guard(Permission.USER_MANAGEMENT),
     "roleDelete": Guard(Permission.USER_MANAGEMENT),
     "roleCreate": Guard(Permission.USER_MANAGEMENT, grants_user_management),

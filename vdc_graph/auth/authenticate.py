@@ -138,7 +138,12 @@ class Authenticator:
         if self._switch_secret is None:
             raise invalid("switch token without a switch secret")
         return await local_user(
-            token, self._switch_secret, SWITCH_ALGORITHM, SWITCH_ISSUER, self._settings, ("cid",)
+            token,
+            self._switch_secret,
+            SWITCH_ALGORITHM,
+            SWITCH_ISSUER,
+            self._settings,
+            ("cid", "aid"),
         )
 
 
@@ -193,13 +198,18 @@ async def _customer_scope(claims: dict[str, Any], user: PortalUser) -> UUID | No
     if claims.get("cid") is None:
         return None
     customer_id = claim_uuid(claims, "cid")
-    # A live customer of the user's own provider that lists the user as an admin user.
-    allowed = await CustomerAdminUser.filter(
+    # A live customer of the user's own provider that lists the user as an admin user; a switch
+    # token names the very admin-user entry it was issued for (removed and added again is a new
+    # entry, so the old token stays dead).
+    entries = CustomerAdminUser.filter(
         customer_id=customer_id,
         customer__provider_id=user.provider_id,
         customer__deleted_at__isnull=True,
         email_key=user.email_key,
-    ).exists()
+    )
+    if claims.get("aid") is not None:
+        entries = entries.filter(id=claim_uuid(claims, "aid"))
+    allowed = await entries.exists()
     if not allowed:
         raise Unauthenticated(BAD_CUSTOMER_SCOPE)
     return customer_id

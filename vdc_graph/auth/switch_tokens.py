@@ -20,8 +20,10 @@ SWITCH_ALGORITHM = "HS256"
 
 
 def mint_switch_token(
-    settings: Settings, *, user_id: UUID, provider_id: UUID, customer_id: UUID
+    settings: Settings, *, user_id: UUID, provider_id: UUID, customer_id: UUID, admin_user_id: UUID
 ) -> tuple[str, datetime]:
+    """``admin_user_id`` pins the token to the admin-user entry it was issued for: once that is
+    removed the token is dead, also when the same email is added again (a new entry)."""
     secret = settings.switch_secret()
     if secret is None:
         raise ValueError("customer switching needs VDC_SWITCH_TOKEN_SECRET")
@@ -32,6 +34,7 @@ def mint_switch_token(
         "sub": str(user_id),
         "pid": str(provider_id),
         "cid": str(customer_id),
+        "aid": str(admin_user_id),
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
         "jti": uuid.uuid4().hex,

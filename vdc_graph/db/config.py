@@ -31,8 +31,10 @@ class DatabaseNotMigrated(RuntimeError):
 def tortoise_config(database_url: str, *, busy_timeout_ms: int = 5000) -> dict[str, Any]:
     connection = expand_db_url(database_url)
     if urlparse(database_url).scheme == "sqlite":
-        # WAL lets readers run beside the one writer; the busy timeout rides out a
-        # moment of contention instead of failing with "database is locked".
+        # WAL lets readers run beside the one writer; writers take the lock when their
+        # transaction begins (see db/sqlite.py), where the busy timeout rides out contention
+        # instead of failing with "database is locked".
+        connection["engine"] = "vdc_graph.db.sqlite"
         connection["credentials"].update(
             journal_mode="WAL",
             foreign_keys="ON",

@@ -19,9 +19,11 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from pypika_tortoise.functions import Lower as SqlLower
 from pypika_tortoise.terms import Tuple, ValueWrapper
 from tortoise.expressions import Q, RawSQL, ResolveContext
 from tortoise.fields import DateField, DatetimeField, DecimalField, UUIDField
+from tortoise.functions import Lower
 from tortoise.models import Model
 from tortoise.query_utils import QueryModifier
 from tortoise.queryset import QuerySet
@@ -36,11 +38,28 @@ M = TypeVar("M", bound=Model)
 
 @dataclass(frozen=True)
 class SortKey:
-    """A column a list can be ordered by (an ORM field name)."""
+    """A column a list can be ordered by (an ORM field name).
+
+    A ``case_insensitive`` text column orders by ``lower(column)``, as a person reads (an
+    expression index serves it); the cursor holds that lowered value as the database computed
+    it, so pages stay exact, ties broken by the key.
+    """
 
     name: str
     field: str
     nullable: bool = False
+    case_insensitive: bool = False
+
+    @property
+    def sort_field(self) -> str:
+        """What the query orders and compares by: the column, or its lowered annotation."""
+        return f"sort_lower_{self.field}" if self.case_insensitive else self.field
+
+    def prepare(self, qs: QuerySet[M]) -> QuerySet[M]:
+        """``qs`` with the lowered annotation the order needs, if any."""
+        if not self.case_insensitive:
+            return qs
+        return qs.annotate(**{self.sort_field: Lower(self.field)})
 
 
 @dataclass(frozen=True)
@@ -97,7 +116,7 @@ def _encode_value(value: Any) -> Any:
 def _decode_value(model: type[Model], field_name: str, value: Any) -> Any:
     if value is None:
         return None
-    field = model._meta.fields_map[field_name]
+    field = model._meta.fields_map.get(field_name)  # None for a lowered text annotation
     if isinstance(field, DatetimeField):
         return datetime.fromisoformat(value)
     if isinstance(field, DateField):
@@ -110,7 +129,7 @@ def _decode_value(model: type[Model], field_name: str, value: Any) -> Any:
 
 
 def encode_cursor(key: SortKey, row: Model) -> str:
-    payload = [key.name, _encode_value(getattr(row, key.field)), str(row.pk)]
+    payload = [key.name, _encode_value(getattr(row, key.sort_field)), str(row.pk)]
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -144,8 +163,12 @@ class _RowComparison(Q):
     def resolve(self, resolve_context: ResolveContext) -> QueryModifier:  # type: ignore[override]
         model, table = resolve_context.model, resolve_context.table
         fields = [model._meta.fields_map[self._key.field], model._meta.pk]
-        # The same term the list is ordered by: the sort key's column.
-        left = Tuple(*(table[f.source_field or f.model_field_name] for f in fields))
+        # The same term the list is ordered by: the sort key's column (lowered when the key
+        # ignores case, as its expression index is).
+        columns = [table[f.source_field or f.model_field_name] for f in fields]
+        if self._key.case_insensitive:
+            columns[0] = SqlLower(columns[0])
+        left = Tuple(*columns)
         right = Tuple(
             *(
                 ValueWrapper(f.to_db_value(v, model))
@@ -187,13 +210,14 @@ def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
         column = qs.model._meta.fields_map[key.field].source_field or key.field
         # Literal SQL: a parameterised CASE leaves PostgreSQL unsure of the result's type.
         qs = qs.annotate(**{_NULL_FLAG: RawSQL(f'CASE WHEN "{column}" IS NULL THEN 1 ELSE 0 END')})
-        return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.field}", f"{prefix}id")
-    return qs.order_by(f"{prefix}{key.field}", f"{prefix}id")
+        return qs.order_by(f"{prefix}{_NULL_FLAG}", f"{prefix}{key.sort_field}", f"{prefix}id")
+    return qs.order_by(f"{prefix}{key.sort_field}", f"{prefix}id")
 
 
 async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageArgs) -> Page[M]:
     """One page of ``qs`` (already filtered and tenant-scoped) in the order of ``key``."""
     args = args.validated()
+    qs = key.prepare(qs)
     model = qs.model
     natural = not descending  # True when the list reads in ascending order
     after = decode_cursor(model, key, args.after, "after") if args.after else None

@@ -1,6 +1,6 @@
 """The backup engine interface: what runs a queued session and can stop it.
 
-A real Microsoft 365 backup connector implements the same three methods; the server only ever
+A real Microsoft 365 backup connector implements the same four methods; the server only ever
 talks to this interface.
 """
 
@@ -17,6 +17,10 @@ class BackupEngine(Protocol):
 
     async def stop(self, session_id: UUID) -> None:
         """Ask a running session to end as STOPPED (its ``stop_requested`` flag is set)."""
+        ...
+
+    async def abandon(self, session_id: UUID) -> None:
+        """Cancel the run without writing anything more (its process is shutting down)."""
         ...
 
     def is_running(self, session_id: UUID) -> bool:

@@ -1,13 +1,14 @@
 """The scheduler: enabled policies run every ``schedule_interval_hours`` from their next run.
 
-A due policy is claimed with a conditional update of its ``next_run`` (so two processes never
-start it twice), its next run moves forward by whole intervals past now, and a session is
-queued unless one is already active. Disabled policies (and deleted customers') are skipped.
+One process of the cluster runs it (the holder of the ``scheduler`` lease, see
+``background``); a due policy is also claimed with a conditional update of its ``next_run``
+(so even two schedulers would never start it twice), its next run moves forward by whole
+intervals past now, and a session is queued unless one is already active. Disabled policies
+(and deleted customers') are skipped.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -65,11 +66,3 @@ class Scheduler:
                 await queue_session(self.settings, policy, SessionTrigger.SCHEDULE)
                 started += 1
         return started
-
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # a database hiccup must not end the scheduler
-                log.exception("scheduler pass failed; retrying")
-            await asyncio.sleep(self.settings.scheduler_interval_seconds)

@@ -151,6 +151,13 @@ class SimulatorEngine:
         if run is not None:
             run.stop.set()
 
+    async def abandon(self, session_id: UUID) -> None:
+        run = self._runs.get(session_id)
+        if run is not None and run.task is not None:
+            run.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run.task
+
     async def _stopping(self, session: BackupSession, run: _Run) -> bool:
         """Wait one step; True when a stop was asked (here or, through the row, elsewhere)."""
         if not run.stop.is_set():

@@ -1,12 +1,17 @@
 """Domain events: publish after commit, subscribe by topic (see ``broker.Broker``).
 
-The process has one broker. The in-memory backend serves a single process; a multi-process
-deployment installs another backend (Redis pub/sub, Postgres LISTEN/NOTIFY) with ``set_broker``.
+The process has one broker, chosen by ``VDC_BROKER_URL``: in memory (one process, the
+default), Redis pub/sub (``redis://``) or PostgreSQL LISTEN/NOTIFY (``postgres://``) for
+several processes. ``open_broker`` installs it for the server's lifetime.
 """
 
 from __future__ import annotations
 
-from .broker import Broker, Message, Subscription
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlparse
+
+from .broker import RESYNC, Broker, Message, Subscription, is_resync
 from .memory import MemoryBroker
 
 _broker: Broker = MemoryBroker()
@@ -21,4 +26,49 @@ def set_broker(new: Broker) -> None:
     _broker = new
 
 
-__all__ = ["Broker", "MemoryBroker", "Message", "Subscription", "broker", "set_broker"]
+def broker_for(url: str, prefix: str) -> Broker:
+    scheme = urlparse(url).scheme
+    if scheme == "memory":
+        return MemoryBroker()
+    if scheme in ("redis", "rediss"):
+        from .redis import RedisBroker
+
+        return RedisBroker(url, prefix)
+    if scheme in ("postgres", "postgresql"):
+        from .postgres import PostgresBroker
+
+        return PostgresBroker(url, prefix)
+    raise ValueError(
+        f"VDC_BROKER_URL: unknown scheme {scheme!r} (memory://, redis://, postgres://)"
+    )
+
+
+@asynccontextmanager
+async def open_broker(url: str, prefix: str) -> AsyncIterator[Broker]:
+    """The broker of ``url`` installed as the process's broker until the block ends."""
+    previous = broker()
+    if urlparse(url).scheme == "memory" and isinstance(previous, MemoryBroker):
+        yield previous  # one process: keep the broker its subscribers already use
+        return
+    opened = broker_for(url, prefix)
+    await opened.start()
+    set_broker(opened)
+    try:
+        yield opened
+    finally:
+        set_broker(previous)
+        await opened.close()
+
+
+__all__ = [
+    "RESYNC",
+    "Broker",
+    "MemoryBroker",
+    "Message",
+    "Subscription",
+    "broker",
+    "broker_for",
+    "is_resync",
+    "open_broker",
+    "set_broker",
+]

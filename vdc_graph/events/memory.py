@@ -1,4 +1,7 @@
-"""The in-memory broker: one process, a queue per subscriber."""
+"""The in-memory broker: one process, a queue per subscriber.
+
+The cross-process backends use it too, to fan out what they receive to this process's
+subscribers."""
 
 from __future__ import annotations
 
@@ -20,10 +23,15 @@ class MemorySubscription:
 
 
 class MemoryBroker:
+    crosses_processes = False
+
     def __init__(self) -> None:
         self._subscribers: defaultdict[str, set[MemorySubscription]] = defaultdict(set)
 
     async def publish(self, topic: str, message: Message) -> None:
+        self.deliver(topic, message)
+
+    def deliver(self, topic: str, message: Message) -> None:
         for subscription in list(self._subscribers.get(topic, ())):
             subscription.queue.put_nowait(message)
 
@@ -42,3 +50,15 @@ class MemoryBroker:
 
     def subscriber_count(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
+
+    def topics(self) -> list[str]:
+        return list(self._subscribers)
+
+    def state(self) -> str:
+        return "connected"
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

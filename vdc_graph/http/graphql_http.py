@@ -67,10 +67,21 @@ def operation_action(query: str, operation_name: str | None) -> str:
     return operation.operation.value
 
 
-# Mutations a caller without a bearer token may run: their input carries the credential.
-ANONYMOUS_MUTATIONS = frozenset({"invitationAccept"})
-# Queries open to everyone: the same public choice lists for every caller (the invitation page).
-ANONYMOUS_QUERIES = frozenset({"platform"})
+# Mutations a caller without a bearer token may run: their input carries the credential (an
+# invitation link's token), and what they answer is limited to that invitation.
+ANONYMOUS_MUTATIONS = frozenset(
+    {
+        "invitationAcceptLegalAgreement",
+        "invitationConnectTenant",
+        "invitationRenewDeviceCode",
+        "invitationCheckDeviceLogin",
+        "invitationGoBack",
+        "invitationAccept",
+    }
+)
+# Queries open to everyone: the same public choice lists for every caller (the invitation page),
+# and what an invitation link opens.
+ANONYMOUS_QUERIES = frozenset({"platform", "invitation"})
 
 
 def anonymous_operation(params: dict[str, Any]) -> bool:

@@ -82,7 +82,7 @@ async def once(
 
 
 _SECRET_FIELDS = frozenset({"secret", "token"})
-_RETRYABLE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "RATE_LIMITED", "TIMEOUT"})
+_RETRYABLE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "RATE_LIMITED", "TIMEOUT", "DATABASE_BUSY"})
 
 
 def _failed(status: int, body: Any) -> bool:

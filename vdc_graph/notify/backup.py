@@ -1,8 +1,9 @@
 """Notifications about backups and restores, queued in the outbox with the change.
 
 Recipients: the customer's contacts subscribed to the topic (only while the customer allows
-system notifications) and the provider's own contacts subscribed to it. Email contacts get an
-EMAIL message; Teams contacts a TEAMS message whose payload is a Teams message card.
+system notifications) and the provider's own contacts subscribed to it, each address once.
+Email contacts get an EMAIL message; Teams contacts a TEAMS message whose payload is a Teams
+message card.
 """
 
 from __future__ import annotations
@@ -37,9 +38,18 @@ _COLOURS = {
 }
 
 
+def recipient_key(kind: ContactKind, address: str) -> tuple[ContactKind, str]:
+    """When two contacts are one recipient: an email address ignoring case; a webhook URL as
+    written (its path may be case-sensitive)."""
+    address = address.strip()
+    return kind, address.lower() if kind is ContactKind.EMAIL else address
+
+
 async def _recipients(
     provider_id: UUID, customer: Customer | None, topic: NotificationTopic
 ) -> list[NotificationContact]:
+    """Each recipient once per event, although it may be both a provider default contact and a
+    (copied) customer contact."""
     contacts = await NotificationContact.filter(
         provider_id=provider_id, customer_id__isnull=True
     ).order_by("created_at", "id")
@@ -47,7 +57,11 @@ async def _recipients(
         contacts += await NotificationContact.filter(customer_id=customer.id).order_by(
             "created_at", "id"
         )
-    return [c for c in contacts if topic.value in (c.topics or [])]
+    unique: dict[tuple[ContactKind, str], NotificationContact] = {}
+    for contact in contacts:
+        if topic.value in (contact.topics or []):
+            unique.setdefault(recipient_key(contact.kind, contact.address), contact)
+    return list(unique.values())
 
 
 def teams_card(topic: NotificationTopic, title: str, facts: list[tuple[str, str]]) -> dict:

@@ -6,18 +6,13 @@ are committed with the change or not at all. Objects are named by the API's glob
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from vdc_graph.db.models import BackupSession, Customer, OffboardingRequest, Restore
 from vdc_graph.enums import SessionStatus, WebhookEvent
+from vdc_graph.resolvers.ids import global_id
 
 from .webhooks import emit
-
-
-def global_id(type_name: str, key: Any) -> str:
-    """The API's global ID of an object (as ``node(id:)`` accepts it)."""
-    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
 
 
 def customer_data(customer: Customer) -> dict[str, Any]:

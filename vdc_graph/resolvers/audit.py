@@ -31,7 +31,7 @@ from vdc_graph.enums import AuditOutcome, Permission
 from vdc_graph.errors import ApiError, ErrorCode
 
 from .access import scope_for
-from .ids import Ref, key_of
+from .ids import Ref, global_id, key_of
 
 log = logging.getLogger("vdc_graph.audit")
 
@@ -152,6 +152,30 @@ def _actor(principal: Principal | None) -> dict[str, Any]:
         "actor_api_key_id": principal.api_key_id,
         "actor_label": principal.actor_label[:254],
     }
+
+
+async def record_operator_change(
+    provider_id: UUID,
+    customer_id: UUID | None,
+    actor: str,
+    action: str,
+    target: tuple[str, str],
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """A change made by the platform's operator (support, or its jobs), in the provider's log."""
+    await AuditRecord.create(
+        provider_id=provider_id,
+        customer_id=customer_id,
+        actor_label=actor[:254],
+        client_address="",
+        action=action[:100],
+        target_type=target[0][:60],
+        target_id=target[1][:100],
+        before=before,
+        after=after,
+        outcome=AuditOutcome.SUCCESS,
+    )
 
 
 async def record_changes(ctx: RequestContext, action: str, changes: list[Change]) -> None:
@@ -302,6 +326,7 @@ def actor_filter(ref: Ref | None) -> tuple[UUID | None, UUID | None]:
 
 
 AUDIT_CSV_COLUMNS = (
+    ("ID", "id"),
     ("Time", "created_at"),
     ("Outcome", "outcome"),
     ("Action", "action"),
@@ -321,6 +346,17 @@ def _csv_value(value: Any) -> Any:
     return _plain(value)
 
 
+def _csv_cell(record: AuditRecord, field: str) -> Any:
+    """Objects are named by the API's global IDs, as the API does."""
+    if field == "id":
+        return global_id("AuditRecord", record.id)
+    if field == "target_id":
+        return global_id(record.target_type, record.target_id) if record.target_id else ""
+    if field == "customer_id":
+        return global_id("Customer", record.customer_id) if record.customer_id else ""
+    return _csv_value(getattr(record, field))
+
+
 async def export_audit_records(
     ctx: RequestContext, flt: queries.AuditFilter
 ) -> tuple[list[str], AsyncIterator[list[Any]]]:
@@ -330,6 +366,6 @@ async def export_audit_records(
 
     async def rows() -> AsyncIterator[list[Any]]:
         async for record in every_row(queries.filtered_records(scope, flt), key, True):
-            yield [_csv_value(getattr(record, f)) for _, f in AUDIT_CSV_COLUMNS]
+            yield [_csv_cell(record, f) for _, f in AUDIT_CSV_COLUMNS]
 
     return [title for title, _ in AUDIT_CSV_COLUMNS], rows()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vdc_graph.auth.ip_restriction import address_in_range
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, IpRange, NotificationContact
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import AddedBy, ContactKind, NotificationTopic, Region
+from vdc_graph.enums import AddedBy, Region
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.events import rights
+from vdc_graph.notify.languages import canonical_language
 
 from . import rules
 from .ids import Ref
 from .managing import customer_to_change
-from .validation import ip_address, is_email, is_https_url, is_language
+from .settings import ContactInput, contact_problems, language_problem
+from .validation import ip_address
 
 SETTING_FLAGS = (
     "enable_self_service",
@@ -48,7 +51,41 @@ async def update_settings(ctx: RequestContext, ref: Ref, change: SettingsChange)
         setattr(customer, name, getattr(change, name))
     if fields:
         await customer.save(update_fields=fields)
+    await _ensure_reachable(ctx, customer, ["input", "restrictAccessToIpRanges"])
     return customer
+
+
+async def _ensure_reachable(ctx: RequestContext, customer: Customer, field: list[str]) -> None:
+    """A restriction to IP ranges needs some range, and a customer-scoped caller must stay
+    inside them (it would lock itself out); checked on the settings as they end up."""
+    if not customer.restrict_access_to_ip_ranges:
+        return
+    ranges = await queries.ip_ranges_of(customer.id).values_list("start_address", "end_address")
+    if not ranges:
+        raise UserErrors(
+            [
+                UserError(
+                    "Add at least one IP range before restricting access to the ranges",
+                    field,
+                    UserErrorCode.INVALID_IP_RANGE,
+                )
+            ]
+        )
+    principal = ctx.principal
+    if principal is None or principal.customer_scope is None:
+        return  # the provider is not subject to the customer's restriction
+    address = ctx.client_host or "unknown"
+    if not any(address_in_range(address, start, end) for start, end in ranges):
+        raise UserErrors(
+            [
+                UserError(
+                    f"Your address {address} is outside these IP ranges; include it, or you "
+                    "would lock yourself out",
+                    field,
+                    UserErrorCode.INVALID_IP_RANGE,
+                )
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -97,10 +134,10 @@ def _range_problems(ranges: list[RangeInput], others: set[tuple[str, str]]) -> l
 
 
 async def set_ip_ranges(
-    ctx: RequestContext, ref: Ref, ranges: list[RangeInput], restrict_access: bool | None
+    ctx: RequestContext, ref: Ref, ranges: list[RangeInput] | None, restrict_access: bool | None
 ) -> Customer:
     """Replace the ranges added by the caller's side (provider or customer); the other side's
-    ranges stay, and the customer's list is both merged."""
+    ranges stay, and the customer's list is both merged. ``ranges`` None keeps them."""
     principal, customer = await customer_to_change(ctx, ref)
     rules.edit_customer(principal, customer)
     side = AddedBy.CUSTOMER if principal.customer_scope is not None else AddedBy.PROVIDER
@@ -109,29 +146,25 @@ async def set_ip_ranges(
         for r in await queries.ip_ranges_of(customer.id)
         if r.added_by is not side
     }
-    if problems := _range_problems(ranges, others):
-        raise UserErrors(problems)
-    await queries.ip_ranges_of(customer.id).filter(added_by=side).delete()
-    for r in ranges:
-        await IpRange.create(
-            customer_id=customer.id,
-            start_address=str(ip_address(r.start_address)),
-            end_address=str(ip_address(r.end_address)),
-            added_by=side,
-        )
+    if ranges is not None:
+        if problems := _range_problems(ranges, others):
+            raise UserErrors(problems)
+        await queries.ip_ranges_of(customer.id).filter(added_by=side).delete()
+        for r in ranges:
+            await IpRange.create(
+                customer_id=customer.id,
+                start_address=str(ip_address(r.start_address)),
+                end_address=str(ip_address(r.end_address)),
+                added_by=side,
+            )
     if restrict_access is not None:
         customer.restrict_access_to_ip_ranges = restrict_access
         await customer.save(update_fields=["restrict_access_to_ip_ranges"])
+    field = "restrictAccess" if restrict_access else "ipRanges"
+    await _ensure_reachable(ctx, customer, ["input", field])
     # Customer-scoped callers from outside the new ranges lose access.
     rights.rights_changed(customer.provider_id, rights.PROVIDER)  # type: ignore[attr-defined]
     return customer
-
-
-@dataclass(frozen=True)
-class ContactInput:
-    kind: ContactKind
-    address: str
-    topics: list[NotificationTopic]
 
 
 @dataclass(frozen=True)
@@ -141,41 +174,12 @@ class NotificationsChange:
     contacts: list[ContactInput] | None = None  # None keeps the contacts; a list replaces them
 
 
-def _contact_problems(contacts: list[ContactInput]) -> list[UserError]:
-    problems = []
-    for i, c in enumerate(contacts):
-        path = ["input", "contacts", str(i), "address"]
-        address = c.address.strip()
-        if c.kind is ContactKind.EMAIL and not is_email(address):
-            problems.append(
-                UserError(f"{address!r} is not an email address", path, UserErrorCode.INVALID_EMAIL)
-            )
-        elif c.kind is ContactKind.TEAMS_WEBHOOK and not is_https_url(address):
-            problems.append(
-                UserError(
-                    f"{address!r} is not an https URL (Teams webhooks must use https)",
-                    path,
-                    UserErrorCode.INVALID_URL,
-                )
-            )
-    return problems
-
-
 async def update_notifications(
     ctx: RequestContext, ref: Ref, change: NotificationsChange
 ) -> Customer:
     principal, customer = await customer_to_change(ctx, ref)
     rules.edit_customer(principal, customer)
-    problems = []
-    if change.language is not None and not is_language(change.language):
-        problems.append(
-            UserError(
-                "Use a language code such as en, de or fr",
-                ["input", "language"],
-                UserErrorCode.INVALID,
-            )
-        )
-    problems += _contact_problems(change.contacts or [])
+    problems = language_problem(change.language) + contact_problems(change.contacts or [])
     if problems:
         raise UserErrors(problems)
     fields = []
@@ -183,7 +187,7 @@ async def update_notifications(
         customer.allow_system_notifications = change.allow_system_notifications
         fields.append("allow_system_notifications")
     if change.language is not None:
-        customer.notification_language = change.language
+        customer.notification_language = canonical_language(change.language) or "en"
         fields.append("notification_language")
     if fields:
         await customer.save(update_fields=fields)

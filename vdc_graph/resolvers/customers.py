@@ -31,9 +31,10 @@ from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
 from vdc_graph.notify import webhook_events
 
 from .access import changing, reading
-from .ids import Ref, key_of, not_found
+from .ids import Ref, global_id, key_of, not_found
 from .settings import apply_provider_notification_defaults
 from .usage import ensure_license_management_allowed
+from .validation import dns_domain, text_problems
 
 
 async def list_customers(
@@ -134,8 +135,31 @@ class RegisterResult:
     created: bool
 
 
+_SINGLE_LINE = {
+    "displayName": "display_name",
+    "externalId": "external_id",
+    "m365Account": "m365_account",
+    "veeamAccountId": "veeam_account_id",
+    "flexSubscriptionId": "flex_subscription_id",
+}
+
+
 def _validate_registration(data: RegisterCustomerInput) -> list[UserError]:
-    problems = []
+    # The GraphQL input is checked as it arrives; this covers the CSV import too.
+    problems = text_problems(
+        {name: getattr(data, attr) for name, attr in _SINGLE_LINE.items()}, ["input"]
+    )
+    if problems:
+        return problems
+    if data.m365_account.strip() and dns_domain(data.m365_account) is None:
+        problems.append(
+            UserError(
+                f"{data.m365_account.strip()!r} is not a domain name; the M365 account is the "
+                "tenant's domain, such as contoso.onmicrosoft.com",
+                ["input", "m365Account"],
+                UserErrorCode.INVALID,
+            )
+        )
     if not data.display_name.strip():
         problems.append(
             UserError(
@@ -205,7 +229,7 @@ async def _create_pending(
             display_name=data.display_name.strip(),
             external_id=external_id,
             source_type=data.source_type,
-            m365_account=data.m365_account.strip(),
+            m365_account=dns_domain(data.m365_account) or "",
             veeam_account_id=data.veeam_account_id.strip() or None,
             flex_subscription_id=data.flex_subscription_id.strip() or None,
             license_model=data.license_model,
@@ -223,6 +247,7 @@ async def _create_pending(
 
 
 CUSTOMER_CSV_COLUMNS = (
+    ("ID", "id"),  # the API's global ID
     ("Display name", "display_name"),
     ("M365 account", "m365_account"),
     ("Microsoft tenant ID", "microsoft_tenant_id"),
@@ -255,6 +280,9 @@ async def export_customers(
 
     async def rows() -> AsyncIterator[list[Any]]:
         async for customer in every_row(queries.filtered_customers(scope, flt), key):
-            yield [getattr(customer, f) for _, f in CUSTOMER_CSV_COLUMNS]
+            yield [
+                global_id("Customer", customer.id) if f == "id" else getattr(customer, f)
+                for _, f in CUSTOMER_CSV_COLUMNS
+            ]
 
     return [title for title, _ in CUSTOMER_CSV_COLUMNS], rows()

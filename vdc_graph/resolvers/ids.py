@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from vdc_graph.errors import NotFound
@@ -29,3 +31,9 @@ def key_of(ref: Ref, expected_type: str) -> UUID:
 
 def not_found(type_name: str) -> NotFound:
     return NotFound(f"No {type_name} with this ID exists, or you may not see it")
+
+
+def global_id(type_name: str, key: Any) -> str:
+    """The API's global ID of an object (as ``node(id:)`` accepts it): what downloads and
+    events name objects by, never the raw database key."""
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()

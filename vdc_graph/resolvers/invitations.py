@@ -1,38 +1,36 @@
-"""Self-service onboarding: invitations by email, and accepting one with its token."""
+"""Self-service onboarding: invitations by email, and the invitee's steps with its token.
+
+The invitee takes the wizard's own steps (legal agreement, region and retention, device login,
+finish) without signing in: the link's token is the credential, for that customer only.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import quote
 
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupPolicy, Customer, Invitation, Onboarding
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import (
-    ContractType,
-    M365Service,
-    MessageTopic,
-    OnboardingStep,
-    OutboxKind,
-    Region,
-)
+from vdc_graph.enums import ContractType, MessageTopic, OutboxKind
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
-from vdc_graph.notify import webhook_events
 from vdc_graph.notify.outbox import enqueue
 
 from . import rules
 from .ids import Ref
 from .managing import customer_to_change
-from .onboarding import activate
-from .platform import LEGAL_AGREEMENT, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
+from .onboarding import Wizard, finish, open_wizard
 from .usage import suspension_months
 from .validation import is_email
 
+T = TypeVar("T")
 _SEPARATORS = re.compile(r"[\s,;]+")
 MAX_ADDRESSES = 50
 
@@ -101,6 +99,7 @@ async def invite(ctx: RequestContext, ref: Ref, emails: str) -> InviteResult:
                 customer_id=customer.id,
                 email=address,
                 email_key=address.lower(),
+                invited_by=principal.actor_label,
                 sent_at=now,
                 send_count=1,
                 token_hash=token_hash(token),
@@ -108,6 +107,7 @@ async def invite(ctx: RequestContext, ref: Ref, emails: str) -> InviteResult:
             )
         else:  # a resend: a new link, the old one stops working
             invitation.sent_at = now
+            invitation.invited_by = principal.actor_label
             invitation.send_count += 1
             invitation.token_hash = token_hash(token)
             invitation.expires_at = expires
@@ -138,19 +138,25 @@ async def _send(
     )
 
 
-@dataclass(frozen=True)
-class AcceptInput:
-    token: str
-    region: Region
-    retention_years: int | None = None
-    retention_unlimited: bool = False
-    services: list[M365Service] | None = None
+async def by_token(token: str) -> Wizard:
+    """The invitee's wizard: the link's token authorises the steps for its customer only.
+
+    The token works until it expires, is replaced by a resend, or onboarding finishes.
+    """
+    invitation = await _valid_invitation(token)
+    customer = await Customer.select_for_update().get(id=invitation.customer_id)
+    if customer.deleted_at is not None or customer.contract_type is not ContractType.PENDING:
+        raise _refuse(
+            "This customer has finished onboarding already",
+            ["input", "token"],
+            UserErrorCode.INVALID_STATE,
+        )
+    return await open_wizard(invitation.email, customer)
 
 
-async def accept(data: AcceptInput) -> tuple[Customer, list[BackupPolicy]]:
-    """The invited customer finishes onboarding; the token is the credential (single use)."""
-    invitation = await Invitation.select_for_update().get_or_none(token_hash=token_hash(data.token))
-    if invitation is None or invitation.accepted_at is not None:
+async def _valid_invitation(token: str) -> Invitation:
+    invitation = await _usable(token, for_update=True)
+    if invitation is None:
         raise _refuse(
             "This invitation link is not valid or was used already",
             ["input", "token"],
@@ -162,53 +168,71 @@ async def accept(data: AcceptInput) -> tuple[Customer, list[BackupPolicy]]:
             ["input", "token"],
             UserErrorCode.EXPIRED,
         )
-    customer = await Customer.select_for_update().get(id=invitation.customer_id)
-    if customer.deleted_at is not None or customer.contract_type is not ContractType.PENDING:
-        raise _refuse(
-            "This customer has finished onboarding already",
-            ["input", "token"],
-            UserErrorCode.INVALID_STATE,
-        )
-    problems = []
-    if data.retention_unlimited == (data.retention_years is not None):
-        problems.append(
-            UserError(
-                "Choose a retention of 1 to 25 years, or unlimited",
-                ["input", "retentionYears"],
-                UserErrorCode.INVALID,
-            )
-        )
-    elif data.retention_years is not None and not (
-        MIN_RETENTION_YEARS <= data.retention_years <= MAX_RETENTION_YEARS
-    ):
-        problems.append(
-            UserError(
-                "Retention must be 1 to 25 whole years",
-                ["input", "retentionYears"],
-                UserErrorCode.OUT_OF_RANGE,
-            )
-        )
-    if data.services is not None and not data.services:
-        problems.append(
-            UserError("Choose at least one service", ["input", "services"], UserErrorCode.REQUIRED)
-        )
-    if problems:
-        raise UserErrors(problems)
-    onboarding = await Onboarding.get_or_none(customer_id=customer.id) or await Onboarding.create(
+    return invitation
+
+
+async def _usable(token: str, for_update: bool = False) -> Invitation | None:
+    """The invitation this token opens, unless it was accepted or replaced (expired or not)."""
+    query = Invitation.filter(token_hash=token_hash(token), accepted_at__isnull=True)
+    if for_update:
+        query = query.select_for_update()
+    return await query.first()
+
+
+async def as_token_step(step: Awaitable[T]) -> T:
+    """An onboarding step taken with a link: its refusals name the link's token, the input's
+    field that opened the customer (the provider's wizard names ``customerId``)."""
+    try:
+        return await step
+    except UserErrors as exc:
+        raise UserErrors(
+            [
+                UserError(e.message, ["input", "token"], e.code)
+                if e.field == ["input", "customerId"]
+                else e
+                for e in exc.errors
+            ]
+        ) from exc
+
+
+async def accept(token: str) -> tuple[Customer, list[BackupPolicy]]:
+    """The invitee's last step: the customer becomes active (its tenant must be connected), with
+    the recommended policies when it auto-creates them; the link then stops working."""
+    customer, policies = await as_token_step(finish(by_token(token), None, "INVITATION"))
+    await Invitation.filter(token_hash=token_hash(token)).update(accepted_at=clock.now())
+    return customer, policies
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """What the accept page may show the anonymous holder of a link, and nothing more."""
+
+    email: str
+    customer_name: str
+    invited_by: str
+    expires_at: datetime
+    onboarding: Onboarding
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= clock.now()
+
+
+async def view(token: str) -> InvitationView | None:
+    """The invitation a link opens (also once expired); None when unknown, used or replaced."""
+    invitation = await _usable(token)
+    if invitation is None:
+        return None
+    customer = await Customer.get_or_none(id=invitation.customer_id, deleted_at__isnull=True)
+    if customer is None or customer.contract_type is not ContractType.PENDING:
+        return None
+    onboarding = await Onboarding.get_or_none(customer_id=customer.id) or Onboarding(
         customer_id=customer.id
     )
-    now = clock.now()
-    chosen = data.services or list(M365Service)
-    onboarding.legal_accepted_by = invitation.email
-    onboarding.legal_accepted_at = now
-    onboarding.legal_agreement_version = LEGAL_AGREEMENT.version
-    onboarding.region = data.region
-    onboarding.retention_years = data.retention_years
-    onboarding.retention_unlimited = data.retention_unlimited
-    onboarding.services = [s.value for s in M365Service if s in chosen]
-    onboarding.step = OnboardingStep.TENANT_CONNECTED
-    invitation.accepted_at = now
-    await invitation.save(update_fields=["accepted_at"])
-    policies = await activate(customer, onboarding, customer.auto_create_policies)
-    await webhook_events.customer_onboarded(customer, "INVITATION")
-    return customer, policies
+    return InvitationView(
+        email=invitation.email,
+        customer_name=customer.display_name,
+        invited_by=invitation.invited_by,
+        expires_at=invitation.expires_at,
+        onboarding=onboarding,
+    )

@@ -12,7 +12,7 @@ from vdc_graph.db.pagination import Page, PageArgs, every_row, paginate, sort_ke
 from vdc_graph.db.queries import licensed_users as queries
 
 from .customers import get_customer
-from .ids import Ref
+from .ids import Ref, global_id
 
 
 async def list_licensed_users(
@@ -28,7 +28,7 @@ async def list_licensed_users(
     return await paginate(queries.licensed_users(customer.id, flt), key, descending, page)
 
 
-CSV_COLUMNS = ("Display name", "Email", "Protection status", "Last backup")
+CSV_COLUMNS = ("ID", "Display name", "Email", "Protection status", "Last backup")
 
 
 def _when(value: datetime | None) -> str:
@@ -45,6 +45,7 @@ async def export_licensed_users(
     async def rows() -> AsyncIterator[list[Any]]:
         async for user in every_row(queries.licensed_users(customer.id, flt), key):
             yield [
+                global_id("LicensedUser", user.id),
                 user.display_name,
                 user.email,
                 user.protection_status.value,

@@ -14,7 +14,6 @@ from vdc_graph.db.models import (
     IpRange,
     LicensedUser,
     NotificationContact,
-    OffboardingRequest,
     Subscription,
 )
 
@@ -25,6 +24,7 @@ from . import (
     audit,
     customers,
     notifications,
+    offboarding,
     policies,
     restores,
     roles,
@@ -44,7 +44,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "IpRange": customers.loader_of_child(IpRange),
     "LicensedUser": customers.loader_of_child(LicensedUser),
     "NotificationContact": customers.loader_of_child(NotificationContact),
-    "OffboardingRequest": customers.loader_of_child(OffboardingRequest),
+    "OffboardingRequest": offboarding.load_request,
     "Subscription": customers.loader_of_child(Subscription),
     "BackupPolicy": policies.load_policy,
     "BackupSession": sessions.load_session,

@@ -1,29 +1,34 @@
 """Offboarding requests: REQUESTED → APPROVED → COMPLETED, or REJECTED.
 
-Completing one deletes the customer: it disappears from every list and lookup, its external ID
-is freed (kept as ``former_external_id``) so it may be registered again, and its monthly
-licensed-users figures stay for usage reporting.
+The provider asks; support (the platform's operator, through the command line) reviews; a job
+completes an approved request on its desired date by deleting the customer: it disappears from
+every list and lookup, its external ID is freed (kept as ``former_external_id``) so it may be
+registered again, and its monthly licensed-users figures stay for usage reporting. Requests stay
+listed for the provider after that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Customer, OffboardingRequest
+from vdc_graph.db.pagination import Page, PageArgs, paginate
 from vdc_graph.db.queries import customer_changes as queries
-from vdc_graph.enums import OffboardingStatus, Permission
+from vdc_graph.db.transactions import atomic
+from vdc_graph.enums import OffboardingStatus
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
 from vdc_graph.events import rights
 from vdc_graph.notify import webhook_events
 
-from . import rules
-from .access import changing
-from .ids import Ref, key_of, not_found
+from . import audit, rules
+from .access import reading
+from .ids import Ref, key_of
 from .managing import customer_to_change
-from .usage import ensure_license_management_allowed, suspension_months
+from .usage import suspension_months
 
 OPEN = (OffboardingStatus.REQUESTED, OffboardingStatus.APPROVED)
 MAX_REASON = 2000
@@ -77,47 +82,112 @@ async def request_offboarding(
     )
 
 
-# The status a review moves a request from, for each target status.
+# The status a review moves a request from, for each decision.
 _FROM = {
     OffboardingStatus.APPROVED: (OffboardingStatus.REQUESTED,),
     OffboardingStatus.REJECTED: (OffboardingStatus.REQUESTED, OffboardingStatus.APPROVED),
-    OffboardingStatus.COMPLETED: (OffboardingStatus.APPROVED,),
 }
 
 
+class ReviewRefused(ValueError):
+    """A review support cannot make (unknown request, wrong state, missing reviewer)."""
+
+
 async def review(
-    ctx: RequestContext, ref: Ref, to: OffboardingStatus, note: str = ""
+    request_id: UUID, to: OffboardingStatus, reviewer: str, reason: str = ""
 ) -> OffboardingRequest:
-    _, scope = changing(ctx, Permission.CUSTOMER_MANAGEMENT)
-    request = await queries.offboarding_request_for_update(scope, key_of(ref, "OffboardingRequest"))
+    """Support's decision, never the provider's: the reviewer and the reason are recorded.
+
+    Approving schedules the deletion for the desired date (``complete_due`` does it).
+    """
+    reviewer, reason = reviewer.strip(), reason.strip()
+    if not reviewer:
+        raise ReviewRefused("name the reviewer")
+    if to is OffboardingStatus.REJECTED and not reason:
+        raise ReviewRefused("a rejection needs a reason for the provider")
+    request = await OffboardingRequest.select_for_update().get_or_none(id=request_id)
     if request is None:
-        raise not_found("OffboardingRequest")
-    if to is not OffboardingStatus.REJECTED:  # rejecting changes no licence
-        await ensure_license_management_allowed(scope.provider_id)
+        raise ReviewRefused(f"no offboarding request {request_id}")
     if request.status not in _FROM[to]:
         allowed = " or ".join(s.value for s in _FROM[to])
-        raise UserErrors(
-            [
-                UserError(
-                    f"The request is {request.status.value}; only a {allowed} request can "
-                    f"become {to.value}",
-                    ["input", "offboardingRequestId"],
-                    UserErrorCode.INVALID_STATE,
-                )
-            ]
+        raise ReviewRefused(
+            f"the request is {request.status.value}; only a {allowed} request can be {to.value}"
         )
-    now = clock.now()
+    before = await audit.summary(request)
     request.status = to
-    request.reviewed_at = now
-    if note.strip():
-        request.review_note = note.strip()
+    request.reviewed_at = clock.now()
+    request.reviewed_by = reviewer[:254]
+    request.review_note = reason
     await request.save()
-    if to is OffboardingStatus.COMPLETED:
-        customer = await _delete_customer(request.customer_id, now)
-        await webhook_events.customer_offboarded(customer, request)
-        # Tokens switched into the deleted customer lose it.
-        rights.rights_changed(customer.provider_id, rights.PROVIDER)  # type: ignore[attr-defined]
+    await _record(request, f"offboardingRequest{to.value.title()}", f"support: {reviewer}", before)
     return request
+
+
+async def complete_due() -> list[OffboardingRequest]:
+    """Delete the customer of every approved request whose desired date has come (UTC).
+
+    Each runs in its own transaction with its request locked, so two processes running the
+    job complete each request once.
+    """
+    today = clock.now().date()
+    due = await OffboardingRequest.filter(
+        status=OffboardingStatus.APPROVED, desired_deletion_date__lte=today
+    ).values_list("id", flat=True)
+    completed = []
+    for request_id in due:
+        async with atomic():
+            request = await OffboardingRequest.select_for_update().get(id=request_id)
+            if request.status is not OffboardingStatus.APPROVED:
+                continue  # rejected or completed meanwhile
+            before = await audit.summary(request)
+            now = clock.now()
+            request.status = OffboardingStatus.COMPLETED
+            request.completed_at = now
+            await request.save()
+            customer = await _delete_customer(request.customer_id, now)  # type: ignore[attr-defined]
+            await _record(request, "offboardingRequestComplete", "support: deletion job", before)
+            await webhook_events.customer_offboarded(customer, request)
+            # Tokens switched into the deleted customer lose it.
+            rights.rights_changed(customer.provider_id, rights.PROVIDER)  # type: ignore[attr-defined]
+        completed.append(request)
+    return completed
+
+
+async def _record(request: OffboardingRequest, action: str, actor: str, before: dict) -> None:
+    customer = await Customer.get(id=request.customer_id)  # type: ignore[attr-defined]
+    await audit.record_operator_change(
+        customer.provider_id,  # type: ignore[attr-defined]
+        customer.id,
+        actor,
+        action,
+        ("OffboardingRequest", str(request.id)),
+        before,
+        await audit.summary(request),
+    )
+
+
+async def list_requests(
+    ctx: RequestContext, status: OffboardingStatus | None, customer: Ref | None, page: PageArgs
+) -> Page[OffboardingRequest]:
+    """The provider's requests, newest first; a deleted customer's stay listed."""
+    scope = reading(ctx)
+    customer_id = key_of(customer, "Customer") if customer is not None else None
+    qs = queries.provider_offboarding_requests(scope, status, customer_id)
+    return await paginate(qs, queries.OFFBOARDING_ORDER, True, page)
+
+
+async def load_request(ctx: RequestContext, key: UUID) -> OffboardingRequest | None:
+    scope = reading(ctx)
+    loader = ctx.loaders.get(
+        ("offboarding-request", scope), lambda ids: queries.offboarding_requests_by_id(scope, ids)
+    )
+    return await loader.load(key)
+
+
+async def request_customer_name(ctx: RequestContext, request: OffboardingRequest) -> str:
+    """The customer's name, also once it was deleted."""
+    loader = ctx.loaders.get(("customer-names",), queries.customer_names_by_id)
+    return await loader.load(request.customer_id)  # type: ignore[attr-defined]
 
 
 async def _delete_customer(customer_id, now) -> Customer:  # type: ignore[no-untyped-def]

@@ -1,17 +1,22 @@
-"""Managed onboarding: legal agreement → connect tenant → device login → finish.
+"""Onboarding: legal agreement → connect tenant → device login → finish.
 
-Each step checks that the wizard is where that step belongs; a wrong order, a repeat or a bad
-value is a userError with a code and nothing changes. Going back is allowed until the tenant is
-connected.
+The same steps serve both paths: the provider's wizard (``managed``: CUSTOMER_MANAGEMENT on the
+customer) and the invitee's (``invitations.by_token``: the invitation link's token). Each step
+checks that the wizard is where that step belongs; a wrong order, a repeat or a bad value is a
+userError with a code and nothing changes. Going back is allowed until the tenant is connected.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
 
 from vdc_graph import clock
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import BackupPolicy, Customer, Onboarding
+from vdc_graph.db.queries import customer_changes as queries
 from vdc_graph.enums import ContractType, M365Service, OnboardingStep, Region
 from vdc_graph.errors import Forbidden, UserError, UserErrorCode, UserErrors
 from vdc_graph.identity import LoginState, device_login
@@ -33,6 +38,10 @@ def _refuse(message: str, field: str, code: UserErrorCode) -> UserErrors:
     return UserErrors([UserError(message, ["input", field], code)])
 
 
+def _parts(wizard: Wizard) -> tuple[str, Customer, Onboarding]:
+    return wizard.who, wizard.customer, wizard.onboarding
+
+
 def _wrong_step(onboarding: Onboarding, *expected: OnboardingStep) -> UserErrors:
     wanted = " or ".join(s.value for s in expected)
     return _refuse(
@@ -42,21 +51,38 @@ def _wrong_step(onboarding: Onboarding, *expected: OnboardingStep) -> UserErrors
     )
 
 
-async def _wizard(ctx: RequestContext, ref: Ref) -> tuple[str, Customer, Onboarding]:
+@dataclass(frozen=True)
+class Wizard:
+    """One customer's onboarding, opened for a step by someone allowed to take it."""
+
+    who: str  # recorded as the one who confirmed the legal agreement
+    customer: Customer
+    onboarding: Onboarding
+
+
+async def managed(ctx: RequestContext, ref: Ref) -> Wizard:
+    """The provider's wizard: the caller needs CUSTOMER_MANAGEMENT and must see the customer."""
     principal, customer = await customer_to_change(ctx, ref)
+    rules.onboard_customer(principal, customer)
+    return await open_wizard(principal.email or "", customer)
+
+
+async def open_wizard(who: str, customer: Customer) -> Wizard:
+    """The customer's onboarding (started when it was not), refused once it has finished."""
     onboarding = await Onboarding.get_or_none(customer_id=customer.id)
     if onboarding is None:
         onboarding = await Onboarding.create(customer_id=customer.id)
-    rules.onboard_customer(principal, customer)
-    if onboarding.step is OnboardingStep.FINISHED:
+    if onboarding.step is OnboardingStep.FINISHED or customer.contract_type is not (
+        ContractType.PENDING
+    ):
         raise _refuse(
             "This customer has finished onboarding", "customerId", UserErrorCode.INVALID_STATE
         )
-    return principal.email or "", customer, onboarding
+    return Wizard(who, customer, onboarding)
 
 
-async def accept_legal_agreement(ctx: RequestContext, ref: Ref) -> Customer:
-    who, customer, onboarding = await _wizard(ctx, ref)
+async def accept_legal_agreement(opening: Awaitable[Wizard]) -> Customer:
+    who, customer, onboarding = _parts(await opening)
     if onboarding.step is not OnboardingStep.LEGAL_AGREEMENT:
         raise _wrong_step(onboarding, OnboardingStep.LEGAL_AGREEMENT)
     onboarding.legal_accepted_by = who
@@ -154,9 +180,11 @@ async def _issue_device_code(ctx: RequestContext, onboarding: Onboarding) -> Non
     onboarding.poll_interval_seconds = code.interval_seconds
 
 
-async def connect_tenant(ctx: RequestContext, ref: Ref, data: ConnectTenantInput) -> Customer:
+async def connect_tenant(
+    ctx: RequestContext, opening: Awaitable[Wizard], data: ConnectTenantInput
+) -> Customer:
     """Record the tenant's choices and issue a device code; choosing again issues a new one."""
-    _, customer, onboarding = await _wizard(ctx, ref)
+    _, customer, onboarding = _parts(await opening)
     if onboarding.step not in (
         OnboardingStep.CONNECT_TENANT,
         OnboardingStep.AWAITING_DEVICE_LOGIN,
@@ -179,8 +207,8 @@ async def connect_tenant(ctx: RequestContext, ref: Ref, data: ConnectTenantInput
     return customer
 
 
-async def renew_device_code(ctx: RequestContext, ref: Ref) -> Customer:
-    _, customer, onboarding = await _wizard(ctx, ref)
+async def renew_device_code(ctx: RequestContext, opening: Awaitable[Wizard]) -> Customer:
+    _, customer, onboarding = _parts(await opening)
     if onboarding.step is not OnboardingStep.AWAITING_DEVICE_LOGIN:
         raise _wrong_step(onboarding, OnboardingStep.AWAITING_DEVICE_LOGIN)
     expires = onboarding.device_code_expires_at
@@ -195,12 +223,14 @@ async def renew_device_code(ctx: RequestContext, ref: Ref) -> Customer:
     return customer
 
 
-async def check_device_login(ctx: RequestContext, ref: Ref) -> Customer:
+async def check_device_login(ctx: RequestContext, opening: Awaitable[Wizard]) -> Customer:
     """Ask the identity platform whether the administrator signed in; connect when they did.
 
-    Still waiting is not an error: the onboarding stays at AWAITING_DEVICE_LOGIN.
+    Still waiting is not an error: the onboarding stays at AWAITING_DEVICE_LOGIN. The tenant
+    that signed in must be the customer's registered M365 account (filled in when none was) and
+    connected to no other customer.
     """
-    _, customer, onboarding = await _wizard(ctx, ref)
+    _, customer, onboarding = _parts(await opening)
     if onboarding.step is not OnboardingStep.AWAITING_DEVICE_LOGIN or not onboarding.device_code:
         raise _wrong_step(onboarding, OnboardingStep.AWAITING_DEVICE_LOGIN)
     outcome = await device_login(ctx.settings).poll(onboarding.device_code)
@@ -211,15 +241,42 @@ async def check_device_login(ctx: RequestContext, ref: Ref) -> Customer:
             UserErrorCode.EXPIRED,
         )
     if outcome.state is LoginState.COMPLETED:
+        await _check_signed_in_tenant(customer, outcome.tenant_id, outcome.tenant_domain)
         onboarding.step = OnboardingStep.TENANT_CONNECTED
         onboarding.tenant_connected_at = clock.now()
         onboarding.device_code = None
         await onboarding.save()
         customer.microsoft_tenant_id = outcome.tenant_id
         if outcome.tenant_domain and not customer.m365_account:
-            customer.m365_account = outcome.tenant_domain
-        await customer.save(update_fields=["microsoft_tenant_id", "m365_account"])
+            customer.m365_account = outcome.tenant_domain.lower()
+        try:
+            await customer.save(update_fields=["microsoft_tenant_id", "m365_account"])
+        except IntegrityError as exc:  # connected elsewhere at the same moment
+            raise _tenant_taken(outcome.tenant_id) from exc
     return customer
+
+
+def _tenant_taken(tenant_id: str) -> UserErrors:
+    return _refuse(
+        f"The Microsoft 365 tenant {tenant_id} is connected to another customer already; "
+        "a tenant is backed up for one customer only",
+        "customerId",
+        UserErrorCode.DUPLICATE,
+    )
+
+
+async def _check_signed_in_tenant(customer: Customer, tenant_id: str, domain: str) -> None:
+    registered = customer.m365_account.strip().lower()
+    if registered and domain and domain.strip().lower() != registered:
+        raise _refuse(
+            f"The administrator signed in to {domain}, but the customer's registered Microsoft "
+            f"365 account is {customer.m365_account}; sign in with an administrator of "
+            f"{customer.m365_account} (go back for a new device code)",
+            "customerId",
+            UserErrorCode.MISMATCH,
+        )
+    if await queries.tenant_connected_elsewhere(tenant_id, customer.id):
+        raise _tenant_taken(tenant_id)
 
 
 async def device_login_state(
@@ -232,8 +289,8 @@ async def device_login_state(
     return (await device_login(ctx.settings).poll(device_code)).state
 
 
-async def go_back(ctx: RequestContext, ref: Ref) -> Customer:
-    _, customer, onboarding = await _wizard(ctx, ref)
+async def go_back(opening: Awaitable[Wizard]) -> Customer:
+    _, customer, onboarding = _parts(await opening)
     if onboarding.step is OnboardingStep.AWAITING_DEVICE_LOGIN:
         onboarding.step = OnboardingStep.CONNECT_TENANT
         onboarding.device_code = onboarding.user_code = None
@@ -274,14 +331,20 @@ async def activate(
 
 
 async def finish(
-    ctx: RequestContext, ref: Ref, apply_recommended: bool
+    opening: Awaitable[Wizard], apply_recommended: bool | None, path: str = "MANAGED"
 ) -> tuple[Customer, list[BackupPolicy]]:
-    _, customer, onboarding = await _wizard(ctx, ref)
+    """The customer becomes active; only once its tenant is connected.
+
+    ``apply_recommended`` None follows the customer's *auto-create backup policies* flag.
+    """
+    _, customer, onboarding = _parts(await opening)
     if onboarding.step is not OnboardingStep.TENANT_CONNECTED:
         raise _wrong_step(onboarding, OnboardingStep.TENANT_CONNECTED)
     await ensure_license_management_allowed(customer.provider_id)  # type: ignore[attr-defined]
+    if apply_recommended is None:
+        apply_recommended = customer.auto_create_policies
     policies = await activate(customer, onboarding, apply_recommended)
-    await webhook_events.customer_onboarded(customer, "MANAGED")
+    await webhook_events.customer_onboarded(customer, path)
     return customer, policies
 
 
@@ -291,7 +354,7 @@ async def simulate_device_login(
     """Development only: the Global Administrator signs in at the simulated Microsoft."""
     if not ctx.settings.is_development or ctx.settings.identity_platform != "simulated":
         raise Forbidden("Device logins can only be simulated in development")
-    _, customer, onboarding = await _wizard(ctx, ref)
+    _, customer, onboarding = _parts(await managed(ctx, ref))
     if onboarding.step is not OnboardingStep.AWAITING_DEVICE_LOGIN or not onboarding.user_code:
         raise _wrong_step(onboarding, OnboardingStep.AWAITING_DEVICE_LOGIN)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from vdc_graph.auth import Principal
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import Role
 from vdc_graph.db.pagination import Page, PageArgs, paginate
@@ -100,6 +102,26 @@ def _duplicate() -> UserErrors:
     )
 
 
+def ensure_within_own_permissions(
+    principal: Principal, permissions: Iterable[str], field: list[str], what: str
+) -> None:
+    """Nobody grants (or takes away) a permission they do not hold themselves: a
+    PERMISSION_REQUIRED userError naming each one, recorded in the audit log as refused."""
+    held = {p.value for p in principal.permissions}
+    lacking = [p for p in Permission if p.value in set(permissions) - held]
+    if lacking:
+        raise UserErrors(
+            [
+                UserError(
+                    f"You do not hold {p.value}, so you cannot {what}",
+                    field,
+                    UserErrorCode.PERMISSION_REQUIRED,
+                )
+                for p in lacking
+            ]
+        )
+
+
 async def ensure_user_manager_remains(provider_id: UUID) -> None:
     """No lock-out: a change that leaves nobody holding USER_MANAGEMENT is refused."""
     if await queries.user_managers(provider_id) == 0:
@@ -137,10 +159,13 @@ class RoleChange:
 
 
 async def create_role(ctx: RequestContext, name: str, permissions: list[Permission]) -> Role:
-    _, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
+    principal, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
     await ensure_administrator(scope.provider_id)
     if problems := _name_problems(name) + _permission_problems(permissions):
         raise UserErrors(problems)
+    ensure_within_own_permissions(
+        principal, permission_names(permissions), ["input", "permissions"], "give it to a role"
+    )
     if await _name_taken(scope.provider_id, name):
         raise _duplicate()
     return await Role.create(
@@ -159,7 +184,7 @@ async def _own_role(scope_provider: UUID, ref: Ref) -> Role:
 
 
 async def update_role(ctx: RequestContext, ref: Ref, change: RoleChange) -> Role:
-    _, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
+    principal, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
     await ensure_administrator(scope.provider_id)
     role = await _own_role(scope.provider_id, ref)
     problems = []
@@ -190,7 +215,14 @@ async def update_role(ctx: RequestContext, ref: Ref, change: RoleChange) -> Role
             raise _duplicate()
         role.name, role.name_key = change.name.strip(), change.name.strip().lower()
     if change.permissions is not None:
-        role.permissions = permission_names(change.permissions)
+        new = permission_names(change.permissions)
+        ensure_within_own_permissions(
+            principal,
+            set(new) ^ set(role.permissions),  # added or removed
+            ["input", "permissions"],
+            "add it to or remove it from a role",
+        )
+        role.permissions = new
         rights.rights_changed(scope.provider_id, rights.ROLE_CHANGED)
     await role.save()
     await ensure_user_manager_remains(scope.provider_id)
@@ -199,8 +231,12 @@ async def update_role(ctx: RequestContext, ref: Ref, change: RoleChange) -> Role
 
 async def delete_role(ctx: RequestContext, ref: Ref) -> UUID:
     """Delete a role; its users lose it (and may end with no role)."""
-    _, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
+    principal, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
     role = await _own_role(scope.provider_id, ref)
+    if not role.built_in:
+        ensure_within_own_permissions(
+            principal, role.permissions, ["input", "id"], "delete a role that holds it"
+        )
     if role.built_in:
         raise UserErrors(
             [

@@ -20,7 +20,7 @@ from vdc_graph.enums import LogStatus, Permission
 from vdc_graph.exports.http import file_slug
 
 from .access import changing
-from .ids import Ref, key_of, not_found
+from .ids import Ref, global_id, key_of, not_found
 from .sessions import get_session
 
 LOG_HEADER = ["Sequence", "Time", "Status", "Message"]
@@ -102,7 +102,7 @@ async def month_sessions(ctx: RequestContext, export: MonthExport) -> AsyncItera
 
 def session_row(session: BackupSession) -> list[Any]:
     return [
-        str(session.id),
+        global_id("BackupSession", session.id),
         session.policy_name,
         session.status.value,
         session.trigger.value,

@@ -21,7 +21,7 @@ from vdc_graph.db.queries import backup as queries
 from vdc_graph.db.queries.customers import customers_by_id
 from vdc_graph.enums import LogStatus
 from vdc_graph.errors import BadUserInput
-from vdc_graph.events import broker
+from vdc_graph.events import broker, is_resync
 from vdc_graph.events.sessions import (
     ENDED,
     log_topic,
@@ -130,9 +130,14 @@ async def watch_log(ctx: RequestContext, ref: Ref, after: str | None) -> AsyncIt
         if session.status in ENDED and sent >= session.last_seq:
             return
         async for message in live:
-            metrics.broker_lag(message)
-            records = [record_from_snapshot(r) for r in message["records"]]
-            state = session_from_snapshot(message["session"])
+            if is_resync(message):
+                # The broker was cut off: what it missed is read from the database.
+                state = await BackupSession.get(id=session.id)
+                records = await queries.log_records_after(session.id, sent)
+            else:
+                metrics.broker_lag(message)
+                records = [record_from_snapshot(r) for r in message["records"]]
+                state = session_from_snapshot(message["session"])
             if records and records[0].seq > sent + 1:
                 # A gap (a backend that dropped messages): fill it from the database.
                 records = await queries.log_records_after(session.id, sent)
@@ -166,6 +171,8 @@ async def watch_updates(ctx: RequestContext, flt: UpdatesFilter) -> AsyncIterato
         raise not_found("BackupPolicy")
     async with broker().subscribe(updates_topic(scope.provider_id)) as live:
         async for message in live:
+            if is_resync(message):
+                continue  # updates are of the moment: the next change is sent as it comes
             metrics.broker_lag(message)
             state = session_from_snapshot(message["session"])
             customer_id = state.customer_id  # type: ignore[attr-defined]

@@ -10,10 +10,12 @@ from vdc_graph.db.models import Customer, NotificationContact, ServiceProvider
 from vdc_graph.db.queries.customers import provider_notification_defaults
 from vdc_graph.enums import ContactKind, NotificationTopic, Permission
 from vdc_graph.errors import UserError, UserErrorCode, UserErrors
+from vdc_graph.notify.backup import recipient_key
+from vdc_graph.notify.languages import SUPPORTED_LANGUAGES, canonical_language
 
 from . import audit
-from .access import provider_changing, provider_reading
-from .validation import is_email, is_https_url, is_language, is_web_url
+from .access import provider_changing, provider_reading, reading
+from .validation import is_email, is_https_url, is_web_url
 
 MAX_DISPLAY_NAME = 200
 MAX_SUPPORT_TEXT = 200
@@ -77,25 +79,39 @@ class ContactInput:
 
 
 def contact_problems(contacts: list[ContactInput], field: str = "contacts") -> list[UserError]:
-    """An email address, or a Microsoft Teams incoming-webhook URL over https; some topic."""
+    """An email address, or a Microsoft Teams incoming-webhook URL over https; some topic; each
+    recipient once (email addresses compared ignoring case)."""
     problems = []
+    seen: set[tuple[ContactKind, str]] = set()
     for index, contact in enumerate(contacts):
         path = ["input", field, str(index)]
         address = contact.address.strip()
         if contact.kind is ContactKind.EMAIL and not is_email(address):
             problems.append(
                 UserError(
-                    "Enter a valid email address", [*path, "address"], UserErrorCode.INVALID_EMAIL
+                    f"{address!r} is not an email address",
+                    [*path, "address"],
+                    UserErrorCode.INVALID_EMAIL,
                 )
             )
-        if contact.kind is ContactKind.TEAMS_WEBHOOK and not is_https_url(address):
+        elif contact.kind is ContactKind.TEAMS_WEBHOOK and not is_https_url(address):
             problems.append(
                 UserError(
-                    "Enter the Teams webhook's https URL",
+                    f"{address!r} is not an https URL (Teams webhooks must use https)",
                     [*path, "address"],
                     UserErrorCode.INVALID_URL,
                 )
             )
+        elif (key := recipient_key(contact.kind, address)) in seen:
+            problems.append(
+                UserError(
+                    f"{address} is listed twice; give it every topic in one contact",
+                    [*path, "address"],
+                    UserErrorCode.DUPLICATE,
+                )
+            )
+        else:
+            seen.add(key)
         if not contact.topics:
             problems.append(
                 UserError("Choose at least one topic", [*path, "topics"], UserErrorCode.REQUIRED)
@@ -103,67 +119,87 @@ def contact_problems(contacts: list[ContactInput], field: str = "contacts") -> l
     return problems
 
 
+def notification_languages(ctx: RequestContext) -> dict[str, str]:
+    reading(ctx)  # any signed-in caller that may read
+    return SUPPORTED_LANGUAGES
+
+
+def language_problem(language: str | None) -> list[UserError]:
+    """A language notifications can be sent in (``notificationLanguages`` lists them)."""
+    if language is None or canonical_language(language) is not None:
+        return []
+    codes = ", ".join(SUPPORTED_LANGUAGES)
+    return [
+        UserError(
+            f"{language!r} is not a supported language; use one of {codes}",
+            ["input", "language"],
+            UserErrorCode.INVALID,
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class NotificationDefaults:
-    language: str
-    allow_customer_admin_notifications: bool
-    contacts: list[ContactInput]
+    # None leaves a setting as it is (every settings update is partial).
+    language: str | None = None
+    allow_customer_admin_notifications: bool | None = None
+    contacts: list[ContactInput] | None = None  # given: replaces every default contact
 
 
 async def update_system_notifications(
     ctx: RequestContext, data: NotificationDefaults
 ) -> ProviderSettings:
-    """Replace the provider's notification defaults (they seed new customers)."""
+    """Change the provider's notification defaults (they seed new customers)."""
     _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
-    problems = contact_problems(data.contacts)
-    if not is_language(data.language.strip()):
-        problems.append(
-            UserError(
-                "Use a language code such as en, de or fr",
-                ["input", "language"],
-                UserErrorCode.INVALID,
-            )
-        )
+    problems = contact_problems(data.contacts or []) + language_problem(data.language)
     if problems:
         raise UserErrors(problems)
-    await ServiceProvider.filter(id=scope.provider_id).update(
-        notification_language=data.language.strip(),
-        allow_customer_admin_notifications=data.allow_customer_admin_notifications,
-    )
-    await NotificationContact.filter(
-        provider_id=scope.provider_id, customer_id__isnull=True
-    ).delete()
-    for contact in data.contacts:
-        await NotificationContact.create(
-            provider_id=scope.provider_id,
-            kind=contact.kind,
-            address=contact.address.strip(),
-            topics=sorted({t.value for t in contact.topics}),
-        )
+    changes: dict[str, Any] = {}
+    if data.language is not None:
+        changes["notification_language"] = canonical_language(data.language)
+    if data.allow_customer_admin_notifications is not None:
+        changes["allow_customer_admin_notifications"] = data.allow_customer_admin_notifications
+    if changes:
+        await ServiceProvider.filter(id=scope.provider_id).update(**changes)
+    if data.contacts is not None:
+        await NotificationContact.filter(
+            provider_id=scope.provider_id, customer_id__isnull=True
+        ).delete()
+        for contact in data.contacts:
+            await NotificationContact.create(
+                provider_id=scope.provider_id,
+                kind=contact.kind,
+                address=contact.address.strip(),
+                topics=sorted({t.value for t in contact.topics}),
+            )
     return await _settings_of(scope.provider_id)
 
 
 @dataclass(frozen=True)
 class SupportSettings:
-    display_button: bool
-    link: str
-    text: str
+    # None leaves a setting as it is; the rules apply to the settings as they end up.
+    display_button: bool | None = None
+    link: str | None = None
+    text: str | None = None
 
 
 async def update_support(ctx: RequestContext, data: SupportSettings) -> ProviderSettings:
     """The support button of the customer portal: link and text are required when shown."""
     _, scope = provider_changing(ctx, Permission.SITE_SETTINGS)
-    link, text = data.link.strip(), data.text.strip()
+    saved = await ServiceProvider.get(id=scope.provider_id)
+    display = saved.support_button_enabled if data.display_button is None else data.display_button
+    link = (saved.support_link if data.link is None else data.link).strip()
+    text = (saved.support_text if data.text is None else data.text).strip()
     problems = []
     if link and not is_web_url(link, ("http", "https")):
         problems.append(
             UserError("Enter an http or https URL", ["input", "link"], UserErrorCode.INVALID_URL)
         )
-    elif data.display_button and not link:
+    elif display and not link:
         problems.append(
             UserError("Enter the button's link", ["input", "link"], UserErrorCode.REQUIRED)
         )
-    if data.display_button and not text:
+    if display and not text:
         problems.append(
             UserError("Enter the button's text", ["input", "text"], UserErrorCode.REQUIRED)
         )
@@ -178,7 +214,7 @@ async def update_support(ctx: RequestContext, data: SupportSettings) -> Provider
     if problems:
         raise UserErrors(problems)
     await ServiceProvider.filter(id=scope.provider_id).update(
-        support_button_enabled=data.display_button, support_link=link, support_text=text
+        support_button_enabled=display, support_link=link, support_text=text
     )
     return await _settings_of(scope.provider_id)
 

@@ -39,12 +39,16 @@ async def switch_customer(ctx: RequestContext, ref: Ref) -> Switched:
     if customer is None:
         raise not_found("Customer")
     user = await PortalUser.get(id=principal.user_id)
-    admin = await CustomerAdminUser.filter(customer_id=customer.id, email_key=user.email_key)
-    if not admin:
+    admin = await CustomerAdminUser.get_or_none(customer_id=customer.id, email_key=user.email_key)
+    if admin is None:
         raise Forbidden(NOT_AN_ADMIN)
     # Refused here already, rather than handing out a token that every request would refuse.
     await check_customer_address(customer.id, ctx.client_host)
     token, expires_at = mint_switch_token(
-        ctx.settings, user_id=user.id, provider_id=user.provider_id, customer_id=customer.id
+        ctx.settings,
+        user_id=user.id,
+        provider_id=user.provider_id,
+        customer_id=customer.id,
+        admin_user_id=admin.id,
     )
     return Switched(token, expires_at, customer)

@@ -91,7 +91,7 @@ async def list_saas_lines(
     ctx: RequestContext, report: UsageReport, page: PageArgs
 ) -> Page[UsageReportSaasLine]:
     """A page of a report's SaaS lines (the report is already visible to the caller)."""
-    key = SortKey("CUSTOMER", "customer_name")
+    key = SortKey("CUSTOMER", "customer_name", case_insensitive=True)
     return await paginate(UsageReportSaasLine.filter(report_id=report.id), key, False, page)
 
 
@@ -375,7 +375,7 @@ async def export_report_lines(
 
     async def rows() -> AsyncIterator[list[Any]]:
         ident = [report.number, month]
-        key = SortKey("CUSTOMER", "customer_name")
+        key = SortKey("CUSTOMER", "customer_name", case_insensitive=True)
         # Page by page, so a report of thousands of lines is never held whole.
         async for line in every_row(UsageReportSaasLine.filter(report_id=report.id), key):
             yield [

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from vdc_graph.auth import Principal
 from vdc_graph.context import RequestContext
 from vdc_graph.db.models import PortalUser, Role
 from vdc_graph.db.pagination import Page, PageArgs, paginate
@@ -17,7 +18,7 @@ from vdc_graph.events import rights
 from . import audit
 from .access import provider_changing, provider_reading
 from .ids import Ref, key_of, not_found
-from .roles import ensure_user_manager_remains
+from .roles import ensure_user_manager_remains, ensure_within_own_permissions
 from .validation import upn_problem
 
 MAX_NAME = 100
@@ -93,6 +94,14 @@ async def _roles(provider_id: UUID, refs: list[Ref], field: str) -> list[Role]:
     return roles
 
 
+def _ensure_may_assign(principal: Principal, added: list[Role], removed: list[Role]) -> None:
+    """A role given to or taken from a user holds only permissions the caller holds."""
+    for roles, what in ((added, "give a role that holds it"), (removed, "take a role holding it")):
+        ensure_within_own_permissions(
+            principal, {p for r in roles for p in r.permissions}, ["input", "roleIds"], what
+        )
+
+
 async def _own_user(provider_id: UUID, ref: Ref) -> PortalUser:
     user = await PortalUser.get_or_none(id=key_of(ref, "PortalUser"), provider_id=provider_id)
     if user is None:
@@ -109,7 +118,7 @@ class NewUser:
 
 
 async def create_user(ctx: RequestContext, data: NewUser) -> PortalUser:
-    _, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
+    principal, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
     email = data.email.strip()
     problems = _name_problems(data.first_name, data.last_name)
     if not email:
@@ -127,6 +136,7 @@ async def create_user(ctx: RequestContext, data: NewUser) -> PortalUser:
     if problems:
         raise UserErrors(problems)
     roles = await _roles(scope.provider_id, data.role_ids, "roleIds")
+    _ensure_may_assign(principal, roles, [])
     if await PortalUser.filter(provider_id=scope.provider_id, email_key=email.lower()).exists():
         raise UserErrors(
             [
@@ -155,7 +165,7 @@ class UserChange:
 
 
 async def update_user(ctx: RequestContext, ref: Ref, change: UserChange) -> PortalUser:
-    _, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
+    principal, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
     user = await _own_user(scope.provider_id, ref)
     if problems := _name_problems(change.first_name, change.last_name):
         raise UserErrors(problems)
@@ -166,13 +176,17 @@ async def update_user(ctx: RequestContext, ref: Ref, change: UserChange) -> Port
     await user.save()
     if change.role_ids is not None:
         roles = await _roles(scope.provider_id, change.role_ids, "roleIds")
-        await _set_roles(user, roles)
+        await _set_roles(principal, user, roles)
         rights.rights_changed(scope.provider_id, rights.USER_ROLES_CHANGED)
     await ensure_user_manager_remains(scope.provider_id)
     return user
 
 
-async def _set_roles(user: PortalUser, roles: list[Role]) -> None:
+async def _set_roles(principal: Principal, user: PortalUser, roles: list[Role]) -> None:
+    held = await Role.filter(users__id=user.id)
+    _ensure_may_assign(
+        principal, [r for r in roles if r not in held], [r for r in held if r not in roles]
+    )
     await user.roles.clear()
     if roles:
         await user.roles.add(*roles)
@@ -182,7 +196,7 @@ async def bulk_edit_roles(
     ctx: RequestContext, user_refs: list[Ref], role_refs: list[Ref]
 ) -> list[PortalUser]:
     """Set the roles of many users at once: all of them or, on any problem, none."""
-    _, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
+    principal, scope = provider_changing(ctx, Permission.USER_MANAGEMENT)
     if not user_refs:
         raise UserErrors(
             [UserError("Choose at least one user", ["input", "userIds"], UserErrorCode.REQUIRED)]
@@ -205,7 +219,7 @@ async def bulk_edit_roles(
         raise UserErrors(problems)
     roles = await _roles(scope.provider_id, role_refs, "roleIds")
     for user in users:
-        await _set_roles(user, roles)
+        await _set_roles(principal, user, roles)
     rights.rights_changed(scope.provider_id, rights.USER_ROLES_CHANGED)
     await ensure_user_manager_remains(scope.provider_id)
     return users

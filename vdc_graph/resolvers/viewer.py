@@ -31,5 +31,14 @@ async def viewer(ctx: RequestContext) -> Viewer:
     return Viewer(principal, provider, user, customer)
 
 
+# Provider-level rights a caller limited to customers cannot use (roles, users, API keys,
+# settings are refused to it), so it does not hold them there.
+PROVIDER_LEVEL = frozenset({Permission.USER_MANAGEMENT, Permission.SITE_SETTINGS})
+
+
 def sorted_permissions(principal: Principal) -> list[Permission]:
-    return sorted(principal.permissions, key=list(Permission).index)
+    """What the caller can do where it is: in a customer scope (a switch token, an API key
+    limited to customers) the provider-level permissions are left out."""
+    limited = principal.customer_scope is not None or principal.customer_ids is not None
+    held = principal.permissions - PROVIDER_LEVEL if limited else principal.permissions
+    return sorted(held, key=list(Permission).index)

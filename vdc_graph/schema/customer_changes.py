@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Self
 
 import strawberry
@@ -23,6 +24,11 @@ def ref(gid: relay.GlobalID) -> Ref:
 
 
 CUSTOMER_ID = strawberry.field(description="The customer to change.")
+
+
+def _managed(info: Info, input: Any) -> Awaitable[wizard.Wizard]:
+    """The provider's wizard of the customer the input names."""
+    return wizard.managed(info.context, ref(input.customer_id))
 
 
 def _payload(name: str, what: str) -> type:
@@ -98,7 +104,11 @@ class IpRangeInput:
 )
 class CustomerSetIpRangesInput:
     customer_id: relay.GlobalID = CUSTOMER_ID
-    ip_ranges: list[IpRangeInput] = strawberry.field(description="The complete list to keep.")
+    ip_ranges: list[IpRangeInput] | None = strawberry.field(
+        default=None,
+        description="The complete list of the caller's side to keep; left out, "
+        "its ranges stay as they are.",
+    )
     restrict_access: bool | None = strawberry.field(
         default=None, description="Also switch the restriction to these ranges on or off."
     )
@@ -208,9 +218,13 @@ class CustomerChangeMutations:
     async def customer_set_ip_ranges(
         self, info: Info, input: CustomerSetIpRangesInput
     ) -> CustomerSetIpRangesPayload:  # type: ignore[valid-type]
-        ranges = [
-            settings_resolve.RangeInput(r.start_address, r.end_address) for r in input.ip_ranges
-        ]
+        ranges = (
+            None
+            if input.ip_ranges is None
+            else [
+                settings_resolve.RangeInput(r.start_address, r.end_address) for r in input.ip_ranges
+            ]
+        )
         return await run_mutation(
             info,
             CustomerSetIpRangesPayload,
@@ -249,7 +263,7 @@ class CustomerChangeMutations:
         return await run_mutation(
             info,
             OnboardingAcceptLegalAgreementPayload,
-            lambda: wizard.accept_legal_agreement(info.context, ref(input.customer_id)),
+            lambda: wizard.accept_legal_agreement(_managed(info, input)),
         )
 
     @strawberry.mutation(
@@ -271,7 +285,7 @@ class CustomerChangeMutations:
         return await run_mutation(
             info,
             OnboardingConnectTenantPayload,
-            lambda: wizard.connect_tenant(info.context, ref(input.customer_id), data),
+            lambda: wizard.connect_tenant(info.context, _managed(info, input), data),
         )
 
     @strawberry.mutation(description="Onboarding: replace an expired device code with a new one.")
@@ -281,7 +295,7 @@ class CustomerChangeMutations:
         return await run_mutation(
             info,
             OnboardingRenewDeviceCodePayload,
-            lambda: wizard.renew_device_code(info.context, ref(input.customer_id)),
+            lambda: wizard.renew_device_code(info.context, _managed(info, input)),
         )
 
     @strawberry.mutation(
@@ -294,7 +308,7 @@ class CustomerChangeMutations:
         return await run_mutation(
             info,
             OnboardingCheckDeviceLoginPayload,
-            lambda: wizard.check_device_login(info.context, ref(input.customer_id)),
+            lambda: wizard.check_device_login(info.context, _managed(info, input)),
         )
 
     @strawberry.mutation(
@@ -306,7 +320,7 @@ class CustomerChangeMutations:
         return await run_mutation(
             info,
             OnboardingGoBackPayload,
-            lambda: wizard.go_back(info.context, ref(input.customer_id)),
+            lambda: wizard.go_back(_managed(info, input)),
         )
 
     @strawberry.mutation(description="Onboarding: finish; the customer becomes active.")
@@ -316,9 +330,7 @@ class CustomerChangeMutations:
         return await run_mutation(
             info,
             OnboardingFinishPayload,
-            lambda: wizard.finish(
-                info.context, ref(input.customer_id), input.apply_recommended_policies
-            ),
+            lambda: wizard.finish(_managed(info, input), input.apply_recommended_policies),
         )
 
     @strawberry.mutation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Self
 
@@ -13,11 +14,13 @@ from vdc_graph.db import models
 from vdc_graph.db.pagination import PageArgs
 from vdc_graph.resolvers import admin_users as admins
 from vdc_graph.resolvers import invitations as invites
+from vdc_graph.resolvers import onboarding as wizard
+from vdc_graph.resolvers.onboarding import Wizard
 
 from .common import Payload, UserError
 from .customer_changes import CUSTOMER_ID, ref
-from .customers import Customer, CustomerAdminUser, CustomerConnection
-from .enums import M365Service, Region
+from .customers import Customer, CustomerAdminUser, CustomerConnection, DeviceLogin, device_login_of
+from .enums import M365Service, OnboardingStep, Region
 from .mutations import run_mutation
 from .relay import ModelNode
 
@@ -30,6 +33,7 @@ class Invitation(ModelNode):
     send_count: int = strawberry.field(description="How often it was sent (1, then resends).")
     expires_at: datetime = strawberry.field(description="When the latest link stops working.")
     accepted_at: datetime | None = strawberry.field(description="When it was accepted.")
+    invited_by: str = strawberry.field(description="Who sent the latest link.")
 
 
 @strawberry.input(description="Whom to invite to onboard a pending customer.")
@@ -48,9 +52,47 @@ class CustomerInvitePayload(Payload):
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
-@strawberry.input(description="Accept an invitation and finish onboarding.")
-class InvitationAcceptInput:
-    token: str = strawberry.field(description="The token from the invitation link.")
+@strawberry.type(
+    description="What the holder of an invitation link may see: the customer to onboard, who "
+    "invited them, until when, and where onboarding stands (no IDs, nothing else)."
+)
+class InvitationOnboarding:
+    email: str = strawberry.field(description="The invited address.")
+    customer_name: str = strawberry.field(description="The customer to onboard.")
+    invited_by: str = strawberry.field(description="Who sent the invitation.")
+    expires_at: datetime = strawberry.field(description="When the link stops working.")
+    expired: bool = strawberry.field(description="The link has expired: ask for a new one.")
+    step: OnboardingStep = strawberry.field(description="The current onboarding step.")
+    device_login: DeviceLogin | None = strawberry.field(
+        description="The device code to enter at Microsoft, while onboarding waits for it."
+    )
+
+    @classmethod
+    def of(cls, view: invites.InvitationView | None) -> InvitationOnboarding | None:
+        if view is None:
+            return None
+        return cls(
+            email=view.email,
+            customer_name=view.customer_name,
+            invited_by=view.invited_by,
+            expires_at=view.expires_at,
+            expired=view.expired,
+            step=view.onboarding.step,
+            device_login=device_login_of(view.onboarding),
+        )
+
+
+TOKEN = strawberry.field(description="The token from the invitation link.")
+
+
+@strawberry.input(description="An onboarding step taken with an invitation link.")
+class InvitationStepInput:
+    token: str = TOKEN
+
+
+@strawberry.input(description="How the invitee connects the Microsoft 365 tenant.")
+class InvitationConnectTenantInput:
+    token: str = TOKEN
     region: Region = strawberry.field(description="Where the backups are stored.")
     retention_years: int | None = strawberry.field(
         default=None, description="Retention in whole years, 1 to 25 (or `retentionUnlimited`)."
@@ -61,6 +103,14 @@ class InvitationAcceptInput:
     services: list[M365Service] | None = strawberry.field(
         default=None, description="Services to protect; all when left out."
     )
+
+
+@strawberry.type(description="The result of an onboarding step taken with an invitation link.")
+class InvitationStepPayload(Payload):
+    invitation: InvitationOnboarding | None = strawberry.field(
+        description="Where onboarding stands after the step; null when it was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
 
 @strawberry.type(description="The result of `invitationAccept`.")
@@ -81,6 +131,16 @@ class InvitationAcceptPayload(Payload):
             policies_created=len(policies),
             user_errors=[],
         )
+
+
+async def _invitation_step(
+    info: Info, token: str, step: Callable[[Awaitable[Wizard]], Awaitable[object]]
+) -> InvitationStepPayload:
+    async def act() -> InvitationOnboarding | None:
+        await invites.as_token_step(step(invites.by_token(token)))
+        return InvitationOnboarding.of(await invites.view(token))
+
+    return await run_mutation(info, InvitationStepPayload, act)
 
 
 @strawberry.input(description="A new admin user of a customer.")
@@ -153,6 +213,15 @@ BEFORE = Annotated[str | None, strawberry.argument(description="End before this 
 @strawberry.type
 class CustomerPeopleQueries:
     @strawberry.field(
+        description="What an invitation link opens, for the accept page (no sign-in needed: the "
+        "token is the credential); null when the link is unknown, used or replaced."
+    )
+    async def invitation(
+        self, token: Annotated[str, strawberry.argument(description="The link's token.")]
+    ) -> InvitationOnboarding | None:
+        return InvitationOnboarding.of(await invites.view(token))
+
+    @strawberry.field(
         description="Customers the caller may switch into: those whose admin users include the "
         "caller's email, in display-name order."
     )
@@ -184,20 +253,66 @@ class CustomerPeopleMutations:
         )
 
     @strawberry.mutation(
-        description="Accept an invitation (no sign-in needed: the token is the credential) and "
-        "finish onboarding; recommended policies are created when the customer auto-creates them."
+        description="Invitee: confirm the legal agreement (recorded as the invited address). "
+        "No sign-in needed: the invitation token is the credential."
     )
-    async def invitation_accept(
-        self, info: Info, input: InvitationAcceptInput
-    ) -> InvitationAcceptPayload:
-        data = invites.AcceptInput(
-            token=input.token,
+    async def invitation_accept_legal_agreement(
+        self, info: Info, input: InvitationStepInput
+    ) -> InvitationStepPayload:
+        return await _invitation_step(info, input.token, wizard.accept_legal_agreement)
+
+    @strawberry.mutation(
+        description="Invitee: choose region, retention and services, and get a device code."
+    )
+    async def invitation_connect_tenant(
+        self, info: Info, input: InvitationConnectTenantInput
+    ) -> InvitationStepPayload:
+        data = wizard.ConnectTenantInput(
             region=input.region,
             retention_years=input.retention_years,
             retention_unlimited=input.retention_unlimited,
             services=None if input.services is None else list(input.services),
         )
-        return await run_mutation(info, InvitationAcceptPayload, lambda: invites.accept(data))
+        return await _invitation_step(
+            info, input.token, lambda opening: wizard.connect_tenant(info.context, opening, data)
+        )
+
+    @strawberry.mutation(description="Invitee: replace an expired device code with a new one.")
+    async def invitation_renew_device_code(
+        self, info: Info, input: InvitationStepInput
+    ) -> InvitationStepPayload:
+        return await _invitation_step(
+            info, input.token, lambda opening: wizard.renew_device_code(info.context, opening)
+        )
+
+    @strawberry.mutation(
+        description="Invitee: check whether the Global Administrator signed in with the device "
+        "code; the tenant is connected when they did (it must be the registered M365 account)."
+    )
+    async def invitation_check_device_login(
+        self, info: Info, input: InvitationStepInput
+    ) -> InvitationStepPayload:
+        return await _invitation_step(
+            info, input.token, lambda opening: wizard.check_device_login(info.context, opening)
+        )
+
+    @strawberry.mutation(description="Invitee: go back one step (until the tenant is connected).")
+    async def invitation_go_back(
+        self, info: Info, input: InvitationStepInput
+    ) -> InvitationStepPayload:
+        return await _invitation_step(info, input.token, wizard.go_back)
+
+    @strawberry.mutation(
+        description="Invitee: finish onboarding once the tenant is connected; the customer becomes "
+        "active, with the recommended policies when it auto-creates them. The link then stops "
+        "working."
+    )
+    async def invitation_accept(
+        self, info: Info, input: InvitationStepInput
+    ) -> InvitationAcceptPayload:
+        return await run_mutation(
+            info, InvitationAcceptPayload, lambda: invites.accept(input.token)
+        )
 
     @strawberry.mutation(description="Add an admin user to a customer (also while pending).")
     async def customer_admin_user_add(

@@ -173,16 +173,7 @@ class Onboarding:
         "present while onboarding waits for that sign-in."
     )
     def device_login(self) -> DeviceLogin | None:
-        if self.step is not OnboardingStep.AWAITING_DEVICE_LOGIN:  # type: ignore[attr-defined]
-            return None
-        return DeviceLogin(
-            user_code=self.user_code,  # type: ignore[attr-defined]
-            verification_url=self.verification_url,  # type: ignore[attr-defined]
-            expires_at=self.device_code_expires_at,  # type: ignore[attr-defined]
-            interval_seconds=self.poll_interval_seconds,  # type: ignore[attr-defined]
-            expired=self.device_code_expires_at <= clock.now(),  # type: ignore[attr-defined]
-            device_code=self.device_code,  # type: ignore[attr-defined]
-        )
+        return device_login_of(self)  # type: ignore[arg-type]
 
 
 @strawberry.type(description="A device code for Microsoft's device login.")
@@ -203,6 +194,20 @@ class DeviceLogin:
     )
     async def state(self, info: Info) -> DeviceLoginState:
         return await wizard_state.device_login_state(info.context, self.device_code, self.expired)
+
+
+def device_login_of(onboarding: models.Onboarding) -> DeviceLogin | None:
+    """The device code while onboarding waits for the administrator's sign-in."""
+    if onboarding.step is not OnboardingStep.AWAITING_DEVICE_LOGIN:
+        return None
+    return DeviceLogin(
+        user_code=onboarding.user_code or "",
+        verification_url=onboarding.verification_url or "",
+        expires_at=onboarding.device_code_expires_at,  # type: ignore[arg-type]
+        interval_seconds=onboarding.poll_interval_seconds,
+        expired=onboarding.device_code_expires_at <= clock.now(),  # type: ignore[operator]
+        device_code=onboarding.device_code,
+    )
 
 
 @strawberry.type(description="A customer of the service provider: one Microsoft 365 tenant.")

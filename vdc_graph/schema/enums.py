@@ -132,6 +132,7 @@ UserErrorCode = described(
     INVALID_SELECTION="The selected or excluded objects do not fit the backup type.",
     CUSTOMER_INACTIVE="The customer's contract is suspended or expired; the action is not allowed.",
     LICENSE_MANAGEMENT_SUSPENDED="Licence management is suspended until usage is submitted.",
+    MISMATCH="The value does not match the one registered (both are named in the message).",
 )
 ProtectionStatus = described(
     enums.ProtectionStatus,

@@ -23,13 +23,14 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from vdc_graph.context import RequestContext
 from vdc_graph.db.loaders import Loaders
+from vdc_graph.db.sqlite import is_database_busy
 from vdc_graph.errors import ApiError, ErrorCode
 from vdc_graph.resolvers import audit
 from vdc_graph.settings import Settings
 
 from .documents import DocumentCache
 from .limits import Limits, check, measure
-from .rate_limit import RateLimiter, Spent, cost_of
+from .rate_limit import RateLimiter, Spent, buckets_for, cost_of
 
 log = logging.getLogger("vdc_graph.errors")
 
@@ -62,7 +63,7 @@ def validation_with_limits(settings: Settings, documents: DocumentCache) -> type
     if production:
         rules = (*rules, NoSchemaIntrospectionCustomRule)
 
-    limiter = RateLimiter(lambda: settings.rate_limit_points_per_hour)
+    limiter = RateLimiter(lambda: settings.rate_limit_points_per_hour, buckets_for(settings))
 
     class ValidateWithLimits(SchemaExtension):
         spent: Spent | None = None
@@ -74,12 +75,12 @@ def validation_with_limits(settings: Settings, documents: DocumentCache) -> type
                 "rateLimit": {
                     "cost": self.spent.cost,
                     "remaining": self.spent.remaining,
-                    "limit": limiter.capacity,
+                    "limit": self.spent.limit,
                     "resetAt": self.spent.reset_at.isoformat().replace("+00:00", "Z"),
                 }
             }
 
-        def on_validate(self) -> Iterator[None]:
+        async def on_validate(self) -> AsyncIterator[None]:
             ctx = self.execution_context
             document = ctx.graphql_document
             if document is not None and ctx.pre_execution_errors is None:
@@ -93,12 +94,12 @@ def validation_with_limits(settings: Settings, documents: DocumentCache) -> type
                 else:
                     errors = run(document)
                 if not errors:
-                    errors = self._limits_errors()
+                    errors = await self._limits_errors()
                 # Setting the result (even empty) tells strawberry validation has run.
                 ctx.pre_execution_errors = errors
             yield
 
-        def _limits_errors(self) -> list[GraphQLError]:
+        async def _limits_errors(self) -> list[GraphQLError]:
             ctx = self.execution_context
             document = ctx.graphql_document
             assert document is not None
@@ -127,20 +128,21 @@ def validation_with_limits(settings: Settings, documents: DocumentCache) -> type
             problems = check(limits, found)
             if problems:
                 return problems
-            return self._spend(found.nodes, operation.operation is OperationType.MUTATION)
+            return await self._spend(found.nodes, operation.operation is OperationType.MUTATION)
 
-        def _spend(self, nodes: int, mutation: bool) -> list[GraphQLError]:
+        async def _spend(self, nodes: int, mutation: bool) -> list[GraphQLError]:
             principal = getattr(self.execution_context.context, "principal", None)
             if principal is None:
                 return []
             caller = f"{principal.api_key_id or principal.user_id}"
-            self.spent = limiter.spend(caller, cost_of(nodes, mutation=mutation))
+            self.spent = await limiter.spend(caller, cost_of(nodes, mutation=mutation))
+            self.execution_context.context.rate_limit_spent = self.spent  # see spent_of
             if self.spent.allowed:
                 return []
             return [
                 GraphQLError(
                     f"Rate limit reached: this request costs {self.spent.cost} points and "
-                    f"{self.spent.remaining} remain; the budget refills by {limiter.capacity} "
+                    f"{self.spent.remaining} remain; the budget refills by {self.spent.limit} "
                     "points an hour",
                     extensions={
                         "code": ErrorCode.RATE_LIMITED.value,
@@ -160,6 +162,13 @@ def _explain(error: GraphQLError) -> GraphQLError:
             "graphql-transport-ws",
             nodes=error.nodes,
             extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+        )
+    if is_database_busy(error.original_error):
+        return GraphQLError(
+            "The database is busy with other writers; nothing was changed, retry the request",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.DATABASE_BUSY.value, "retryable": True},
         )
     return error
 

@@ -18,6 +18,7 @@ from vdc_graph.approvals.holding import hold
 from vdc_graph.db.transactions import atomic
 from vdc_graph.errors import ApiError, NotFound, UserErrorCode, UserErrors
 from vdc_graph.resolvers import audit
+from vdc_graph.resolvers.validation import text_problems
 
 from .common import Payload, UserError
 from .relay import ModelNode
@@ -26,7 +27,13 @@ P = TypeVar("P", bound=Payload)
 
 # userErrors that are refusals rather than typing mistakes, recorded as DENIED.
 AUDITED_USER_ERRORS = frozenset(
-    {UserErrorCode.NOT_FOUND, UserErrorCode.LAST_USER_MANAGER, UserErrorCode.BUILT_IN_ROLE}
+    {
+        UserErrorCode.NOT_FOUND,
+        UserErrorCode.LAST_USER_MANAGER,
+        UserErrorCode.BUILT_IN_ROLE,
+        # Granting (or taking) a permission one does not hold.
+        UserErrorCode.PERMISSION_REQUIRED,
+    }
 )
 
 
@@ -44,6 +51,10 @@ async def run_mutation(
     input's ID names); ``target`` (GraphQL type name, key) names it when neither can.
     """
     ctx = info.context
+    # Every text of every input: no control characters (line breaks only where text may span
+    # lines), before anything runs.
+    if problems := text_problems(_raw_input(info), ["input"]):
+        return payload.refused([UserError.from_error(e) for e in problems])
     # A guarded action waits for another person's approval instead (see approvals.guarded).
     approval = await hold(ctx, info.field_name, _raw_input(info))
     if approval is not None:  # a guarded action's payload is a HeldForApproval

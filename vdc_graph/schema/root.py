@@ -37,7 +37,7 @@ from .extensions import (
 )
 from .live import Subscription
 from .notifications import NotificationMutations, NotificationQueries
-from .offboarding import OffboardingMutations
+from .offboarding import OffboardingMutations, OffboardingQueries
 from .platform import PlatformQueries
 from .policies import BackupMutations
 from .scalars import SCALAR_MAP
@@ -58,6 +58,7 @@ class Query(
     ViewerQueries,
     CustomerQueries,
     CustomerPeopleQueries,
+    OffboardingQueries,
     BackupQueries,
     AccessQueries,
     SettingsQueries,

@@ -73,28 +73,51 @@ class SettingsQueries:
     async def settings(self, info: Info) -> ProviderSettings:
         return ProviderSettings(data=await resolve.get_settings(info.context))
 
+    @strawberry.field(
+        description="The languages notifications can be sent in, for the provider's defaults and "
+        "each customer's setting."
+    )
+    def notification_languages(self, info: Info) -> list[NotificationLanguage]:
+        return [
+            NotificationLanguage(code=code, name=name)
+            for code, name in resolve.notification_languages(info.context).items()
+        ]
+
+
+@strawberry.type(description="A language notifications can be sent in.")
+class NotificationLanguage:
+    code: str = strawberry.field(description="Its code, such as `en` or `pt-BR`.")
+    name: str = strawberry.field(description="Its name, in the language itself.")
+
 
 @strawberry.input(description="New account details.")
 class AccountUpdateInput:
     display_name: str = strawberry.field(description="The provider's name.")
 
 
-@strawberry.input(description="New default system notifications (replacing the old ones).")
+@strawberry.input(
+    description="Changes to the default system notifications; a field left out keeps its value."
+)
 class SystemNotificationsUpdateInput:
-    language: str = strawberry.field(description="Language code, such as `en` or `de`.")
-    allow_customer_admin_notifications: bool = strawberry.field(
-        description="Customer admins receive system notifications."
+    language: str | None = strawberry.field(
+        default=None, description="Language code, such as `en` or `de`."
     )
-    contacts: list[NotificationContactInput] = strawberry.field(
-        default_factory=list, description="The default contacts."
+    allow_customer_admin_notifications: bool | None = strawberry.field(
+        default=None, description="Customer admins receive system notifications."
+    )
+    contacts: list[NotificationContactInput] | None = strawberry.field(
+        default=None, description="The default contacts; replaces them all when given."
     )
 
 
-@strawberry.input(description="New support-button settings.")
+@strawberry.input(
+    description="Changes to the support button; a field left out keeps its value (link and "
+    "text are required while the button is displayed)."
+)
 class SupportSettingsUpdateInput:
-    display_button: bool = strawberry.field(description="Show the button.")
-    link: str = strawberry.field(default="", description="An http or https URL.")
-    text: str = strawberry.field(default="", description="The button's text.")
+    display_button: bool | None = strawberry.field(default=None, description="Show the button.")
+    link: str | None = strawberry.field(default=None, description="An http or https URL.")
+    text: str | None = strawberry.field(default=None, description="The button's text.")
 
 
 @strawberry.type(description="The result of a settings change.")
@@ -130,7 +153,9 @@ class SettingsMutations:
         data = resolve.NotificationDefaults(
             language=input.language,
             allow_customer_admin_notifications=input.allow_customer_admin_notifications,
-            contacts=[
+            contacts=None
+            if input.contacts is None
+            else [
                 resolve.ContactInput(kind=c.kind, address=c.address, topics=list(c.topics))
                 for c in input.contacts
             ],

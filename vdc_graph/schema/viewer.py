@@ -18,6 +18,7 @@ from .relay import ModelNode
 
 if TYPE_CHECKING:
     from .access import Role
+    from .settings import SupportSettings
 
 
 @strawberry.type(description="A service provider: the tenant that resells backup to customers.")
@@ -54,9 +55,26 @@ class Viewer:
     def provider(self) -> ServiceProvider:
         return self.data.provider  # type: ignore[return-value]
 
-    @strawberry.field(description="The caller's permissions, from its roles, now.")
+    @strawberry.field(
+        description="The caller's permissions, from its roles, now; in a customer scope only "
+        "those usable there (no USER_MANAGEMENT or SITE_SETTINGS)."
+    )
     def permissions(self) -> list[Permission]:
         return resolve.sorted_permissions(self.data.principal)
+
+    @strawberry.field(
+        description="The support button the customer portal shows (the provider's settings), "
+        "readable also in a customer scope."
+    )
+    def support_button(
+        self,
+    ) -> Annotated[SupportSettings, strawberry.lazy("vdc_graph.schema.settings")]:
+        from .settings import SupportSettings
+
+        p = self.data.provider
+        return SupportSettings(
+            display_button=p.support_button_enabled, link=p.support_link, text=p.support_text
+        )
 
     @strawberry.field(description="The customer the caller is switched into, if any.")
     def customer(self) -> Customer | None:

@@ -73,7 +73,7 @@ async def drop_counter(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_licensing_from_backups')]
+    dependencies = [('models', '0008_process_ownership')]
 
     initial = False
 

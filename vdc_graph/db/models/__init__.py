@@ -18,9 +18,11 @@ from .customers import (
 )
 from .platform import (
     AuditRecord,
+    ClusterLease,
     IdempotencyRecord,
     MaintenanceWindow,
     OutboxMessage,
+    RateBucket,
     ServiceStatus,
     SimulatedDeviceLogin,
     SimulatedTenant,
@@ -39,6 +41,7 @@ __all__ = [
     "AuditRecord",
     "BackupPolicy",
     "BackupSession",
+    "ClusterLease",
     "Customer",
     "CustomerAdminUser",
     "IdempotencyRecord",
@@ -53,6 +56,7 @@ __all__ = [
     "OutboxMessage",
     "PortalUser",
     "ProtectedObject",
+    "RateBucket",
     "Restore",
     "Role",
     "ServiceProvider",

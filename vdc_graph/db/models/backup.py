@@ -43,11 +43,11 @@ class BackupPolicy(Entity):
         table = "backup_policy"
         unique_together = (("customer", "name_key"),)
         indexes = (
-            ("provider_id", "name", "id"),
+            ("provider_id", "name_key", "id"),
             ("provider_id", "last_status", "id"),
             ("provider_id", "last_run", "id"),
-            ("customer_id", "name", "id"),
-            ("provider_id", "enabled", "name", "id"),
+            ("customer_id", "name_key", "id"),
+            ("provider_id", "enabled", "name_key", "id"),
             ("enabled", "next_run"),
             ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
         )
@@ -82,6 +82,9 @@ class BackupSession(Entity):
     service_counts = fields.JSONField(default=dict)
     stop_requested = fields.BooleanField(default=False)
     last_seq = fields.IntField(default=0)
+    # The process running the session and until when its claim holds without renewal.
+    owner = fields.CharField(max_length=200, null=True)
+    lease_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "backup_session"
@@ -92,6 +95,7 @@ class BackupSession(Entity):
             ("provider_id", "status", "created_at", "id"),
             ("provider_id", "ended_at"),  # the dashboard's daily job results
             ("provider_id", "customer_id"),  # counts: every row of the provider, read from here
+            ("status", "lease_until"),  # sessions whose owner stopped renewing
         )
 
 

@@ -66,17 +66,19 @@ class Customer(Entity):
     class Meta:
         table = "customer"
         unique_together = (("provider", "external_id"),)
-        # One index per filter and order the API offers, each ending in the key.
+        # One index per filter and order the API offers, each ending in the key. The text
+        # orders (display name, M365 account, external ID) ignore case: the indexes serving them
+        # are on lower(column), created by migration 0007 (partial expression indexes).
         indexes = (
             ("provider_id", "deleted_at", "display_name", "id"),
             ("provider_id", "deleted_at", "m365_account", "id"),
+            ("provider_id", "deleted_at", "external_id", "id"),
             ("provider_id", "deleted_at", "contract_type", "id"),
             ("provider_id", "deleted_at", "source_type", "id"),
             ("provider_id", "deleted_at", "licenses_used", "id"),
             ("provider_id", "deleted_at", "activation_date", "id"),
             ("provider_id", "deleted_at", "storage_consumed_gb", "id"),
             ("provider_id", "deleted_at", "created_at", "id"),
-            ("provider_id", "deleted_at", "external_id", "id"),
             ("provider_id", "deleted_at", "license_model", "id"),
             ("provider_id", "deleted_at", "backed_up_accounts", "id"),
             ("provider_id", "deleted_at", "total_active_accounts", "id"),
@@ -140,6 +142,7 @@ class Invitation(Entity):
     )
     email = fields.CharField(max_length=254)
     email_key = fields.CharField(max_length=254)
+    invited_by = fields.CharField(max_length=254, default="")  # who sent the latest link
     sent_at = fields.DatetimeField()
     send_count = fields.IntField(default=1)
     token_hash = fields.CharField(max_length=128, unique=True)
@@ -204,10 +207,8 @@ class LicensedUser(Entity):
 
     class Meta:
         table = "licensed_user"
+        # Name and email orders ignore case: on lower(column), created by migration 0007.
         indexes = (
-            ("customer_id", "display_name", "id"),
-            ("customer_id", "protection_status", "display_name", "id"),
-            ("customer_id", "email", "id"),
             ("customer_id", "protection_status", "id"),
             ("customer_id", "last_backup_at", "id"),
         )
@@ -243,8 +244,10 @@ class OffboardingRequest(Entity):
         OffboardingStatus, max_length=10, default=OffboardingStatus.REQUESTED
     )
     reviewed_at = fields.DatetimeField(null=True)
+    reviewed_by = fields.CharField(max_length=254, default="")  # the platform operator
     review_note = fields.TextField(default="")
+    completed_at = fields.DatetimeField(null=True)  # when the job deleted the customer
 
     class Meta:
         table = "offboarding_request"
-        indexes = (("customer_id", "created_at"),)
+        indexes = (("customer_id", "created_at"), ("status", "desired_deletion_date"))

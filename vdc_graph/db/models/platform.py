@@ -1,6 +1,7 @@
 """Cross-cutting records: audit log, outbox, webhooks, service status, idempotency."""
 
 from tortoise import fields
+from tortoise.models import Model
 
 from vdc_graph.enums import (
     AuditOutcome,
@@ -189,3 +190,26 @@ class SimulatedTenant(Entity):
 
     class Meta:
         table = "simulated_tenant"
+
+
+class ClusterLease(Model):
+    """A right held by one process at a time (the scheduler's leadership, a periodic job),
+    renewed by its holder; once ``expires_at`` passes, another process may take it."""
+
+    name = fields.CharField(max_length=100, primary_key=True)
+    holder = fields.CharField(max_length=200)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "cluster_lease"
+
+
+class RateBucket(Model):
+    """A caller's rate-limit budget when no Redis is configured (shared by every process)."""
+
+    caller = fields.CharField(max_length=200, primary_key=True)
+    points = fields.FloatField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "rate_bucket"

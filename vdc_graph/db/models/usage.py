@@ -51,7 +51,7 @@ class UsageReportSaasLine(Entity):
 
     class Meta:
         table = "usage_report_saas_line"
-        indexes = (("report_id", "customer_name", "id"),)
+        indexes = ()  # (report_id, lower(customer_name), id): created by migration 0007
 
 
 class UsageReportSoftwareLine(Entity):

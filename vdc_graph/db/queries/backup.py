@@ -20,7 +20,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTIVE_SESSION = (SessionStatus.QUEUED, SessionStatus.RUNNING)
 
 POLICY_SORT_KEYS = (
-    SortKey("NAME", "name"),
+    SortKey("NAME", "name_key"),  # the name ignoring case, as a person reads
     SortKey("LAST_STATUS", "last_status"),
     SortKey("LAST_RUN", "last_run", nullable=True),
 )

@@ -31,9 +31,10 @@ from vdc_graph.db.scope import Scope
 from vdc_graph.enums import ContractType, SourceType
 
 SORT_KEYS = (
-    SortKey("DISPLAY_NAME", "display_name"),
-    SortKey("M365_ACCOUNT", "m365_account"),
-    SortKey("EXTERNAL_ID", "external_id", nullable=True),
+    # Text columns order as a person reads them: ignoring case.
+    SortKey("DISPLAY_NAME", "display_name", case_insensitive=True),
+    SortKey("M365_ACCOUNT", "m365_account", case_insensitive=True),
+    SortKey("EXTERNAL_ID", "external_id", nullable=True, case_insensitive=True),
     SortKey("CONTRACT_TYPE", "contract_type"),
     SortKey("LICENSE_MODEL", "license_model"),
     SortKey("SOURCE_TYPE", "source_type"),

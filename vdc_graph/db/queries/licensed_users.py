@@ -13,8 +13,8 @@ from vdc_graph.db.pagination import SortKey
 from vdc_graph.enums import ProtectionStatus
 
 SORT_KEYS = (
-    SortKey("DISPLAY_NAME", "display_name"),
-    SortKey("EMAIL", "email"),
+    SortKey("DISPLAY_NAME", "display_name", case_insensitive=True),
+    SortKey("EMAIL", "email", case_insensitive=True),
     SortKey("PROTECTION_STATUS", "protection_status"),
     SortKey("LAST_BACKUP_AT", "last_backup_at", nullable=True),
 )
