@@ -62,7 +62,7 @@ async def migrate(config: dict[str, Any], *, target: str | None = None) -> None:
     SQLite alters a column by rebuilding its table: with foreign keys enforced, dropping the
     old table would delete (or empty) every row referring to it. So SQLite migrates with them
     off (they cannot be switched inside a migration's transaction) and checks them after."""
-    sqlite = config["connections"]["default"]["engine"] == "tortoise.backends.sqlite"
+    sqlite = config["connections"]["default"]["engine"].endswith(".sqlite")  # ours or Tortoise's
     if sqlite:
         config = copy.deepcopy(config)
         config["connections"]["default"]["credentials"]["foreign_keys"] = "OFF"
