@@ -20,6 +20,7 @@ from vdc_graph.db.models import (
     SimulatedTenant,
 )
 from vdc_graph.enums import BackupType, OnboardingStep, PolicyStatus, SessionStatus
+from vdc_graph.events import broker
 from vdc_graph.events.sessions import ENDED
 from vdc_graph.settings import Settings
 
@@ -88,7 +89,14 @@ async def make_policy(customer: Customer, name: str = "Entire organization", **f
     return await BackupPolicy.create(**values)
 
 
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+# How long a wait may take before it fails the test. A session's run is a few dozen steps, each
+# with its own commits, so its length follows the machine's load: a run of about 2 s alone has
+# missed a 10 s deadline while the whole suite shared the 2 cores with other work. The deadline
+# only detects a hang: a passing wait returns as soon as its condition holds.
+DEADLINE = 60.0
+
+
+async def until(check: Callable[[], Awaitable[Any]], timeout: float = DEADLINE) -> Any:
     """Poll ``check`` until it returns something truthy (fails the test after ``timeout``)."""
     async with asyncio.timeout(timeout):
         while True:
@@ -98,7 +106,7 @@ async def until(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> A
             await asyncio.sleep(0.01)
 
 
-async def ended(session_id: Any, timeout: float = 10.0) -> BackupSession:
+async def ended(session_id: Any, timeout: float = DEADLINE) -> BackupSession:
     async def check() -> BackupSession | None:
         session = await BackupSession.get(id=session_id)
         return session if session.status in ENDED else None
@@ -106,10 +114,20 @@ async def ended(session_id: Any, timeout: float = 10.0) -> BackupSession:
     return await until(check, timeout)
 
 
-async def all_ended(timeout: float = 10.0) -> None:
+async def all_ended(timeout: float = DEADLINE) -> None:
     """Wait for every session to end, so no run outlives its test's database."""
 
     async def check() -> bool:
         return not await BackupSession.filter(status__in=("QUEUED", "RUNNING")).exists()
 
     await until(check, timeout)
+
+
+async def subscribed(topic: str, count: int = 1) -> None:
+    """Wait until ``count`` live subscriptions listen on ``topic`` (in this process's broker), so
+    an event published next reaches them."""
+
+    async def check() -> bool:
+        return broker().subscriber_count(topic) >= count
+
+    await until(check)

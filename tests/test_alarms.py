@@ -12,7 +12,14 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.backup_support import connected_customer, fast_settings, gid, make_policy, until
+from tests.backup_support import (
+    connected_customer,
+    fast_settings,
+    gid,
+    make_policy,
+    subscribed,
+    until,
+)
 from tests.factories import make_customer, make_provider, make_user, switched_token, token_for
 from tests.smtp_server import SmtpServer
 from tests.test_backup_notifications import contact, run
@@ -39,7 +46,6 @@ from vdc_graph.enums import (
     SessionStatus,
     UsageReportStatus,
 )
-from vdc_graph.events import broker
 from vdc_graph.notify.deliverers import deliverers
 from vdc_graph.notify.outbox import OutboxWorker
 
@@ -474,7 +480,7 @@ async def test_alarm_updates_stream_each_change_to_those_who_may_see_it(live_ser
     ):
         await everyone.subscribe("a", ALARM_UPDATES, {})
         await customer_only.subscribe("b", ALARM_UPDATES, {})
-        await until(lambda: _true(broker().subscriber_count(topic) == 2))
+        await subscribed(topic, 2)
         await evaluate_alarms()
         raised = [await everyone.receive(), await everyone.receive()]
         assert sorted(
@@ -502,10 +508,6 @@ async def test_alarm_updates_stream_each_change_to_those_who_may_see_it(live_ser
         ]
 
 
-async def _true(value: bool) -> bool | None:
-    return value or None
-
-
 async def test_the_running_server_evaluates_the_rules_by_itself(db, settings):
     """The background job, not the test, raises the alarm."""
     now = Clock(datetime.now(UTC).replace(microsecond=0))
@@ -522,7 +524,7 @@ async def test_the_running_server_evaluates_the_rules_by_itself(db, settings):
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve())
     try:
-        alarm = await until(lambda: Alarm.get_or_none(provider_id=provider.id), timeout=30)
+        alarm = await until(lambda: Alarm.get_or_none(provider_id=provider.id))
     finally:
         server.should_exit = True
         await task

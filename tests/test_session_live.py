@@ -13,12 +13,22 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from tests.backup_support import all_ended, connected_customer, ended, fast_settings, gid
+from tests.backup_support import (
+    DEADLINE,
+    all_ended,
+    connected_customer,
+    ended,
+    fast_settings,
+    gid,
+    subscribed,
+    until,
+)
 from tests.backup_support import make_policy as make_policy_row
 from tests.factories import make_provider, make_user, token_for
 from vdc_graph import clock
 from vdc_graph.db.models import BackupSession, SessionLogRecord
 from vdc_graph.enums import Permission
+from vdc_graph.events.sessions import updates_topic
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -56,7 +66,7 @@ class Socket:
     async def send(self, message: dict) -> None:
         await self.ws.send(json.dumps(message))
 
-    async def receive(self, timeout: float = 10) -> dict:
+    async def receive(self, timeout: float = DEADLINE) -> dict:
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
 
     async def subscribe(self, op_id: str, query: str, variables: dict) -> None:
@@ -110,12 +120,7 @@ async def queued_session(policy: Any) -> BackupSession:
     async def find() -> BackupSession | None:
         return await BackupSession.filter(policy_id=policy.id).first()
 
-    for _ in range(500):
-        found = await find()
-        if found:
-            return found
-        await asyncio.sleep(0.01)
-    raise AssertionError("no session was queued")
+    return await until(find)
 
 
 async def test_a_session_watched_from_start_to_end_receives_every_record_once(
@@ -274,7 +279,7 @@ async def test_session_updates_follow_the_filtered_sessions_from_queued_to_ended
         await socket.subscribe(
             "u", SESSION_UPDATES, {"filter": {"customerId": gid("Customer", policy.customer_id)}}
         )
-        await asyncio.sleep(0.1)  # let the subscription reach the broker
+        await subscribed(updates_topic(provider.id))
         await start_policy(live_server, token, other_policy.id)
         await start_policy(live_server, foreign_token, foreign_policy.id)
         await start_policy(live_server, token, policy.id)
@@ -294,10 +299,10 @@ async def test_session_updates_follow_the_filtered_sessions_from_queued_to_ended
 async def test_a_duplicate_operation_id_of_a_live_subscription_closes_with_4409(
     live_server, settings
 ):
-    _, _, token = await setup(settings)
+    provider, _, token = await setup(settings)
     async with Socket(live_server.ws_url, token) as socket:
         await socket.subscribe("same", SESSION_UPDATES, {})
-        await asyncio.sleep(0.1)
+        await subscribed(updates_topic(provider.id))
         await socket.subscribe("same", SESSION_UPDATES, {})
         with pytest.raises(ConnectionClosed) as closed:
             for _ in range(5):
