@@ -90,15 +90,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-def clone_template(template: str) -> tuple[str, str]:
-    """A new PostgreSQL database copied from the migrated template: its name and URL."""
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of its own with no tables at all, for tests that migrate it step by step."""
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'empty.db'}"
+    request.getfixturevalue("postgres_template")  # skips, saying how, without PostgreSQL
+    name, url = clone_template(None)
+    request.addfinalizer(lambda: asyncio.run(_drop_database(name)))
+    return url
+
+
+def clone_template(template: str | None) -> tuple[str, str]:
+    """A new PostgreSQL database copied from the migrated template (empty without one): its
+    name and URL."""
     assert POSTGRES_URL
     name = f"vdc_test_{os.getpid()}_{next(_counter)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
 
     async def create() -> None:
         admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
         try:
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            await admin.execute(f'CREATE DATABASE "{name}"{copy}')
         finally:
             await admin.close()
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 
 import httpx
 import pytest
 
 from tests.backup_support import connected_customer, gid, make_policy
+from tests.cluster_support import needs
+from tests.conftest import REDIS_URL
 from tests.factories import make_provider, make_user, token_for
 from tests.test_approvals import APPROVALS, APPROVE, DELETE, SETTINGS
 from tests.test_cli import free_port, start, stop, wait_until_healthy
@@ -22,11 +25,14 @@ BM = Permission.BACKUP_MANAGEMENT
 
 @pytest.fixture
 def servers(db, database_url, settings, tmp_path):
-    """Two ``vdc-graph serve`` processes on the test's database, with its token secret."""
+    """Two ``vdc-graph serve`` processes on the test's database, with its token secret and a
+    broker that crosses processes (Redis: several processes refuse the in-memory one)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
     env = {
         **clean,
         "VDC_DATABASE_URL": database_url,
+        "VDC_BROKER_URL": needs("Redis", REDIS_URL),
+        "VDC_BROKER_PREFIX": f"vdc-test-{uuid.uuid4().hex[:12]}",
         "VDC_STATE_DIR": str(tmp_path / "state"),
         "VDC_DEV_TOKEN_SECRET": settings.development_secret(),
         "VDC_ALARM_CHECK_SECONDS": "0",

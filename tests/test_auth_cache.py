@@ -34,7 +34,8 @@ async def permissions(api, token: str) -> list[str]:
 
 async def admin(settings):
     provider = await make_provider()
-    user = await make_user(provider, [Permission.USER_MANAGEMENT])
+    # Holding what the tests grant: nobody grants a permission they do not hold.
+    user = await make_user(provider, [Permission.USER_MANAGEMENT, Permission.SITE_SETTINGS])
     return provider, user, token_for(settings, user)
 
 

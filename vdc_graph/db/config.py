@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 from urllib.parse import urlparse
 
@@ -48,9 +49,28 @@ def tortoise_config(database_url: str, *, busy_timeout_ms: int = 5000) -> dict[s
     }
 
 
-async def migrate(config: dict[str, Any]) -> None:
-    """Apply every migration not yet applied (initialises Tortoise with ``config``)."""
-    await migrate_api(config=config)
+class BrokenReferences(RuntimeError):
+    def __init__(self, rows: list[Any]) -> None:
+        tables = sorted({dict(row)["table"] for row in rows})
+        super().__init__(f"after migrating, rows of {', '.join(tables)} refer to missing rows")
+
+
+async def migrate(config: dict[str, Any], *, target: str | None = None) -> None:
+    """Apply every migration not yet applied, or go to ``target`` (``"models.0004_..."``);
+    initialises Tortoise with ``config``.
+
+    SQLite alters a column by rebuilding its table: with foreign keys enforced, dropping the
+    old table would delete (or empty) every row referring to it. So SQLite migrates with them
+    off (they cannot be switched inside a migration's transaction) and checks them after."""
+    sqlite = config["connections"]["default"]["engine"].endswith(".sqlite")  # ours or Tortoise's
+    if sqlite:
+        config = copy.deepcopy(config)
+        config["connections"]["default"]["credentials"]["foreign_keys"] = "OFF"
+    await migrate_api(config=config, target=target)
+    if sqlite:
+        _, broken = await get_connection("default").execute_query("PRAGMA foreign_key_check")
+        if broken:
+            raise BrokenReferences(broken)
 
 
 def _autodetector() -> MigrationAutodetector:

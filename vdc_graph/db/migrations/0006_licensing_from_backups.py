@@ -63,12 +63,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='ServiceProvider',
             name='aggregator_account',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
         ops.AddField(
             model_name='ServiceProvider',
             name='usage_reporting_administrator',
-            field=fields.CharField(default='', max_length=254),
+            field=fields.CharField(default='', db_default='', max_length=254),
         ),
         ops.AddConstraint(
             model_name='SoftwareUsage',
@@ -77,12 +77,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='UsageReport',
             name='aggregator_account',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
         ops.AddField(
             model_name='UsageReport',
             name='usage_reporting_administrator',
-            field=fields.CharField(default='', max_length=254),
+            field=fields.CharField(default='', db_default='', max_length=254),
         ),
         ops.AddField(
             model_name='UsageReportSaasLine',
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='UsageReportSaasLine',
             name='tenant_crm_id',
-            field=fields.CharField(default='', max_length=100),
+            field=fields.CharField(default='', db_default='', max_length=100),
         ),
         ops.AddField(
             model_name='UsageReportSoftwareLine',

@@ -120,7 +120,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='OutboxMessage',
             name='failure_reason',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
         ops.AddField(
             model_name='OutboxMessage',
@@ -135,7 +135,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='OutboxMessage',
             name='topic',
-            field=fields.CharEnumField(default=MessageTopic.OTHER, description='INVITATION: INVITATION\nWELCOME: WELCOME\nBACKUP_COMPLETE: BACKUP_COMPLETE\nBACKUP_FAILED: BACKUP_FAILED\nRESTORE_ACTIVITY: RESTORE_ACTIVITY\nALARM: ALARM\nOTHER: OTHER', enum_type=MessageTopic, max_length=20),
+            field=fields.CharEnumField(default=MessageTopic.OTHER, db_default=MessageTopic.OTHER, description='INVITATION: INVITATION\nWELCOME: WELCOME\nBACKUP_COMPLETE: BACKUP_COMPLETE\nBACKUP_FAILED: BACKUP_FAILED\nRESTORE_ACTIVITY: RESTORE_ACTIVITY\nALARM: ALARM\nOTHER: OTHER', enum_type=MessageTopic, max_length=20),
         ),
         ops.AddIndex(
             model_name='OutboxMessage',

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Invitation',
             name='invited_by',
-            field=fields.CharField(default='', max_length=254),
+            field=fields.CharField(default='', db_default='', max_length=254),
         ),
         ops.AddField(
             model_name='OffboardingRequest',
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='OffboardingRequest',
             name='reviewed_by',
-            field=fields.CharField(default='', max_length=254),
+            field=fields.CharField(default='', db_default='', max_length=254),
         ),
         ops.AddIndex(
             model_name='OffboardingRequest',

@@ -19,8 +19,8 @@ class ServiceProvider(Entity):
     rental_agreement_number = fields.CharField(max_length=40, default="")
     minimum_commit_points = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
     # Shown on its usage reports: who reports usage, and the aggregator's account.
-    usage_reporting_administrator = fields.CharField(max_length=254, default="")
-    aggregator_account = fields.CharField(max_length=200, default="")
+    usage_reporting_administrator = fields.CharField(max_length=254, default="", db_default="")
+    aggregator_account = fields.CharField(max_length=200, default="", db_default="")
     # Default system notifications for new customers
     notification_language = fields.CharField(max_length=8, default="en")
     allow_customer_admin_notifications = fields.BooleanField(default=False)

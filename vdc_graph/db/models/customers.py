@@ -142,7 +142,9 @@ class Invitation(Entity):
     )
     email = fields.CharField(max_length=254)
     email_key = fields.CharField(max_length=254)
-    invited_by = fields.CharField(max_length=254, default="")  # who sent the latest link
+    invited_by = fields.CharField(
+        max_length=254, default="", db_default=""
+    )  # who sent the latest link
     sent_at = fields.DatetimeField()
     send_count = fields.IntField(default=1)
     token_hash = fields.CharField(max_length=128, unique=True)
@@ -244,7 +246,9 @@ class OffboardingRequest(Entity):
         OffboardingStatus, max_length=10, default=OffboardingStatus.REQUESTED
     )
     reviewed_at = fields.DatetimeField(null=True)
-    reviewed_by = fields.CharField(max_length=254, default="")  # the platform operator
+    reviewed_by = fields.CharField(
+        max_length=254, default="", db_default=""
+    )  # the platform operator
     review_note = fields.TextField(default="")
     completed_at = fields.DatetimeField(null=True)  # when the job deleted the customer
 

@@ -39,7 +39,7 @@ class AuditRecord(Entity):
     outcome = fields.CharEnumField(AuditOutcome, max_length=8, default=AuditOutcome.SUCCESS)
     # How many refusals this record stands for: repeated anonymous refusals from one address
     # are folded into one record per window, so a flood cannot flood the log.
-    repeat_count = fields.IntField(default=1)
+    repeat_count = fields.IntField(default=1, db_default=1)
 
     class Meta:
         table = "audit_record"
@@ -73,8 +73,10 @@ class OutboxMessage(Entity):
     # The notification history: whose message it is, what about, and why it failed in words
     # safe to show (``last_error`` may name hosts and addresses of the far side).
     customer_id = fields.UUIDField(null=True)  # plain ID: the history outlives the customer
-    topic = fields.CharEnumField(MessageTopic, max_length=20, default=MessageTopic.OTHER)
-    failure_reason = fields.CharField(max_length=200, default="")
+    topic = fields.CharEnumField(
+        MessageTopic, max_length=20, default=MessageTopic.OTHER, db_default=MessageTopic.OTHER
+    )
+    failure_reason = fields.CharField(max_length=200, default="", db_default="")
     last_attempt_at = fields.DatetimeField(null=True)
     resend_of_id = fields.UUIDField(null=True)
 

@@ -22,8 +22,8 @@ class UsageReport(Entity):
     comment = fields.TextField(default="")
     minimum_commit_points = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
     # Who reports usage for the provider and the aggregator it reports to (as of generation).
-    usage_reporting_administrator = fields.CharField(max_length=254, default="")
-    aggregator_account = fields.CharField(max_length=200, default="")
+    usage_reporting_administrator = fields.CharField(max_length=254, default="", db_default="")
+    aggregator_account = fields.CharField(max_length=200, default="", db_default="")
     submitted_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)
 
@@ -42,7 +42,7 @@ class UsageReportSaasLine(Entity):
     )
     customer_name = fields.CharField(max_length=200)
     start_date = fields.DateField(null=True)  # the customer's activation
-    tenant_crm_id = fields.CharField(max_length=100, default="")
+    tenant_crm_id = fields.CharField(max_length=100, default="", db_default="")
     product = fields.CharField(max_length=200)
     unit = fields.CharField(max_length=40)
     reported_units = fields.IntField()
