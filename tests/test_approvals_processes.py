@@ -45,8 +45,9 @@ def servers(db, database_url, settings, tmp_path):
             wait_until_healthy(port, process)
         yield [f"http://127.0.0.1:{p}" for p in ports]
     finally:
-        for process in processes:
-            print(stop(process))  # the servers' logs, shown when the test fails
+        for process in processes:  # every one, even when another failed to start
+            # The servers' logs, shown when the test fails.
+            print(stop(process) if process.poll() is None else process.stderr.read())
 
 
 async def call(base: str, query: str, variables: dict, token: str) -> dict:
