@@ -66,7 +66,7 @@ async def snapshot() -> dict[str, Any]:
     """Every row of every table (the role links included), in primary-key order."""
     tables: dict[str, Any] = {}
     for name in models.__all__:
-        tables[name] = await getattr(models, name).all().order_by("id").values()
+        tables[name] = await (m := getattr(models, name)).all().order_by(m._meta.pk_attr).values()
     _, links = await connections.get("default").execute_query(
         "SELECT portal_user_id, role_id FROM portal_user_role"
     )
@@ -147,7 +147,7 @@ async def main(url):
     await seed_demo(customers=12, seed=5, anchor=datetime(2025, 6, 15, tzinfo=UTC))
     digest = hashlib.sha256()
     for name in models.__all__:
-        rows = await getattr(models, name).all().order_by("id").values()
+        rows = await (m := getattr(models, name)).all().order_by(m._meta.pk_attr).values()
         digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
     _, links = await connections.get("default").execute_query(
         "SELECT portal_user_id, role_id FROM portal_user_role")
