@@ -137,6 +137,14 @@ class Cluster:
             server.kill()
 
 
+def cross_process_broker() -> dict[str, str]:
+    """The settings several server processes need: a Redis broker, on channels of their own."""
+    return {
+        "VDC_BROKER_URL": needs("Redis", REDIS_URL),
+        "VDC_BROKER_PREFIX": f"vdc-test-{uuid.uuid4().hex[:12]}",
+    }
+
+
 def base_env(database_url: str, broker_url: str, state: Path, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VDC_")}
     env.update(

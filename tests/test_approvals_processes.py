@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 
 import httpx
 import pytest
 
 from tests.backup_support import connected_customer, gid, make_policy
-from tests.cluster_support import needs
-from tests.conftest import REDIS_URL
+from tests.cluster_support import cross_process_broker
 from tests.factories import make_provider, make_user, token_for
 from tests.test_approvals import APPROVALS, APPROVE, DELETE, SETTINGS
 from tests.test_cli import free_port, start, stop, wait_until_healthy
@@ -31,8 +29,7 @@ def servers(db, database_url, settings, tmp_path):
     env = {
         **clean,
         "VDC_DATABASE_URL": database_url,
-        "VDC_BROKER_URL": needs("Redis", REDIS_URL),
-        "VDC_BROKER_PREFIX": f"vdc-test-{uuid.uuid4().hex[:12]}",
+        **cross_process_broker(),
         "VDC_STATE_DIR": str(tmp_path / "state"),
         "VDC_DEV_TOKEN_SECRET": settings.development_secret(),
         "VDC_ALARM_CHECK_SECONDS": "0",

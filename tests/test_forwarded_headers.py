@@ -7,14 +7,12 @@ spoofed ``X-Forwarded-For`` from 127.0.0.1; the audit log must record the connec
 from __future__ import annotations
 
 import json
-import uuid
 
 import httpx
 import pytest
 
 from tests import test_cli
-from tests.cluster_support import needs
-from tests.conftest import REDIS_URL
+from tests.cluster_support import cross_process_broker
 from tests.test_cli import free_port, run, start, stop, wait_until_healthy
 
 env = test_cli.env  # the fixture: a fresh SQLite database and state directory
@@ -66,8 +64,7 @@ def test_serve_believes_forwarded_headers_only_from_trusted_proxies(
     if proxies is not None:
         env = {**env, "VDC_TRUSTED_PROXIES": json.dumps(proxies)}
     if workers > 1:  # several processes need a broker that crosses them
-        broker = {"VDC_BROKER_URL": needs("Redis", REDIS_URL)}
-        env = {**env, **broker, "VDC_BROKER_PREFIX": f"vdc-test-{uuid.uuid4().hex[:12]}"}
+        env = {**env, **cross_process_broker()}
     # uvicorn's own switch, which must not matter: the app decides.
     env = {**env, "FORWARDED_ALLOW_IPS": "*"}
     port = free_port()

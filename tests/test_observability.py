@@ -8,6 +8,7 @@ import logging
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.cluster_support import cross_process_broker
 from tests.factories import make_provider, make_user, token_for
 from tests.test_cli import env, free_port, run, start, stop, wait_until_healthy
 from vdc_graph.enums import Permission
@@ -161,6 +162,7 @@ def test_workers_share_their_metrics(env):
     run(env, "seed", "--customers", "1")
     token = run(env, "token", "--email", "admin@demo.example").stdout.strip()
     port = free_port()
+    env = {**env, **cross_process_broker()}  # several processes need a broker that crosses them
     server = start(env, "serve", "--port", str(port), "--workers", "2")
     try:
         wait_until_healthy(port, server)
