@@ -394,7 +394,7 @@ async def test_the_device_login_is_followed_by_a_query(api, provider, manager, s
     onboarding = response.json()["data"]["customer"]["onboarding"]
     assert onboarding["deviceLogin"]["state"] == "PENDING"
     assert response.json()["extensions"]["rateLimit"]["cost"] == 1
-    await complete_login(onboarding["deviceLogin"]["userCode"], "tenant-9", "fabrikam.example")
+    await complete_login(onboarding["deviceLogin"]["userCode"], "tenant-9", customer.m365_account)
     again = (await api.data(DEVICE_STATE, {"id": cid}, token=reader))["customer"]["onboarding"]
     # Reading changed nothing: still waiting for the one mutation that connects.
     assert again == {
