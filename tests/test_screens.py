@@ -135,6 +135,7 @@ async def test_each_screen_renders_from_demo_data(api, admin_token, caplog, path
         )
         return body["data"], statements
 
+    await render(SMALL if "first" in pages else None)  # the caller is cached from here on
     data, statements = await render(SMALL if "first" in pages else None)
     assert _empty_strings(data) == []
     if "first" in pages:
