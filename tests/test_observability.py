@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
 
 from tests.cluster_support import cross_process_broker
 from tests.factories import make_provider, make_user, token_for
@@ -198,3 +206,56 @@ def test_the_log_level_and_format_are_settings(env):
         log = stop(server)
     assert "GET /healthz" not in log  # request lines are INFO
     assert not [line for line in log.splitlines() if line.startswith("{")]
+
+
+def test_a_killed_workers_connections_leave_the_metrics(env):
+    """A worker killed with -9 (uvicorn starts another) cannot count its sockets down; the
+    scrape stops counting them once the worker is gone."""
+    run(env, "seed", "--customers", "1")
+    token = run(env, "token", "--email", "admin@demo.example").stdout.strip()
+    port = free_port()
+    env = {**env, **cross_process_broker()}
+    server = start(env, "serve", "--port", str(port), "--workers", "2")
+    base = f"http://127.0.0.1:{port}"
+
+    def connections() -> float:
+        scraped = samples(httpx.get(f"{base}/metrics").text)
+        return scraped[("vdc_websocket_connections", ())]
+
+    try:
+        wait_until_healthy(port, server)
+        with ExitStack() as opened:
+            sockets = [opened.enter_context(signed_in_socket(port, token)) for _ in range(6)]
+            assert connections() == 6
+            folder = Path(env["VDC_STATE_DIR"]) / "metrics"
+            workers = {int(p.stem.rsplit("_", 1)[1]) for p in folder.glob("gauge_livesum_*.db")}
+            workers.discard(server.pid)
+            assert len(workers) == 2, workers
+            for pid in sorted(workers):  # the second only if the first held no socket
+                os.kill(pid, signal.SIGKILL)
+                open_now = [ws for ws in sockets if still_open(ws)]
+                if len(open_now) < len(sockets):
+                    break
+            assert len(open_now) < 6
+            deadline = time.monotonic() + 30
+            while connections() != len(open_now) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert connections() == len(open_now)
+    finally:
+        stop(server)
+
+
+@contextmanager
+def signed_in_socket(port: int, token: str) -> Iterator[ClientConnection]:
+    with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        ws.send(json.dumps(init))
+        assert json.loads(ws.recv(timeout=30))["type"] == "connection_ack"
+        yield ws
+
+
+def still_open(ws: ClientConnection) -> bool:
+    try:
+        return ws.ping().wait(10)
+    except ConnectionClosed:
+        return False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.test_cli import env, free_port, run, start, stop, wait_until_healthy
+from tests.test_cli import ROOT, env, free_port, run, start, stop, wait_until_healthy
 
 __all__ = ["env"]  # the command-line tests' fixture
 
@@ -117,3 +119,41 @@ def test_without_otel_variables_nothing_is_traced(env):
         log = stop(server)
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert lines and not [x for x in lines if "traceId" in x]
+
+
+def test_spans_nest_request_operation_and_resolver_in_the_sdk_memory_exporter(database_url):
+    """The SDK's in-memory exporter, in a process of its own: each request is one trace, the
+    operation's span is a child of the request's, each resolver's a child of the operation's;
+    a refused field marks its span as an error."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "tests.traced_app", database_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-4000:]
+    spans = [json.loads(line) for line in ran.stdout.splitlines()]
+    by_id = {s["spanId"]: s for s in spans}
+    requests = [s for s in spans if s["name"] == "POST /graphql"]
+    assert len(requests) == 3 and len({s["traceId"] for s in requests}) == 3
+    assert all(s["parentId"] is None for s in requests)
+
+    def under(name: str) -> dict:
+        span = next(s for s in spans if s["name"] == name)
+        return by_id[span["parentId"]]
+
+    assert under("GraphQL Query: ListCustomers")["name"] == "POST /graphql"
+    assert under(RESOLVING + "customers")["name"] == "GraphQL Query: ListCustomers"
+    assert under("GraphQL Query: Register")["name"] == "POST /graphql"  # strawberry's name
+    assert under(RESOLVING + "customerRegister")["name"] == "GraphQL Query: Register"
+    operations = {s["attributes"].get("vdc.operationName"): s for s in requests}
+    assert operations["ListCustomers"]["attributes"]["vdc.operationType"] == "query"
+    assert operations["Register"]["attributes"]["vdc.operationType"] == "mutation"
+    assert operations["Roles"]["attributes"]["vdc.outcome"] == "FORBIDDEN"
+    refused = next(s for s in spans if s["name"] == RESOLVING + "roles")
+    assert refused["status"] == "ERROR" and "exception" in refused["events"]
+    # Argument values (names, addresses, secrets) are never written to a span.
+    assert not [k for s in spans for k in s["attributes"] if k.startswith("graphql.param.")]
+    assert "Traced" not in ran.stdout

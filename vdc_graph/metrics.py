@@ -14,6 +14,7 @@ import hmac
 import os
 import re
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
@@ -147,8 +148,29 @@ async def _refresh_from_database() -> None:
     # SQLite has a single connection and no pool: nothing to report.
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def forget_dead_workers(folder: str) -> None:
+    """A worker killed without shutting down (and replaced by uvicorn) leaves its live gauges
+    (connections, subscriptions, pool) in the folder; they are dropped once it is gone, so
+    the sums count live workers only."""
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid = path.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), folder)
+
+
 def _registry() -> CollectorRegistry:
-    if os.environ.get(MULTIPROCESS_ENV):
+    if folder := os.environ.get(MULTIPROCESS_ENV):
+        forget_dead_workers(folder)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return registry

@@ -139,6 +139,16 @@ def _describe_inputs(schema: strawberry.Schema) -> None:
             argument.description = get_named_type(argument.type).description
 
 
+def _no_arguments(arguments: dict, info: object) -> dict:
+    """Argument values stay out of spans: they carry addresses, names and secrets that a
+    trace store must not hold (the document, without variables, is on the operation span)."""
+    return {}
+
+
+def _resolver_spans() -> OpenTelemetryExtension:
+    return OpenTelemetryExtension(arg_filter=_no_arguments)
+
+
 def build_schema(settings: Settings) -> VdcSchema:
     documents = DocumentCache()
     schema = VdcSchema(
@@ -155,7 +165,7 @@ def build_schema(settings: Settings) -> VdcSchema:
             AuditRefusals,
             MaskUnexpectedErrors,
             # Spans per operation and per resolver, only when traces are recorded.
-            *([OpenTelemetryExtension] if tracing.enabled() else []),
+            *([_resolver_spans] if tracing.enabled() else []),
         ],
     )
     _describe_inputs(schema)
