@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -27,6 +24,7 @@ from vdc_graph.db.models import (
     Subscription,
 )
 from vdc_graph.db.pagination import SortKey
+from vdc_graph.db.queries import customer_search
 from vdc_graph.db.scope import Scope
 from vdc_graph.enums import ContractType, SourceType
 
@@ -47,16 +45,6 @@ SORT_KEYS = (
     SortKey("CREATED_AT", "created_at"),
 )
 
-SEARCHED_FIELDS = (
-    "display_name",
-    "m365_account",
-    "external_id",
-    "veeam_account_id",
-    "flex_subscription_id",
-    "express_subscription_id",
-    "premium_subscription_id",
-)
-
 
 @dataclass(frozen=True)
 class CustomerFilter:
@@ -74,8 +62,7 @@ def visible_customers(scope: Scope) -> QuerySet[Customer]:
 def filtered_customers(scope: Scope, flt: CustomerFilter) -> QuerySet[Customer]:
     qs = visible_customers(scope)
     if flt.search and flt.search.strip():
-        term = flt.search.strip()
-        qs = qs.filter(reduce(or_, (Q(**{f"{f}__icontains": term}) for f in SEARCHED_FIELDS)))
+        qs = qs.filter(customer_search.matching(flt.search.strip()))
     if flt.source_types:
         qs = qs.filter(source_type__in=list(flt.source_types))
     if flt.contract_types:
