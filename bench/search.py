@@ -121,8 +121,7 @@ def main() -> None:
         small, large = sizes[0], sizes[-1]
         for name in ("common", "rare"):
             report(
-                f"{name} search at {large} / at {small} customers "
-                f"(rows x{large / small:.0f})",
+                f"{name} search at {large} / at {small} customers (rows x{large / small:.0f})",
                 searched[(name, large)] / searched[(name, small)],
                 f"< {large / small:.0f} (sub-linear)",
             )
