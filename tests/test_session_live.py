@@ -410,3 +410,78 @@ async def test_metrics_show_the_open_socket_the_running_subscription_and_the_bro
     assert value(during, running) == value(before, running) + 1
     lag = "vdc_broker_lag_seconds_count"
     assert value(after, lag) > value(before, lag)  # live batches came through the broker
+
+
+async def test_subscribers_with_the_same_selection_and_rights_share_each_events_execution(
+    live_server, settings, monkeypatch
+):
+    """Five watchers with one document and one role cost one execution per event; another
+    selection, or other rights, executes on its own: three executions an event for seven."""
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    from vdc_graph.events.sessions import log_topic
+    from vdc_graph.schema.live import SessionLogEvent
+
+    settings.engine_step_seconds = 0.1  # the server's settings: every watcher joins mid-run
+    provider, policy, token = await setup(settings)
+    other_rights = token_for(
+        settings,
+        await make_user(provider, [Permission.BACKUP_MANAGEMENT, Permission.CUSTOMER_MANAGEMENT]),
+    )
+    executions: dict[int, int] = {}  # shared results of a message -> executions of it
+    kept: list[dict] = []  # alive, so no two messages' results share an id
+    original = StrawberryGraphQLCoreExecutionContext.execute_operation
+
+    def counted(self, *args, **kwargs):
+        root = self.root_value
+        if isinstance(root, SessionLogEvent) and root.shared_results is not None:
+            key = id(root.shared_results)
+            if key not in executions:
+                kept.append(root.shared_results)
+            executions[key] = executions.get(key, 0) + 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_operation", counted)
+    smaller = SESSION_LOG.replace("session { status progress processedObjects }", "")
+    await start_policy(live_server, token, policy.id)
+    session = await queued_session(policy)
+    variables = {"id": gid("BackupSession", session.id)}
+    watchers = [(token, SESSION_LOG)] * 5 + [(token, smaller), (other_rights, SESSION_LOG)]
+
+    async def watch(credential: str, document: str) -> list[dict]:
+        async with Socket(live_server.ws_url, credential) as socket:
+            await socket.subscribe("1", document, variables)
+            return await socket.until_complete("1")
+
+    watching = [asyncio.ensure_future(watch(*w)) for w in watchers]
+    await subscribed(log_topic(session.id), len(watchers))
+    results = await asyncio.gather(*watching)
+
+    stored = await stored_sequences(session.id)
+    assert all(sequences(payloads) == stored for payloads in results)
+    assert executions and max(executions.values()) <= 3, executions
+    assert list(executions.values()).count(3) >= 3  # events every group executed, once each
+    # Those who shared got the very same data (the rate-limit extension is each caller's own).
+    tails = {json.dumps([p["data"] for p in payloads[-3:]]) for payloads in results[:5]}
+    assert len(tails) == 1
+
+
+async def test_a_fast_engine_writes_and_announces_its_records_in_batches(live_server, settings):
+    """At full speed the engine commits many objects' records together: a watcher gets every
+    record, in order, in far fewer events than there are objects."""
+    settings.engine_step_seconds = 0.0
+    provider = await make_provider()
+    customer = await connected_customer(provider, users=400)
+    policy = await make_policy_row(customer)
+    token = token_for(settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
+    await start_policy(live_server, token, policy.id)
+    session = await queued_session(policy)
+    async with Socket(live_server.ws_url, token) as socket:
+        await socket.subscribe("1", SESSION_LOG, {"id": gid("BackupSession", session.id)})
+        payloads = await socket.until_complete("1")
+    stored = await stored_sequences(session.id)
+    assert sequences(payloads) == stored == list(range(1, len(stored) + 1))
+    finished = await BackupSession.get(id=session.id)
+    assert finished.processed_objects > 400
+    assert len(payloads) < finished.processed_objects / 4, len(payloads)
+    assert payloads[-1]["data"]["sessionLog"]["session"]["status"] == "SUCCESS"

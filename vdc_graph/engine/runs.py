@@ -7,7 +7,7 @@ reads the database after subscribing misses nothing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from vdc_graph import clock
@@ -68,25 +68,40 @@ async def append(
     session: BackupSession, entries: Sequence[Entry], **changes: object
 ) -> list[SessionLogRecord]:
     """Commit ``entries`` as the next log records together with ``changes`` to the session,
-    then announce them."""
-    records: list[SessionLogRecord] = []
+    then announce them (one event for them all)."""
     async with atomic():
-        for status, message in entries:
-            session.last_seq += 1
-            records.append(
-                await SessionLogRecord.create(
-                    session=session,
-                    seq=session.last_seq,
-                    at=clock.now(),
-                    status=status,
-                    message=message,
-                )
-            )
+        records = await _write_records(session, entries, clock.now())
         for name, value in changes.items():
             setattr(session, name, value)
         # Only what the engine changed: a stop requested meanwhile must not be written over.
         await session.save(update_fields=["last_seq", *changes])
     await publish_session(session, records)
+    return records
+
+
+# Rows per INSERT: well inside SQLite's limit on bound values (7 columns a row).
+_INSERT_BATCH = 500
+
+
+async def _write_records(
+    session: BackupSession, entries: Sequence[Entry], now: datetime
+) -> list[SessionLogRecord]:
+    """The entries as the session's next records, in as few INSERTs as the batch allows."""
+    records = []
+    for status, message in entries:
+        session.last_seq += 1
+        records.append(
+            SessionLogRecord(
+                session=session,
+                seq=session.last_seq,
+                at=now,
+                status=status,
+                message=message,
+                created_at=now,
+            )
+        )
+    if records:
+        await SessionLogRecord.bulk_create(records, batch_size=_INSERT_BATCH)
     return records
 
 
@@ -100,16 +115,9 @@ async def finish(
     ``on_end`` records (the customer's licences), the notifications and the webhook
     deliveries in one transaction; then the announcements."""
     assert status in ENDED
-    records: list[SessionLogRecord] = []
     async with atomic():
         now = clock.now()
-        for level, message in entries:
-            session.last_seq += 1
-            records.append(
-                await SessionLogRecord.create(
-                    session=session, seq=session.last_seq, at=now, status=level, message=message
-                )
-            )
+        records = await _write_records(session, entries, now)
         session.status, session.ended_at = status, now
         if status is SessionStatus.SUCCESS:
             session.progress = 100

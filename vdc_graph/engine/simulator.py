@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -41,6 +42,12 @@ from vdc_graph.settings import Settings
 from .runs import Entry, append, finish
 
 log = logging.getLogger("vdc_graph.engine")
+
+# A session's records are written (and announced) at least this often and in batches of at
+# most this many: at the default pace every object's are written at once; a fast engine
+# writes a batch per transaction instead of a transaction per object.
+WRITE_SECONDS = 0.05
+WRITE_RECORDS = 1000
 
 _SERVICES_OF = {
     BackupObjectType.USER: {
@@ -158,14 +165,16 @@ class SimulatorEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await run.task
 
-    async def _stopping(self, session: BackupSession, run: _Run) -> bool:
-        """Wait one step; True when a stop was asked (here or, through the row, elsewhere)."""
-        if not run.stop.is_set():
+    async def _stopping(self, session: BackupSession, run: _Run, check_row: bool = True) -> bool:
+        """Wait one step; True when a stop was asked (here or, with ``check_row``, through the
+        row from elsewhere)."""
+        step = self.settings.engine_step_seconds
+        if step > 0 and not run.stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(run.stop.wait(), self.settings.engine_step_seconds)
+                await asyncio.wait_for(run.stop.wait(), step)
         if run.stop.is_set():
             return True
-        return await BackupSession.filter(id=session.id, stop_requested=True).exists()
+        return check_row and await BackupSession.filter(id=session.id, stop_requested=True).exists()
 
     async def _run(self, session_id: UUID, run: _Run) -> None:
         session = await BackupSession.get_or_none(id=session_id)
@@ -255,8 +264,31 @@ class SimulatorEngine:
             )
 
         warnings, failures = len(missing), 0
+        # What the objects processed since the last write produced: written (and announced)
+        # together once a write's worth has gathered, so a fast pace writes in batches.
+        written: list[Entry] = []
+        transferred_bytes, transferred_items_total = 0, 0
+        last_write = time.monotonic()
+
+        async def write(done: int) -> None:
+            nonlocal written, transferred_bytes, transferred_items_total, last_write
+            await append(
+                session,
+                written,
+                progress=int(done * 100 / len(items)),
+                processed_objects=done,
+                transferred_bytes=session.transferred_bytes + transferred_bytes,
+                transferred_items=session.transferred_items + transferred_items_total,
+                service_counts={k: dict(v) for k, v in counts.items() if v["total"]},
+            )
+            written, transferred_bytes, transferred_items_total = [], 0, 0
+            last_write = time.monotonic()
+
         for index, item in enumerate(items, start=1):
-            if await self._stopping(session, run):
+            check_row = not written  # the row is read once per write, not once per object
+            if await self._stopping(session, run, check_row):
+                if written:
+                    await write(index - 1)
                 await finish(
                     session, SessionStatus.STOPPED, self._stopped_entries(session), ending()
                 )
@@ -266,41 +298,38 @@ class SimulatorEngine:
             # A first backup reads everything; later ones only what changed since.
             share = rng.uniform(0.002, 0.03) if (item.type, item.external_id) in held else 1.0
             transferred, transferred_items = int(size * share), int(item_count * share)
-            entries: list[Entry] = [(LogStatus.INFO, _label(item))]
+            written.append((LogStatus.INFO, _label(item)))
             result = "success"
             if outcome < self.settings.engine_failure_rate:
                 failures += 1
                 result = "error"
                 transferred, transferred_items = 0, 0
                 template = rng.choice(names.FAILURE_MESSAGES[_PROBLEM_SERVICE[item.type]])
-                entries.append((LogStatus.FAILED, template.format(name=item.name)))
+                written.append((LogStatus.FAILED, template.format(name=item.name)))
             elif outcome < self.settings.engine_failure_rate + self.settings.engine_warning_rate:
                 warnings += 1
                 result = "warning"
                 template = rng.choice(names.WARNING_MESSAGES[_PROBLEM_SERVICE[item.type]])
-                entries.append((LogStatus.WARNING, template.format(name=item.name)))
+                written.append((LogStatus.WARNING, template.format(name=item.name)))
             else:
-                entries.append(
+                written.append(
                     (
                         LogStatus.SUCCESS,
                         f"Processed {item.name}: {transferred_items} items, "
                         f"{human_bytes(transferred)}",
                     )
                 )
+            transferred_bytes += transferred
+            transferred_items_total += transferred_items
             processed.append(licensing.Processed(item, result, size, item_count))
             for service, counted in _SERVICES_OF[item.type].items():
                 if service in services:
                     counts[counted.value]["total"] += 1
                     counts[counted.value][result] += 1
-            await append(
-                session,
-                entries,
-                progress=int(index * 100 / len(items)),
-                processed_objects=index,
-                transferred_bytes=session.transferred_bytes + transferred,
-                transferred_items=session.transferred_items + transferred_items,
-                service_counts={k: dict(v) for k, v in counts.items() if v["total"]},
-            )
+            paced = self.settings.engine_step_seconds >= WRITE_SECONDS  # each object at once
+            due = paced or time.monotonic() - last_write >= WRITE_SECONDS
+            if due or len(written) >= WRITE_RECORDS or index == len(items):
+                await write(index)
         status = (
             SessionStatus.FAILED
             if failures

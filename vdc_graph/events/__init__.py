@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlparse
 
-from .broker import RESYNC, Broker, Message, Subscription, is_resync
+from .broker import RESYNC, Broker, Message, Subscription, is_resync, results_of
 from .memory import MemoryBroker
 
 _broker: Broker = MemoryBroker()
@@ -70,5 +70,6 @@ __all__ = [
     "broker_for",
     "is_resync",
     "open_broker",
+    "results_of",
     "set_broker",
 ]

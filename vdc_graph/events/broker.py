@@ -56,3 +56,9 @@ class Broker(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+def results_of(message: Message) -> dict:
+    """What the subscribers of a delivered message keep for one another (results computed
+    once for all of them); local to this process, created on first use, never published."""
+    return message.setdefault("_results", {})  # type: ignore[return-value]

@@ -21,7 +21,7 @@ from vdc_graph.db.queries import backup as queries
 from vdc_graph.db.queries.customers import customers_by_id
 from vdc_graph.enums import LogStatus
 from vdc_graph.errors import BadUserInput
-from vdc_graph.events import broker, is_resync
+from vdc_graph.events import broker, is_resync, results_of
 from vdc_graph.events.sessions import (
     ENDED,
     log_topic,
@@ -111,6 +111,9 @@ class LogBatch:
     records: list[SessionLogRecord]
     session: BackupSession
     cursor: str | None
+    # The results kept on the broker's message when this batch is that message as published
+    # (the same for every subscriber that is up to date), else None.
+    shared: dict | None = None
 
 
 async def watch_log(ctx: RequestContext, ref: Ref, after: str | None) -> AsyncIterator[LogBatch]:
@@ -130,6 +133,7 @@ async def watch_log(ctx: RequestContext, ref: Ref, after: str | None) -> AsyncIt
         if session.status in ENDED and sent >= session.last_seq:
             return
         async for message in live:
+            shared = None
             if is_resync(message):
                 # The broker was cut off: what it missed is read from the database.
                 state = await BackupSession.get(id=session.id)
@@ -138,14 +142,18 @@ async def watch_log(ctx: RequestContext, ref: Ref, after: str | None) -> AsyncIt
                 metrics.broker_lag(message)
                 records = [record_from_snapshot(r) for r in message["records"]]
                 state = session_from_snapshot(message["session"])
+                shared = results_of(message)
             if records and records[0].seq > sent + 1:
                 # A gap (a backend that dropped messages): fill it from the database.
                 records = await queries.log_records_after(session.id, sent)
+                shared = None
             fresh = [r for r in records if r.seq > sent]
+            if len(fresh) != len(records):
+                shared = None  # part of it was sent before: this subscriber's own event
             if fresh:
                 sent, cursor = fresh[-1].seq, log_cursor(fresh[-1])
             if fresh or not records:
-                yield LogBatch(fresh, state, cursor)
+                yield LogBatch(fresh, state, cursor, shared)
             if state.status in ENDED and sent >= state.last_seq:
                 return
 

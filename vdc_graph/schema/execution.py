@@ -22,6 +22,8 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from vdc_graph.schema.shared_events import shared_execution
+
 # A field's resolver, leaf type and non-nullness when it qualifies, else None.
 _Plain = tuple[Any, GraphQLLeafType, bool] | None
 _UNKNOWN = object()
@@ -45,6 +47,11 @@ def _plain(field: GraphQLField) -> _Plain:
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_operation(self, serially: bool | None = None) -> Any:  # type: ignore[override]
+        # A subscription event shared by many subscribers is executed once for all of them.
+        parent = super().execute_operation
+        return shared_execution(self, lambda: parent(serially))
+
     def execute_field(  # type: ignore[override]
         self,
         parent_type: GraphQLObjectType,

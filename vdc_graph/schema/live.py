@@ -27,6 +27,8 @@ class SessionLogEvent:
     cursor: str | None = strawberry.field(
         description="Pass as `after` to resume after the last record sent (null before any)."
     )
+    # Results shared by the subscribers of the same broker message (schema/shared_events.py).
+    shared_results: strawberry.Private[dict | None] = None
 
 
 @strawberry.input(description="Which sessions to watch.")
@@ -70,6 +72,7 @@ class Subscription:
                     records=batch.records,  # type: ignore[arg-type]
                     session=batch.session,  # type: ignore[arg-type]
                     cursor=batch.cursor,
+                    shared_results=batch.shared,
                 )
 
     @strawberry.subscription(
