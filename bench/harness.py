@@ -172,9 +172,10 @@ class Server:
 
 
 @contextmanager
-def server(db: Database, kind: str) -> Iterator[Server]:
+def server(db: Database, kind: str, settings: dict[str, str] | None = None) -> Iterator[Server]:
     """The real server (``vdc-graph serve``, one uvicorn process) or the raw endpoint
-    (``uvicorn bench.raw_app:app``), pinned to the server core."""
+    (``uvicorn bench.raw_app:app``), pinned to the server core; ``settings`` are extra
+    ``VDC_*`` variables."""
     port = free_port()
     if kind == "graphql":
         command = [str(VENV_BIN / "vdc-graph"), "serve", "--port", str(port)]
@@ -184,7 +185,7 @@ def server(db: Database, kind: str) -> Iterator[Server]:
     log = tempfile.TemporaryFile()  # noqa: SIM115  (closed when the server stops)
     process = subprocess.Popen(
         [*pinned(SERVER_CPU), *command],
-        env=db.env(),
+        env=db.env(**(settings or {})),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
