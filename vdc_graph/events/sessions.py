@@ -97,20 +97,10 @@ def session_from_snapshot(snapshot: dict[str, Any]) -> BackupSession:
     return BackupSession(**values)
 
 
-def record_snapshot(record: SessionLogRecord) -> dict[str, Any]:
-    return {
-        "id": str(record.id),
-        "session_id": str(record.session_id),  # type: ignore[attr-defined]
-        "seq": record.seq,
-        "at": record.at.isoformat(),
-        "status": record.status.value,
-        "message": record.message,
-        "created_at": record.created_at.isoformat(),
-    }
-
-
 def record_from_snapshot(snapshot: dict[str, Any]) -> SessionLogRecord:
-    return SessionLogRecord(
+    """The record as if read from the database: Tortoise's loading path, which converts each
+    column once and skips the validation of a new object (a subscriber reads thousands)."""
+    return SessionLogRecord._init_from_db(
         id=UUID(snapshot["id"]),
         session_id=UUID(snapshot["session_id"]),
         seq=snapshot["seq"],
@@ -121,14 +111,13 @@ def record_from_snapshot(snapshot: dict[str, Any]) -> SessionLogRecord:
     )
 
 
-async def publish_session(
-    session: BackupSession, records: list[SessionLogRecord] | None = None
-) -> None:
-    """Announce a committed change of ``session`` (and its new log records)."""
+async def publish_session(session: BackupSession, records: list[dict] | None = None) -> None:
+    """Announce a committed change of ``session`` (and its new log records, as snapshots:
+    ``{id, session_id, seq, at, status, message, created_at}``, times in ISO 8601)."""
     snapshot = session_snapshot(session)
     now = time.time()  # subscribers measure the broker's lag from it
     message: Message = {
-        "records": [record_snapshot(r) for r in records or ()],
+        "records": records or [],
         "session": snapshot,
         "publishedAt": now,
     }
