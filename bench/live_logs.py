@@ -25,7 +25,6 @@ import os
 import statistics
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 
 import httpx
@@ -40,6 +39,19 @@ START = """mutation($id: ID!) { backupPolicyStart(input: {id: $id}) {
   session { id } userErrors { code message } } }"""
 
 
+def _drop_postgres_database(base: str, name: str) -> None:
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
 def _database(backend: str) -> Database:
     DATA.mkdir(parents=True, exist_ok=True)
     if backend == "sqlite":
@@ -50,7 +62,8 @@ def _database(backend: str) -> Database:
         base = os.environ.get("VDC_TEST_POSTGRES_URL")
         if not base:
             raise SystemExit("PostgreSQL needs VDC_TEST_POSTGRES_URL")
-        name = f"vdc_bench_live_logs_{uuid.uuid4().hex[:8]}"
+        name = "vdc_bench_live_logs"
+        _drop_postgres_database(base, name)
         _create_postgres_database(base, name)
         url = base.rsplit("/", 1)[0] + f"/{name}"
     return Database(backend, url, DATA / "state")
