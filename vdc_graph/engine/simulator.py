@@ -266,28 +266,28 @@ class SimulatorEngine:
         warnings, failures = len(missing), 0
         # What the objects processed since the last write produced: written (and announced)
         # together once a write's worth has gathered, so a fast pace writes in batches.
-        written: list[Entry] = []
+        unwritten: list[Entry] = []
         transferred_bytes, transferred_items_total = 0, 0
         last_write = time.monotonic()
 
         async def write(done: int) -> None:
-            nonlocal written, transferred_bytes, transferred_items_total, last_write
+            nonlocal unwritten, transferred_bytes, transferred_items_total, last_write
             await append(
                 session,
-                written,
+                unwritten,
                 progress=int(done * 100 / len(items)),
                 processed_objects=done,
                 transferred_bytes=session.transferred_bytes + transferred_bytes,
                 transferred_items=session.transferred_items + transferred_items_total,
                 service_counts={k: dict(v) for k, v in counts.items() if v["total"]},
             )
-            written, transferred_bytes, transferred_items_total = [], 0, 0
+            unwritten, transferred_bytes, transferred_items_total = [], 0, 0
             last_write = time.monotonic()
 
         for index, item in enumerate(items, start=1):
-            check_row = not written  # the row is read once per write, not once per object
+            check_row = not unwritten  # the row is read once per write, not once per object
             if await self._stopping(session, run, check_row):
-                if written:
+                if unwritten:
                     await write(index - 1)
                 await finish(
                     session, SessionStatus.STOPPED, self._stopped_entries(session), ending()
@@ -298,21 +298,21 @@ class SimulatorEngine:
             # A first backup reads everything; later ones only what changed since.
             share = rng.uniform(0.002, 0.03) if (item.type, item.external_id) in held else 1.0
             transferred, transferred_items = int(size * share), int(item_count * share)
-            written.append((LogStatus.INFO, _label(item)))
+            unwritten.append((LogStatus.INFO, _label(item)))
             result = "success"
             if outcome < self.settings.engine_failure_rate:
                 failures += 1
                 result = "error"
                 transferred, transferred_items = 0, 0
                 template = rng.choice(names.FAILURE_MESSAGES[_PROBLEM_SERVICE[item.type]])
-                written.append((LogStatus.FAILED, template.format(name=item.name)))
+                unwritten.append((LogStatus.FAILED, template.format(name=item.name)))
             elif outcome < self.settings.engine_failure_rate + self.settings.engine_warning_rate:
                 warnings += 1
                 result = "warning"
                 template = rng.choice(names.WARNING_MESSAGES[_PROBLEM_SERVICE[item.type]])
-                written.append((LogStatus.WARNING, template.format(name=item.name)))
+                unwritten.append((LogStatus.WARNING, template.format(name=item.name)))
             else:
-                written.append(
+                unwritten.append(
                     (
                         LogStatus.SUCCESS,
                         f"Processed {item.name}: {transferred_items} items, "
@@ -328,7 +328,7 @@ class SimulatorEngine:
                     counts[counted.value][result] += 1
             paced = self.settings.engine_step_seconds >= WRITE_SECONDS  # each object at once
             due = paced or time.monotonic() - last_write >= WRITE_SECONDS
-            if due or len(written) >= WRITE_RECORDS or index == len(items):
+            if due or len(unwritten) >= WRITE_RECORDS or index == len(items):
                 await write(index)
         status = (
             SessionStatus.FAILED
