@@ -114,6 +114,10 @@ async def test_duplicates_topicless_contacts_and_unknown_languages_are_refused(
     listed = (await api.data(LANGUAGES, token=admin))["notificationLanguages"]
     assert {"code": "pt-BR", "name": "Português (Brasil)"} in listed
     assert [item["code"] for item in listed][:3] == ["en", "de", "fr"]
+    # The platform's choice list offers exactly these: a picker built from it never offers a
+    # code the mutations refuse.
+    offered = (await api.data("{ platform { languages { code } } }", token=admin))["platform"]
+    assert [c["code"] for c in offered["languages"]] == [item["code"] for item in listed]
     ok = await api.data(
         NOTIFY, {"input": {"customerId": gid(customer), "language": "PT-br"}}, token=admin
     )

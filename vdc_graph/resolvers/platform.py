@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vdc_graph.enums import M365Service, Region
+from vdc_graph.notify.languages import SUPPORTED_LANGUAGES
 
 # The retention a customer may choose (checked by onboarding and the invitation page).
 MIN_RETENTION_YEARS, MAX_RETENTION_YEARS = 1, 25
@@ -23,17 +24,8 @@ SERVICES: dict[M365Service, str] = {
     M365Service.TEAMS: "Microsoft Teams",
 }
 
-# Languages notification emails are offered in (any language code is still accepted).
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "de": "Deutsch",
-    "es": "Español",
-    "fr": "Français",
-    "it": "Italiano",
-    "ja": "日本語",
-    "nl": "Nederlands",
-    "pt": "Português",
-}
+# The languages notifications can be sent in: the one list the settings mutations accept.
+LANGUAGES: dict[str, str] = SUPPORTED_LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,9 @@ class OffboardingRequestPayload(HeldForApproval):
     )
     removed_customer_id: relay.GlobalID | None = strawberry.field(
         description="The ID of the customer deleted with this request (to evict it from a "
-        "client cache); null while the request is not completed."
+        "client cache); null while the request is not completed.",
+        deprecation_reason="Always null: support's deletion job completes a request, never a "
+        "mutation. Watch `offboardingRequest.status` for `COMPLETED` instead.",
     )
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
 
