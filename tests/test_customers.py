@@ -492,3 +492,34 @@ async def test_statement_count_does_not_grow_with_page_size(api, provider, reade
     few = await statements(3)
     assert few >= 7  # the page, its count and one batch per related list
     assert await statements(30) == few
+
+
+async def test_pages_go_on_from_the_cursor_of_a_row_deleted_meanwhile(api, provider, reader):
+    """A cursor stays a position when its row is gone: the next page (forward and backward)
+    follows it, and the rows on its far side are still reported."""
+    for n in range(6):
+        await make_customer(provider, display_name=f"Row {n}")
+
+    async def page(**variables) -> dict:
+        return (await api.data(PAGE, variables, token=reader))["customers"]
+
+    def names(conn: dict) -> list[str]:
+        return [e["node"]["displayName"] for e in conn["edges"]]
+
+    start = await page(first=2)
+    later = await page(first=5)
+    await Customer.filter(display_name__in=["Row 1", "Row 4"]).delete()
+
+    forward = await page(first=2, after=start["pageInfo"]["endCursor"])  # Row 1's cursor
+    assert names(forward) == ["Row 2", "Row 3"]
+    assert forward["pageInfo"]["hasPreviousPage"] and forward["pageInfo"]["hasNextPage"]
+    backward = await page(last=2, before=later["pageInfo"]["endCursor"])  # Row 4's cursor
+    assert names(backward) == ["Row 2", "Row 3"]
+    assert backward["pageInfo"]["hasPreviousPage"] and backward["pageInfo"]["hasNextPage"]
+    # With the rows still there, their cursors read the same pages.
+    kept = await page(first=2, after=forward["pageInfo"]["startCursor"])  # Row 2's cursor
+    assert names(kept) == ["Row 3", "Row 5"]
+    assert kept["pageInfo"]["hasPreviousPage"] and not kept["pageInfo"]["hasNextPage"]
+    edge = await page(last=3, before=kept["pageInfo"]["endCursor"])  # Row 5's cursor
+    assert names(edge) == ["Row 0", "Row 2", "Row 3"]
+    assert not edge["pageInfo"]["hasPreviousPage"] and edge["pageInfo"]["hasNextPage"]

@@ -168,14 +168,22 @@ class _RowComparison(Q):
         columns = [table[f.source_field or f.model_field_name] for f in fields]
         if self._key.case_insensitive:
             columns[0] = SqlLower(columns[0])
-        left = Tuple(*columns)
-        right = Tuple(
-            *(
-                ValueWrapper(f.to_db_value(v, model))
-                for f, v in zip(fields, self._values, strict=True)
-            )
-        )
-        return QueryModifier(where_criterion=self._operator(left, right))
+        values = [f.to_db_value(v, model) for f, v in zip(fields, self._values, strict=True)]
+        criterion = self._operator(Tuple(*columns), Tuple(*map(ValueWrapper, values)))
+        if self._key.case_insensitive:
+            # SQLite seeks an expression index (``lower(column)``) to a plain bound but not to
+            # a row value: the bound on the key alone lets it start at the cursor.
+            bound = _BOUND_OF[self._operator]
+            criterion = bound(columns[0], ValueWrapper(values[0])) & criterion
+        return QueryModifier(where_criterion=criterion)
+
+
+_BOUND_OF = {
+    operator.gt: operator.ge,
+    operator.ge: operator.ge,
+    operator.lt: operator.le,
+    operator.le: operator.le,
+}
 
 
 def _beyond(key: SortKey, value: Any, pk: UUID, ascending: bool, inclusive: bool = False) -> Q:
@@ -222,23 +230,36 @@ async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageAr
     natural = not descending  # True when the list reads in ascending order
     after = decode_cursor(model, key, args.after, "after") if args.after else None
     before = decode_cursor(model, key, args.before, "before") if args.before else None
-    window = qs
-    if after is not None:
-        window = window.filter(_beyond(key, *after, natural))
-    if before is not None:
-        window = window.filter(_beyond(key, *before, not natural))
     backward = args.last is not None
     limit = args.last if backward else args.first
     assert limit is not None
+    # The cursor the page is read from (``after`` forward, ``before`` backward) is read with
+    # its own row: while that row exists, it shows there are rows on the cursor's far side
+    # without a query of their own (walking a list costs what its first page costs).
+    lead = before if backward else after
+    window = qs
+    if after is not None:
+        window = window.filter(_beyond(key, *after, natural, inclusive=lead is after))
+    if before is not None:
+        window = window.filter(_beyond(key, *before, not natural, inclusive=lead is before))
     # Walking backward reads the reversed order, then flips the page.
-    rows = list(await _ordered(window, key, natural != backward).limit(limit + 1))
+    wanted = limit + (2 if lead is not None else 1)
+    rows = list(await _ordered(window, key, natural != backward).limit(wanted))
+    lead_row = lead is not None and bool(rows) and rows[0].pk == lead[1]
+    if lead_row:
+        rows = rows[1:]
+    rows = rows[: limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
     if backward:
         rows.reverse()
     # Rows outside the cursors exist when anything lies at or beyond them.
-    after_side = after is not None and await _exists_from(qs, key, after, not natural)
-    before_side = before is not None and await _exists_from(qs, key, before, natural)
+    after_side = after is not None and (
+        (lead is after and lead_row) or await _exists_from(qs, key, after, not natural)
+    )
+    before_side = before is not None and (
+        (lead is before and lead_row) or await _exists_from(qs, key, before, natural)
+    )
     if backward:
         has_previous, has_next = more or after_side, before_side
     else:
