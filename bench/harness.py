@@ -138,6 +138,8 @@ async def _quiet_scheduler(db: Database) -> None:
                 "UPDATE backup_policy SET next_run = now() + interval '1 year' "
                 "WHERE next_run IS NOT NULL"
             )
+            # Statistics for the planner now, as autovacuum would give them a little later.
+            await conn.execute_script("ANALYZE")
     finally:
         await Tortoise.close_connections()
 
