@@ -36,17 +36,19 @@ CUSTOMER_COLUMNS = (
     "licenses_used, activation_date, storage_consumed_gb, backed_up_accounts, "
     "total_active_accounts, user_change"
 )
+# The last column is the sort value a cursor holds (the name as the product orders it).
 CUSTOMERS_SQL = (
-    f"SELECT {CUSTOMER_COLUMNS} FROM customer WHERE provider_id = $1 AND deleted_at IS NULL "
-    f"ORDER BY display_name, id LIMIT {PAGE + 1}"
+    f"SELECT {CUSTOMER_COLUMNS}, lower(display_name) FROM customer "
+    "WHERE provider_id = $1 AND deleted_at IS NULL "
+    f"ORDER BY lower(display_name), id LIMIT {PAGE + 1}"
 )
 CUSTOMERS_COUNT_SQL = "SELECT COUNT(*) FROM customer WHERE provider_id = $1 AND deleted_at IS NULL"
 POLICIES_SQL = (
     "SELECT p.id, p.name, p.enabled, p.last_run, p.last_status, p.average_processing_seconds, "
-    "p.schedule_interval_hours, c.id, c.display_name FROM backup_policy p "
+    "p.schedule_interval_hours, c.id, c.display_name, p.name_key FROM backup_policy p "
     "JOIN customer c ON c.id = p.customer_id "
     "WHERE p.provider_id = $1 AND c.deleted_at IS NULL "
-    f"ORDER BY p.name, p.id LIMIT {PAGE + 1}"
+    f"ORDER BY p.name_key, p.id LIMIT {PAGE + 1}"
 )
 # The provider's policies less those of its (few) deleted customers: one covering index.
 POLICIES_COUNT_SQL = (
@@ -118,7 +120,7 @@ def customer_node(row: tuple[Any, ...]) -> dict[str, Any]:
     return {
         "id": global_id("Customer", row[0]),
         "displayName": row[1],
-        "m365Account": row[2],
+        "m365Account": row[2] or None,  # unknown (no tenant yet) is null, as the API says
         "externalId": row[3],
         "contractType": row[4],
         "licenseModel": row[5],
@@ -164,7 +166,7 @@ def create_app() -> Starlette:
     def page_endpoint(
         root: str, sql: str, count_sql: str, order: str, node: Callable[[tuple], dict]
     ) -> Callable[[Request], Awaitable[Response]]:
-        """One list page: its rows (first column the key, second the sort value) and count."""
+        """One list page: its rows (first column the key, last the sort value) and count."""
 
         async def endpoint(request: Request) -> Response:
             provider = provider_of(request)
@@ -173,7 +175,7 @@ def create_app() -> Starlette:
             rows = await database.rows(sql, provider)
             (count,) = (await database.rows(count_sql, provider))[0]
             more, rows = len(rows) > PAGE, rows[:PAGE]
-            cursors = [cursor(order, r[1], r[0]) for r in rows]
+            cursors = [cursor(order, r[-1], r[0]) for r in rows]
             connection = {
                 "totalCount": count,
                 "pageInfo": page_info(cursors, more),
