@@ -8,7 +8,9 @@ import functools
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -144,6 +146,34 @@ async def db(database_url: str) -> AsyncIterator[str]:
 def _real_clock() -> None:
     yield
     clock.set_clock(None)
+
+
+def _sqlite_workers() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Whatever a failing test left open, the run still ends: leftover SQLite connections are
+    stopped, so their worker threads let the process exit."""
+    import gc
+
+    import aiosqlite
+
+    for found in gc.get_objects():
+        if isinstance(found, aiosqlite.Connection) and found._running:
+            found.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_sqlite_connection_left_open() -> Iterator[None]:
+    """A SQLite connection left open keeps its worker thread, which is not a daemon: the test
+    process could not exit after the last test. The test that leaves one fails instead."""
+    before = _sqlite_workers()
+    yield
+    deadline = time.monotonic() + 5
+    while (left := _sqlite_workers() - before) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not left, f"SQLite connections left open: {sorted(t.name for t in left)}"
 
 
 # --- the API as clients see it -------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tortoise import Tortoise
 from websockets.exceptions import ConnectionClosed
 
 from tests.backup_support import connected_customer, gid, make_policy, until
@@ -334,28 +335,41 @@ async def test_fifty_concurrent_writers_across_two_processes_on_sqlite(
     cluster = cluster_factory(url, needs("Redis", REDIS_URL))
     servers = [cluster.add(), cluster.add()]
     await open_database(url)
-    provider = await make_provider()
-    token = token_for(cluster.settings, await make_user(provider, [Permission.CUSTOMER_MANAGEMENT]))
-
-    async def register(http: httpx.AsyncClient, i: int) -> dict:
-        variables = {
-            "input": {"displayName": f"Writer {i}", "externalId": f"W-{i}", "sourceType": "DIRECT"}
-        }
-        response = await http.post(
-            servers[i % 2].http_url + "/graphql",
-            json={"query": REGISTER, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
+    try:
+        provider = await make_provider()
+        token = token_for(
+            cluster.settings, await make_user(provider, [Permission.CUSTOMER_MANAGEMENT])
         )
-        return response.json()
 
-    async with httpx.AsyncClient(timeout=60) as http:
-        answers = await asyncio.gather(*(register(http, i) for i in range(50)))
-    errors = [a for a in answers if a.get("errors") or a["data"]["customerRegister"]["userErrors"]]
-    assert errors == [], errors[:3]
-    assert all(a["data"]["customerRegister"]["created"] for a in answers)
-    names = await Customer.filter(provider=provider).values_list("display_name", flat=True)
-    assert sorted(names) == sorted(f"Writer {i}" for i in range(50))  # none lost
-    assert "database is locked" not in cluster.logs()
+        async def register(http: httpx.AsyncClient, i: int) -> dict:
+            variables = {
+                "input": {
+                    "displayName": f"Writer {i}",
+                    "externalId": f"W-{i}",
+                    "sourceType": "DIRECT",
+                }
+            }
+            response = await http.post(
+                servers[i % 2].http_url + "/graphql",
+                json={"query": REGISTER, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            return response.json()
+
+        async with httpx.AsyncClient(timeout=60) as http:
+            answers = await asyncio.gather(*(register(http, i) for i in range(50)))
+        errors = [
+            a for a in answers if a.get("errors") or a["data"]["customerRegister"]["userErrors"]
+        ]
+        assert errors == [], errors[:3]
+        assert all(a["data"]["customerRegister"]["created"] for a in answers)
+        names = await Customer.filter(provider=provider).values_list("display_name", flat=True)
+        assert sorted(names) == sorted(f"Writer {i}" for i in range(50))  # none lost
+        assert "database is locked" not in cluster.logs()
+    finally:
+        # Closed here, in the test's context: the SQLite connection's thread would outlive
+        # the run (a fixture's teardown runs in another context and cannot see it).
+        await Tortoise.close_connections()
 
 
 async def test_a_second_process_with_the_in_memory_broker_is_refused(
