@@ -160,7 +160,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     import aiosqlite
 
     for found in gc.get_objects():
-        if isinstance(found, aiosqlite.Connection) and found._running:
+        # type(), not isinstance(): a dead weak proxy among the objects raises on isinstance.
+        if type(found) is aiosqlite.Connection and found._running:
             found.stop()
 
 
