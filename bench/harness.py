@@ -81,14 +81,7 @@ def database(backend: str, customers: int) -> Database:
     if backend == "sqlite":
         url = f"sqlite://{DATA / f'customers-{customers}.db'}"
     else:
-        base = os.environ.get("VDC_TEST_POSTGRES_URL")
-        if not base:
-            raise SystemExit(
-                "PostgreSQL needs VDC_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
-            )
-        name = f"vdc_bench_{customers}"
-        _create_postgres_database(base, name)
-        url = _with_database(base, name)
+        url = postgres_url(f"vdc_bench_{customers}")
     db = Database(backend, url, state)
     marker = DATA / f"{backend}-{customers}.seeded"
     if not marker.exists():
@@ -104,12 +97,15 @@ def database(backend: str, customers: int) -> Database:
     return db
 
 
-def _create_postgres_database(base: str, name: str) -> None:
+def _create_postgres_database(base: str, name: str, fresh: bool = False) -> None:
+    """Database ``name`` next to ``base``, created if missing (dropped first when ``fresh``)."""
     import asyncpg
 
     async def create() -> None:
         conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
         try:
+            if fresh:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
             if not exists:
                 await conn.execute(f'CREATE DATABASE "{name}"')
@@ -117,6 +113,36 @@ def _create_postgres_database(base: str, name: str) -> None:
             await conn.close()
 
     asyncio.run(create())
+
+
+def postgres_url(name: str, fresh: bool = False) -> str:
+    """The URL of database ``name`` next to ``VDC_TEST_POSTGRES_URL``, created if missing."""
+    base = os.environ.get("VDC_TEST_POSTGRES_URL")
+    if not base:
+        raise SystemExit(
+            "PostgreSQL needs VDC_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        )
+    _create_postgres_database(base, name, fresh)
+    return _with_database(base, name)
+
+
+async def create_admin(provider_name: str, partner_id: str, email: str):
+    """A provider with one user holding every permission (for ``token``); the provider."""
+    from vdc_graph.db.models import PortalUser, Role, ServiceProvider
+    from vdc_graph.enums import Permission
+
+    provider = await ServiceProvider.create(display_name=provider_name, pro_partner_id=partner_id)
+    role = await Role.create(
+        provider=provider,
+        name="All",
+        name_key="all",
+        permissions=sorted(p.value for p in Permission),
+    )
+    admin = await PortalUser.create(
+        provider=provider, email=email, email_key=email, first_name="A", last_name="B"
+    )
+    await admin.roles.add(role)
+    return provider
 
 
 async def _quiet_scheduler(db: Database) -> None:

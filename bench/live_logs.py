@@ -30,26 +30,13 @@ from datetime import UTC, datetime
 import httpx
 import websockets
 
-from bench.harness import DATA, LOAD_CPU, Database, _create_postgres_database, server, token
+from bench.harness import DATA, LOAD_CPU, Database, create_admin, postgres_url, server, token
 
 ADMIN = "admin@live.example"
 SUBSCRIBE = """subscription($id: ID!) { sessionLog(sessionId: $id) {
   cursor records { sequence at status message } session { status progress } } }"""
 START = """mutation($id: ID!) { backupPolicyStart(input: {id: $id}) {
   session { id } userErrors { code message } } }"""
-
-
-def _drop_postgres_database(base: str, name: str) -> None:
-    import asyncpg
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
 
 
 def _database(backend: str) -> Database:
@@ -59,13 +46,7 @@ def _database(backend: str) -> Database:
         path.unlink(missing_ok=True)
         url = f"sqlite://{path}"
     else:
-        base = os.environ.get("VDC_TEST_POSTGRES_URL")
-        if not base:
-            raise SystemExit("PostgreSQL needs VDC_TEST_POSTGRES_URL")
-        name = "vdc_bench_live_logs"
-        _drop_postgres_database(base, name)
-        _create_postgres_database(base, name)
-        url = base.rsplit("/", 1)[0] + f"/{name}"
+        url = postgres_url("vdc_bench_live_logs", fresh=True)
     return Database(backend, url, DATA / "state")
 
 
@@ -80,16 +61,12 @@ async def _fill(db: Database, users: int, sessions: int) -> list[str]:
         BackupPolicy,
         Customer,
         Onboarding,
-        PortalUser,
-        Role,
-        ServiceProvider,
         SimulatedTenant,
     )
     from vdc_graph.enums import (
         BackupType,
         ContractType,
         OnboardingStep,
-        Permission,
         PolicyStatus,
         SourceType,
     )
@@ -98,17 +75,7 @@ async def _fill(db: Database, users: int, sessions: int) -> list[str]:
     await migrate(config)
     await Tortoise.init(config=config)
     try:
-        provider = await ServiceProvider.create(display_name="Live", pro_partner_id="PRA-2")
-        role = await Role.create(
-            provider=provider,
-            name="All",
-            name_key="all",
-            permissions=sorted(p.value for p in Permission),
-        )
-        admin = await PortalUser.create(
-            provider=provider, email=ADMIN, email_key=ADMIN, first_name="A", last_name="B"
-        )
-        await admin.roles.add(role)
+        provider = await create_admin("Live", "PRA-2", ADMIN)
         policies = []
         for n, size in enumerate([users] + [40] * sessions):
             tenant = f"tenant-{n}"

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 
-from bench.harness import DATA, Database, _create_postgres_database, server, token
+from bench.harness import DATA, Database, create_admin, postgres_url, server, token
 from bench.queries import CUSTOMERS, Client, alternating, report
 
 ADMIN = "admin@search.example"
@@ -27,12 +26,7 @@ def _database(backend: str, customers: int) -> Database:
     if backend == "sqlite":
         url = f"sqlite://{DATA / f'search-{customers}.db'}"
     else:
-        base = os.environ.get("VDC_TEST_POSTGRES_URL")
-        if not base:
-            raise SystemExit("PostgreSQL needs VDC_TEST_POSTGRES_URL")
-        name = f"vdc_bench_search_{customers}"
-        _create_postgres_database(base, name)
-        url = base.rsplit("/", 1)[0] + f"/{name}"
+        url = postgres_url(f"vdc_bench_search_{customers}")
     db = Database(backend, url, DATA / "state")
     asyncio.run(_fill(db, customers))
     return db
@@ -42,9 +36,9 @@ async def _fill(db: Database, customers: int) -> None:
     from tortoise import Tortoise
 
     from vdc_graph.db.config import migrate, tortoise_config
-    from vdc_graph.db.models import Customer, PortalUser, Role, ServiceProvider
+    from vdc_graph.db.models import Customer
     from vdc_graph.demo.names import CLASSIC_COMPANIES
-    from vdc_graph.enums import ContractType, Permission, SourceType
+    from vdc_graph.enums import ContractType, SourceType
 
     config = tortoise_config(db.url)
     await migrate(config)
@@ -52,17 +46,7 @@ async def _fill(db: Database, customers: int) -> None:
     try:
         if await Customer.all().count() >= customers:
             return
-        provider = await ServiceProvider.create(display_name="Search", pro_partner_id="PRA-1")
-        role = await Role.create(
-            provider=provider,
-            name="All",
-            name_key="all",
-            permissions=sorted(p.value for p in Permission),
-        )
-        admin = await PortalUser.create(
-            provider=provider, email=ADMIN, email_key=ADMIN, first_name="A", last_name="B"
-        )
-        await admin.roles.add(role)
+        provider = await create_admin("Search", "PRA-1", ADMIN)
         batch = []
         for n in range(customers):
             company = CLASSIC_COMPANIES[n % len(CLASSIC_COMPANIES)]
