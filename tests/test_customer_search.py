@@ -8,21 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from tortoise.connection import get_connection
 
-from tests.factories import make_customer, make_provider, make_user, token_for
-from tests.test_customers import PAGE
+from tests.factories import make_customer
+from tests.test_customers import PAGE, provider, reader
 from vdc_graph.db.models import Customer
 from vdc_graph.db.queries.customers import CustomerFilter, filtered_customers
 from vdc_graph.db.scope import Scope
 
-
-@pytest.fixture
-async def provider():
-    return await make_provider()
-
-
-@pytest.fixture
-async def reader(provider, settings):
-    return token_for(settings, await make_user(provider, []))
+__all__ = ["provider", "reader"]  # the customer list's fixtures
 
 
 async def found(api, reader, term: str) -> list[str]:

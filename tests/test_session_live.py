@@ -100,9 +100,11 @@ async def start_policy(live_server: Any, token: str, policy_id: Any) -> None:
     assert response.json()["data"]["backupPolicyStart"]["userErrors"] == []
 
 
-async def setup(settings: Any) -> tuple[Any, Any, str]:
+async def setup(settings: Any, users: int = 8) -> tuple[Any, Any, str]:
+    """A provider, a policy of a connected customer (a tenant of ``users`` users) and a token
+    of a backup manager."""
     provider = await make_provider()
-    customer = await connected_customer(provider)
+    customer = await connected_customer(provider, users=users)
     policy = await make_policy_row(customer)
     token = token_for(settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
     return provider, policy, token
@@ -470,10 +472,7 @@ async def test_a_fast_engine_writes_and_announces_its_records_in_batches(live_se
     """At full speed the engine commits many objects' records together: a watcher gets every
     record, in order, in far fewer events than there are objects."""
     settings.engine_step_seconds = 0.0
-    provider = await make_provider()
-    customer = await connected_customer(provider, users=400)
-    policy = await make_policy_row(customer)
-    token = token_for(settings, await make_user(provider, [Permission.BACKUP_MANAGEMENT]))
+    _, policy, token = await setup(settings, users=400)
     await start_policy(live_server, token, policy.id)
     session = await queued_session(policy)
     async with Socket(live_server.ws_url, token) as socket:
