@@ -18,6 +18,7 @@ low-level error, so a delivery log cannot tell a closed port from another protoc
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
@@ -177,14 +178,22 @@ class _CheckedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+@functools.cache
+def _system_ssl_context() -> ssl.SSLContext:
+    # Loading the system's certificate authorities takes milliseconds: once per process, not
+    # once per delivery (a context is safe to share between connections).
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _CheckedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a connection pool whose every TCP connection is checked."""
 
     def __init__(self, policy: Policy, ssl_context: ssl.SSLContext | None = None) -> None:
-        super().__init__(trust_env=False)
+        context = ssl_context or _system_ssl_context()
+        super().__init__(verify=context, trust_env=False)
         limits = httpx.Limits()
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
