@@ -1,15 +1,21 @@
-"""A shorter path through graphql-core for the fields that are only a row's attribute.
+"""A shorter path through graphql-core for the fields that only read their row.
 
-Most of what a list returns are plain columns (a name, a count, a date): strawberry resolves
-them by reading the attribute, yet graphql-core still builds a resolve info, asks whether the
-value is awaitable and walks the generic completion for each one. For such a field, with no
-middleware, this reads the attribute and serialises the scalar or enum directly. Anything else
-(and any value the short path does not expect: null for a non-null field, an error) takes
-graphql-core's own path, so errors and their paths are exactly as before.
+Most of what a list returns are plain columns (a name, a count, a date) or values computed from
+the row alone (a global ID, a column with "" turned into null). graphql-core still builds a
+resolve info for each, asks whether the value is awaitable and walks the generic completion;
+strawberry adds its own layers on top. Here such a field is a *reader*, a function of the row,
+and an object whose selected fields are all readers is completed in one loop over them.
+
+Anything else (arguments, ``info``, async resolvers, field extensions or permissions, a
+middleware such as the tracing one) and any value the short path does not expect (null for a
+non-null field, a reader that raises, a value the scalar refuses) takes graphql-core's own path,
+which runs the pure readers again: errors and their paths are exactly as before.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -20,37 +26,123 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
+from strawberry import relay
+from strawberry.execution import optimized_is_awaitable
+from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from tortoise.models import Model
 
 from vdc_graph.schema.shared_events import shared_execution
 
-# A field's resolver, leaf type and non-nullness when it qualifies, else None.
-_Plain = tuple[Any, GraphQLLeafType, bool] | None
+# A field's reader (a function of the row), leaf type and non-nullness, when it has one.
+Reader = tuple[Callable[[Any], Any], GraphQLLeafType, bool]
 _UNKNOWN = object()
+_TYPENAME = "__typename"
+_FAILED = object()
 
 
-def _plain(field: GraphQLField) -> _Plain:
-    # Kept on the field definition itself: it belongs to one schema and lives as long.
-    known = field.__dict__.get("_vdc_plain", _UNKNOWN)
+def _is_awaitable(value: Any) -> bool:
+    # A Tortoise row defines ``__await__`` (awaiting it gives the row back): taken for an
+    # awaitable, every row of a list would be completed in a task of its own.
+    return not isinstance(value, Model) and optimized_is_awaitable(value)
+
+
+def _row_function(parent_type: GraphQLObjectType, field: GraphQLField) -> Callable | None:
+    """The function of the row alone that resolves ``field``, if there is one."""
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if definition is None or definition.arguments or definition.extensions:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None:
+        # Strawberry's default: the attribute of the same name.
+        if not getattr(field.resolve, "_is_default", False):
+            return None
+        name = definition.python_name
+        return lambda row: getattr(row, name)
+    if resolver.is_async:
+        return None
+    type_definition = parent_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(type_definition, "origin", None)
+    if (
+        definition.python_name == "_id"
+        and isinstance(origin, type)
+        and issubclass(origin, relay.Node)
+        and _resolves_id_from_pk(origin)
+    ):
+        # The relay ``id`` of a node whose id is its row's key (the ModelNode kind).
+        type_name = parent_type.name
+        return lambda row: to_base64(type_name, str(row.pk))
+    function = resolver.wrapped_func
+    if list(inspect.signature(function).parameters) != ["self"]:
+        return None
+    return function
+
+
+def _resolves_id_from_pk(origin: type) -> bool:
+    from vdc_graph.schema.relay import ModelNode  # avoids an import cycle
+
+    return (
+        issubclass(origin, ModelNode)
+        and origin.resolve_id.__func__ is ModelNode.resolve_id.__func__  # type: ignore[attr-defined]
+        and origin.resolve_typename.__func__ is relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    )
+
+
+def reader_of(parent_type: GraphQLObjectType, field: GraphQLField) -> Reader | None:
+    """``field``'s reader, worked out once (kept on the field definition: it belongs to one
+    schema and lives as long)."""
+    known = field.__dict__.get("_vdc_reader", _UNKNOWN)
     if known is not _UNKNOWN:
         return known  # type: ignore[return-value]
-    resolver = field.resolve
     return_type = field.type
     non_null = isinstance(return_type, GraphQLNonNull)
     named = return_type.of_type if non_null else return_type
-    plain: _Plain = None
-    # Strawberry marks the resolver of a field without its own resolver or extensions.
-    if getattr(resolver, "_is_default", False) and is_leaf_type(named) and not field.args:
-        plain = (resolver, named, non_null)  # type: ignore[assignment]
-    field.__dict__["_vdc_plain"] = plain
-    return plain
+    reader: Reader | None = None
+    if is_leaf_type(named) and not field.args:
+        function = _row_function(parent_type, field)
+        if function is not None:
+            reader = (function, named, non_null)  # type: ignore[assignment]
+    field.__dict__["_vdc_reader"] = reader
+    return reader
+
+
+def _selected_reader(parent_type: GraphQLObjectType, node: Any) -> Reader | None:
+    """The reader of a selected field node (a field given arguments has none)."""
+    field = parent_type.fields.get(node.name.value)
+    return reader_of(parent_type, field) if field is not None and not node.arguments else None
+
+
+def _read(reader: Reader, row: Any) -> Any:
+    """The serialised value, or ``_FAILED`` when the generic path must report something."""
+    function, leaf, non_null = reader
+    try:
+        value = function(row)
+        if value is None:
+            return _FAILED if non_null else None
+        coerced = leaf.coerce_output_value(value)
+    except Exception:  # the generic path reports it
+        return _FAILED
+    if coerced is None or coerced is Undefined:
+        return _FAILED
+    return coerced
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_awaitable = _is_awaitable  # type: ignore[method-assign]
+        # Per (object type, field list): the readers of its selection, or None.
+        self._object_plans: dict[tuple[Any, int], tuple[Any, list | None]] = {}
+
     def execute_operation(self, serially: bool | None = None) -> Any:  # type: ignore[override]
         # A subscription event shared by many subscribers is executed once for all of them.
         parent = super().execute_operation
         return shared_execution(self, lambda: parent(serially))
+
+    def _fast(self) -> bool:
+        manager = self.middleware_manager
+        return manager is None or not manager.middlewares
 
     def execute_field(  # type: ignore[override]
         self,
@@ -60,24 +152,71 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Any,
         position_context: Any = None,
     ) -> Any:
-        manager = self.middleware_manager
-        if manager is None or not manager.middlewares:
+        if self._fast():
             node = field_details_list[0].node
-            field = parent_type.fields.get(node.name.value)
-            plain = _plain(field) if field is not None and not node.arguments else None
-            if plain is not None:
-                resolver, leaf, non_null = plain
-                try:
-                    value = resolver(source, None)
-                    if value is None:
-                        if not non_null:
-                            return None
-                    else:
-                        coerced = leaf.coerce_output_value(value)
-                        if coerced is not None and coerced is not Undefined:
-                            return coerced
-                except Exception:  # noqa: S110  (the generic path below reports it)
-                    pass
+            name = node.name.value
+            if name == _TYPENAME:
+                return parent_type.name
+            reader = _selected_reader(parent_type, node)
+            if reader is not None:
+                value = _read(reader, source)
+                if value is not _FAILED:
+                    return value
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
+        )
+
+    def _plan(self, return_type: GraphQLObjectType, field_details_list: Any) -> list | None:
+        """(response key, reader) for each field selected on ``return_type``, when all are
+        readers and nothing is deferred; None otherwise. Memoised like graphql-core's
+        ``collect_subfields``, on the identity of the field list kept alive with it."""
+        key = (return_type, id(field_details_list))
+        cached = self._object_plans.get(key)
+        if cached is not None:
+            return cached[1]
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            return_type, field_details_list
+        )
+        plan: list | None = [] if not new_defer_usages else None
+        for response_key, details in grouped_field_set.items() if plan is not None else ():
+            node = details[0].node
+            name = node.name.value
+            if name == _TYPENAME:
+                plan.append((response_key, None))  # type: ignore[union-attr]
+                continue
+            reader = _selected_reader(return_type, node)
+            if reader is None:
+                plan = None
+                break
+            plan.append((response_key, reader))  # type: ignore[union-attr]
+        self._object_plans[key] = (field_details_list, plan)
+        return plan
+
+    def complete_object_value(  # type: ignore[override]
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        if self._fast() and (
+            return_type.is_type_of is None or return_type.is_type_of(result, info) is True
+        ):
+            plan = self._plan(return_type, field_details_list)
+            if plan is not None:
+                completed: dict[str, Any] = {}
+                for response_key, reader in plan:
+                    if reader is None:
+                        completed[response_key] = return_type.name
+                        continue
+                    value = _read(reader, result)
+                    if value is _FAILED:
+                        break
+                    completed[response_key] = value
+                else:
+                    return completed
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
         )

@@ -1,0 +1,129 @@
+"""The short execution path answers exactly what graphql-core's own path answers: values,
+``__typename``, aliases, and the errors (with their paths) of a reader that fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+import strawberry
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from vdc_graph.schema.execution import PlainFieldsExecutionContext
+
+
+@dataclass
+class Row:
+    name: str | None
+    count: int
+    when: datetime
+    domain: str
+
+
+@strawberry.type
+class Item:
+    name: str
+    count: int
+    when: datetime
+
+    @strawberry.field
+    def domain(self) -> str | None:
+        return self.domain or None  # type: ignore[attr-defined]
+
+    @strawberry.field
+    def doubled(self) -> int:
+        if self.count < 0:  # type: ignore[attr-defined]
+            raise ValueError("no negative counts")
+        return self.count * 2  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def later(self) -> int:
+        return self.count + 1  # type: ignore[attr-defined]
+
+
+ROWS: list[Row] = []
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return ROWS  # type: ignore[return-value]
+
+
+def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    return (
+        strawberry.Schema(query=Query, execution_context_class=PlainFieldsExecutionContext),
+        strawberry.Schema(
+            query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
+        ),
+    )
+
+
+def answer(schema: strawberry.Schema, document: str) -> dict:
+    import asyncio
+
+    result = asyncio.run(schema.execute(document))
+    return {
+        "data": result.data,
+        "errors": [(e.message, e.path) for e in result.errors or []],
+    }
+
+
+WHEN = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ items { name count when domain doubled } }",
+        "{ items { __typename n: name c: count name } }",
+        "{ items { name later } }",
+        "{ items { ... on Item { name } count } }",
+        "query { items { name @include(if: false) count @skip(if: true) domain } }",
+    ],
+)
+def test_the_short_path_answers_as_graphql_core_does(document):
+    ROWS[:] = [Row("Contoso", 3, WHEN, "contoso.com"), Row("Fabrikam", 0, WHEN, "")]
+    ours, theirs = schemas()
+    assert answer(ours, document) == answer(theirs, document)
+    assert answer(ours, document)["errors"] == []
+
+
+def test_a_null_in_a_non_null_field_is_the_same_error_at_the_same_path():
+    ROWS[:] = [Row("Contoso", 3, WHEN, ""), Row(None, 4, WHEN, "")]
+    ours, theirs = schemas()
+    document = "{ items { name count } }"
+    got = answer(ours, document)
+    assert got == answer(theirs, document)
+    assert got["data"] is None
+    assert got["errors"] == [
+        ("Cannot return null for non-nullable field Item.name.", ["items", 1, "name"])
+    ]
+
+
+def test_a_resolver_that_raises_is_the_same_error_at_the_same_path():
+    ROWS[:] = [Row("Contoso", 3, WHEN, ""), Row("Fabrikam", -1, WHEN, "")]
+    ours, theirs = schemas()
+    document = "{ items { name doubled } }"
+    got = answer(ours, document)
+    assert got == answer(theirs, document)
+    assert got["errors"] == [("no negative counts", ["items", 1, "doubled"])]
+
+
+def test_fields_that_only_read_their_row_get_no_resolve_info(monkeypatch):
+    """The short path is taken: only ``items`` (a resolver of the query) and the async
+    ``later`` build a resolve info; the columns and the row-only resolvers do not."""
+    ROWS[:] = [Row("Contoso", 3, WHEN, "contoso.com"), Row("Fabrikam", 0, WHEN, "")]
+    built: list[str] = []
+    original = PlainFieldsExecutionContext.build_resolve_info
+
+    def counting(self, field_def, field_nodes, parent_type, path):
+        built.append(field_nodes[0].name.value)
+        return original(self, field_def, field_nodes, parent_type, path)
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "build_resolve_info", counting)
+    ours, _ = schemas()
+    answer(ours, "{ items { __typename name count when domain doubled later } }")
+    assert built == ["items", "later", "later"]
