@@ -11,6 +11,56 @@ async def test_the_migrations_match_the_models(db):
     assert changes == [], "models changed without a migration: run `vdc-graph makemigrations`"
 
 
+async def _index_columns(conn, postgres: bool) -> set[tuple[str, tuple[str, ...], bool]]:
+    """(table, columns, unique) of every index on plain columns."""
+    if postgres:
+        _, rows = await conn.execute_query(
+            "SELECT t.relname, array_agg(a.attname ORDER BY k.ord), i.indisunique "
+            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public' "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+            "WHERE i.indexprs IS NULL AND i.indpred IS NULL GROUP BY t.relname, i.indexrelid, "
+            "i.indisunique"
+        )
+        return {(r[0], tuple(r[1]), r[2]) for r in rows}
+    found = set()
+    _, tables = await conn.execute_query("SELECT name FROM sqlite_master WHERE type = 'table'")
+    for (table,) in tables:
+        _, indexes = await conn.execute_query(f"PRAGMA index_list('{table}')")
+        for index in indexes:
+            if index["partial"]:
+                continue
+            _, info = await conn.execute_query(f"PRAGMA index_info('{index['name']}')")
+            columns = tuple(row["name"] for row in info)
+            if None not in columns:  # an expression index
+                found.add((table, columns, bool(index["unique"])))
+    return found
+
+
+async def test_every_index_and_unique_constraint_the_models_declare_exists(db):
+    """Also where a migration rebuilt a table (SQLite alters a column by copying the table,
+    and the copy keeps neither its indexes nor its unique constraints)."""
+    from tortoise import Tortoise, connections
+
+    conn = connections.get("default")
+    existing = await _index_columns(conn, db.startswith("postgres"))
+    declared = set()
+    for model in Tortoise.apps["models"].values():
+        meta = model._meta
+        if meta.abstract:
+            continue
+        column = meta.fields_db_projection
+        for fields in meta.indexes:
+            names = tuple(fields) if isinstance(fields, tuple | list) else tuple(fields.fields)
+            declared.add((meta.db_table, tuple(column.get(f, f) for f in names), False))
+        for fields in meta.unique_together:
+            key = tuple(meta.fields_map[f].source_field or column.get(f, f) for f in fields)
+            declared.add((meta.db_table, key, True))
+    missing = {d for d in declared if d not in existing and (*d[:2], True) not in existing}
+    assert missing == set()
+
+
 async def test_unknown_values_stored_as_empty_text_become_null(db):
     """A database written before unknown values were NULL ("" for them) is migrated: the ""
     become NULL, and going back restores them."""

@@ -17,6 +17,7 @@ from vdc_graph import licensing
 from vdc_graph.alarms.evaluate import evaluate_alarms
 from vdc_graph.approvals.holding import expire_overdue
 from vdc_graph.cluster import leader_only
+from vdc_graph.db.sqlite import refresh_planner_statistics
 from vdc_graph.engine import engine_for
 from vdc_graph.engine.scheduler import Scheduler
 from vdc_graph.http.idempotency import forget_expired
@@ -28,6 +29,8 @@ from vdc_graph.settings import Settings
 from vdc_graph.usage_reports import generate_last_months_reports
 
 Job = Callable[[], Awaitable[None]]
+# The tables change slowly next to this: statistics a few hours old still describe them.
+PLANNER_STATISTICS_SECONDS = 6 * 3600
 log = logging.getLogger("vdc_graph.background")
 
 
@@ -55,6 +58,9 @@ def background_jobs(settings: Settings) -> list[Job]:
     jobs: list[Job] = [
         leader_only("idempotency-cleanup", lease, 3600, forget_expired),
         leader_only("approval-expiry", lease, 60, expire_overdue),
+        leader_only(
+            "planner-statistics", lease, PLANNER_STATISTICS_SECONDS, refresh_planner_statistics
+        ),
         backup_engine_job(settings),
         leader_only(
             "scheduler", lease, settings.scheduler_interval_seconds, Scheduler(settings).run_once

@@ -225,6 +225,7 @@ def _ordered(qs: QuerySet[M], key: SortKey, ascending: bool) -> QuerySet[M]:
 async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageArgs) -> Page[M]:
     """One page of ``qs`` (already filtered and tenant-scoped) in the order of ``key``."""
     args = args.validated()
+    counted = qs  # the count needs no ordering annotation
     qs = key.prepare(qs)
     model = qs.model
     natural = not descending  # True when the list reads in ascending order
@@ -266,7 +267,7 @@ async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageAr
         has_previous, has_next = after_side, more or before_side
 
     async def count() -> int:
-        return await qs.count()
+        return await counted.count()
 
     return Page(rows, [encode_cursor(key, r) for r in rows], has_next, has_previous, count)
 

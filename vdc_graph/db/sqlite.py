@@ -67,6 +67,18 @@ class ImmediateSqliteClient(SqliteClient):
 
 client_class = ImmediateSqliteClient
 
+# Rows ANALYZE reads of each index: enough for the planner, and bounded at any table size.
+ANALYSIS_LIMIT = 1000
+
+
+async def refresh_planner_statistics() -> None:
+    """SQLite's planner statistics (PostgreSQL keeps its own). Without them SQLite guesses,
+    and guesses wrong: a lookup of customers by key scanned every customer of the provider
+    through the (provider, deleted) index instead of reading each by its key."""
+    connection = get_connections().get("default")
+    if isinstance(connection, SqliteClient):
+        await connection.execute_script(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}; ANALYZE;")
+
 
 def get_client_class(db_info: dict[str, Any]) -> type[SqliteClient]:
     return ImmediateSqliteClient
