@@ -55,11 +55,11 @@ def _row_function(parent_type: GraphQLObjectType, field: GraphQLField) -> Callab
         return None
     resolver = definition.base_resolver
     if resolver is None:
-        # Strawberry's default: the attribute of the same name.
+        # Strawberry's default resolver (the configured one; getattr unless changed).
         if not getattr(field.resolve, "_is_default", False):
             return None
-        name = definition.python_name
-        return lambda row: getattr(row, name)
+        name, default = definition.python_name, definition.default_resolver
+        return lambda row: default(row, name)
     if resolver.is_async:
         return None
     type_definition = parent_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
