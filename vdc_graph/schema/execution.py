@@ -113,6 +113,22 @@ def _selected_reader(parent_type: GraphQLObjectType, node: Any) -> Reader | None
     return reader_of(parent_type, field) if field is not None and not node.arguments else None
 
 
+def _readers_of(return_type: GraphQLObjectType, grouped_field_set: Any) -> list | None:
+    """(response key, reader; None for ``__typename``) of each selected field, or None when
+    one of them has no reader."""
+    plan: list = []
+    for response_key, details in grouped_field_set.items():
+        node = details[0].node
+        if node.name.value == _TYPENAME:
+            plan.append((response_key, None))
+            continue
+        reader = _selected_reader(return_type, node)
+        if reader is None:
+            return None
+        plan.append((response_key, reader))
+    return plan
+
+
 def _read(reader: Reader, row: Any) -> Any:
     """The serialised value, or ``_FAILED`` when the generic path must report something."""
     function, leaf, non_null = reader
@@ -132,6 +148,9 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.is_awaitable = _is_awaitable  # type: ignore[method-assign]
+        # Resolver middleware (the tracing one) needs every field on the generic path.
+        manager = self.middleware_manager
+        self._short_path = manager is None or not manager.middlewares
         # Per (object type, field list): the readers of its selection, or None.
         self._object_plans: dict[tuple[Any, int], tuple[Any, list | None]] = {}
 
@@ -139,10 +158,6 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # A subscription event shared by many subscribers is executed once for all of them.
         parent = super().execute_operation
         return shared_execution(self, lambda: parent(serially))
-
-    def _fast(self) -> bool:
-        manager = self.middleware_manager
-        return manager is None or not manager.middlewares
 
     def execute_field(  # type: ignore[override]
         self,
@@ -152,7 +167,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Any,
         position_context: Any = None,
     ) -> Any:
-        if self._fast():
+        if self._short_path:
             node = field_details_list[0].node
             name = node.name.value
             if name == _TYPENAME:
@@ -177,18 +192,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(
             return_type, field_details_list
         )
-        plan: list | None = [] if not new_defer_usages else None
-        for response_key, details in grouped_field_set.items() if plan is not None else ():
-            node = details[0].node
-            name = node.name.value
-            if name == _TYPENAME:
-                plan.append((response_key, None))  # type: ignore[union-attr]
-                continue
-            reader = _selected_reader(return_type, node)
-            if reader is None:
-                plan = None
-                break
-            plan.append((response_key, reader))  # type: ignore[union-attr]
+        plan = None if new_defer_usages else _readers_of(return_type, grouped_field_set)
         self._object_plans[key] = (field_details_list, plan)
         return plan
 
@@ -201,7 +205,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        if self._fast() and (
+        if self._short_path and (
             return_type.is_type_of is None or return_type.is_type_of(result, info) is True
         ):
             plan = self._plan(return_type, field_details_list)
