@@ -16,6 +16,7 @@ import pytest
 
 from tests.backup_support import connected_customer, gid, make_policy
 from tests.factories import make_customer, make_provider, make_user, token_for
+from vdc_graph.engine.simulator import SimulatorEngine
 from vdc_graph.enums import Permission
 from vdc_graph.http import explorer_assets, graphiql
 
@@ -158,10 +159,22 @@ async def test_graphiql_runs_a_customers_query_offline(live_server, settings):
 @pytest.mark.skipif(
     CHROMIUM is None, reason="needs Chromium: apt-get install chromium (.ci/run installs it)"
 )
-async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_server, settings):
+async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(
+    live_server, settings, monkeypatch
+):
     """Signed through GraphiQL's headers pane (the token bar left empty), as the CLI says."""
     from playwright.async_api import async_playwright
 
+    # The session waits in the queue until the pane shows it: however slow the browser, the
+    # subscription starts before the run does, so the run is watched live.
+    released = asyncio.Event()
+    simulate = SimulatorEngine._simulate
+
+    async def simulate_once_released(self, session, run):
+        await released.wait()
+        await simulate(self, session, run)
+
+    monkeypatch.setattr(SimulatorEngine, "_simulate", simulate_once_released)
     settings.engine_step_seconds = 0.05  # a session of some seconds, watched live
     settings.engine_warning_rate = settings.engine_failure_rate = 0.0
     provider = await make_provider()
@@ -211,6 +224,10 @@ async def test_graphiql_shows_a_session_log_subscription_as_records_arrive(live_
         # The right token in the headers pane signs the subscription.
         await set_editor(page, HEADERS_EDITOR, f'{{"Authorization": "Bearer {token}"}}')
         await page.click(".graphiql-execute-button")
+        async with asyncio.timeout(30):
+            while '"status": "QUEUED"' not in await response.inner_text():
+                await asyncio.sleep(0.05)
+        released.set()
         shown: list[str] = []
         # Each event replaces the pane's content: note every content it shows until the end
         # (a generous deadline: the whole session runs in it on a machine that may be busy).
