@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 
 import pytest
 import strawberry
@@ -13,12 +14,19 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from vdc_graph.schema.execution import PlainFieldsExecutionContext
 
 
+@strawberry.enum
+class Kind(Enum):
+    MAILBOX = "mailbox"
+    SITE = "site"
+
+
 @dataclass
 class Row:
     name: str | None
     count: int
     when: datetime
     domain: str
+    kind: Kind | str = Kind.MAILBOX
 
 
 @strawberry.type
@@ -26,6 +34,7 @@ class Item:
     name: str
     count: int
     when: datetime
+    kind: Kind
 
     @strawberry.field
     def domain(self) -> str | None:
@@ -77,7 +86,7 @@ WHEN = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 @pytest.mark.parametrize(
     "document",
     [
-        "{ items { name count when domain doubled } }",
+        "{ items { name count when domain doubled kind } }",
         "{ items { __typename n: name c: count name } }",
         "{ items { name later } }",
         "{ items { ... on Item { name } count } }",
@@ -89,6 +98,20 @@ def test_the_short_path_answers_as_graphql_core_does(document):
     ours, theirs = schemas()
     assert answer(ours, document) == answer(theirs, document)
     assert answer(ours, document)["errors"] == []
+
+
+def test_an_enum_is_its_members_name_and_a_value_outside_it_the_same_error():
+    ROWS[:] = [Row("Contoso", 3, WHEN, "", Kind.SITE), Row("Fabrikam", 4, WHEN, "", "bogus")]
+    ours, theirs = schemas()
+    document = "{ items { name kind } }"
+    got = answer(ours, document)
+    assert got == answer(theirs, document)
+    assert got["data"] is None
+    assert len(got["errors"]) == 1 and got["errors"][0][1] == ["items", 1, "kind"]
+    ROWS[1].kind = Kind.MAILBOX
+    assert answer(ours, document)["data"] == {
+        "items": [{"name": "Contoso", "kind": "SITE"}, {"name": "Fabrikam", "kind": "MAILBOX"}]
+    }
 
 
 def test_a_null_in_a_non_null_field_is_the_same_error_at_the_same_path():

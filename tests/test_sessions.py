@@ -22,7 +22,7 @@ from vdc_graph import clock
 from vdc_graph.background import backup_engine_job
 from vdc_graph.db.models import BackupPolicy, BackupSession, SessionLogRecord
 from vdc_graph.db.transactions import atomic
-from vdc_graph.engine.runs import queue_session
+from vdc_graph.engine.runs import append, queue_session
 from vdc_graph.engine.scheduler import Scheduler
 from vdc_graph.enums import (
     BackupType,
@@ -33,7 +33,7 @@ from vdc_graph.enums import (
     SessionTrigger,
 )
 from vdc_graph.events import broker
-from vdc_graph.events.sessions import SESSION_FINISHED
+from vdc_graph.events.sessions import SESSION_FINISHED, log_topic, record_from_snapshot
 
 BM = Permission.BACKUP_MANAGEMENT
 
@@ -264,6 +264,32 @@ async def test_sessions_whose_owner_stopped_renewing_are_taken_over(db, settings
     assert (await messages(queued))[0][2].startswith("Job started at:")
     assert (await BackupSession.get(id=alive.id)).status == SessionStatus.RUNNING
     assert {e["sessionId"] for e in finished} == {str(running.id), str(queued.id)}
+
+
+async def test_the_records_an_event_carries_are_the_rows_the_database_reads(db):
+    """Subscribers build the announced records from the event alone: each must be the row a
+    read of the database gives, value for value."""
+    provider = await make_provider()
+    customer = await connected_customer(provider)
+    policy = await make_policy(customer)
+    session = await BackupSession.create(
+        provider_id=provider.id,
+        customer=customer,
+        policy=policy,
+        policy_name=policy.name,
+        status=SessionStatus.RUNNING,
+    )
+    entries = [(LogStatus.INFO, "Found 2 objects"), (LogStatus.WARNING, "Ann Lee was skipped")]
+    async with broker().subscribe(log_topic(session.id)) as events:
+        await append(session, entries, progress=50)
+        message = await anext(aiter(events))
+    carried = [record_from_snapshot(snapshot) for snapshot in message["records"]]
+    stored = await SessionLogRecord.filter(session_id=session.id).order_by("seq")
+    assert [(r.seq, r.status, r.message) for r in carried] == [
+        (1, LogStatus.INFO, "Found 2 objects"),
+        (2, LogStatus.WARNING, "Ann Lee was skipped"),
+    ]
+    assert [vars(r) for r in carried] == [vars(r) for r in stored]
 
 
 async def test_the_scheduler_runs_a_due_policy_and_skips_a_disabled_one(db, settings):

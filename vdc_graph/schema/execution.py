@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
     GraphQLNonNull,
@@ -35,8 +37,9 @@ from tortoise.models import Model
 
 from vdc_graph.schema.shared_events import shared_execution
 
-# A field's reader (a function of the row), leaf type and non-nullness, when it has one.
-Reader = tuple[Callable[[Any], Any], GraphQLLeafType, bool]
+# A field's reader (a function of the row), the serialiser of its leaf type and its
+# non-nullness, when it has one.
+Reader = tuple[Callable[[Any], Any], Callable[[Any], Any], bool]
 _UNKNOWN = object()
 _TYPENAME = "__typename"
 _FAILED = object()
@@ -89,6 +92,23 @@ def _resolves_id_from_pk(origin: type) -> bool:
     )
 
 
+def _serializer(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
+    """``leaf``'s output coercion; for a strawberry enum, a lookup of the member's name (its
+    own coercion searches the values one by one, for every value of every row)."""
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not isinstance(members, type(Enum)):
+        return leaf.coerce_output_value
+    by_value = {value.value: name for name, value in leaf.values.items()}
+    names = {member: by_value[member.value] for member in members if member.value in by_value}  # type: ignore[attr-defined]
+    coerce = leaf.coerce_output_value
+
+    def serialize(value: Any) -> Any:
+        # Exactly a member: its name; anything else (a plain string) as the type coerces it.
+        return names[value] if type(value) is members and value in names else coerce(value)
+
+    return serialize
+
+
 def reader_of(parent_type: GraphQLObjectType, field: GraphQLField) -> Reader | None:
     """``field``'s reader, worked out once (kept on the field definition: it belongs to one
     schema and lives as long)."""
@@ -102,7 +122,7 @@ def reader_of(parent_type: GraphQLObjectType, field: GraphQLField) -> Reader | N
     if is_leaf_type(named) and not field.args:
         function = _row_function(parent_type, field)
         if function is not None:
-            reader = (function, named, non_null)  # type: ignore[assignment]
+            reader = (function, _serializer(named), non_null)  # type: ignore[arg-type]
     field.__dict__["_vdc_reader"] = reader
     return reader
 
@@ -131,12 +151,12 @@ def _readers_of(return_type: GraphQLObjectType, grouped_field_set: Any) -> list 
 
 def _read(reader: Reader, row: Any) -> Any:
     """The serialised value, or ``_FAILED`` when the generic path must report something."""
-    function, leaf, non_null = reader
+    function, serialize, non_null = reader
     try:
         value = function(row)
         if value is None:
             return _FAILED if non_null else None
-        coerced = leaf.coerce_output_value(value)
+        coerced = serialize(value)
     except Exception:  # the generic path reports it
         return _FAILED
     if coerced is None or coerced is Undefined:
