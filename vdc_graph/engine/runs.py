@@ -81,29 +81,38 @@ async def append(session: BackupSession, entries: Sequence[Entry], **changes: ob
 async def _write_records(
     session: BackupSession, entries: Sequence[Entry], now: datetime
 ) -> list[dict]:
-    """The entries as the session's next records, inserted by one prepared statement run for
-    them all (no ORM object per record: a fast engine writes thousands a second); returns
-    their snapshots, as events carry them."""
+    """The entries as the session's next records, inserted together (no ORM object per
+    record: a fast engine writes thousands a second); returns their snapshots, as events
+    carry them."""
     if not entries:
         return []
     connection = connections.get("default")  # inside atomic(): the transaction's
     executor = connection.executor_class(model=SessionLogRecord, db=connection)
     fields = SessionLogRecord._meta.fields_map
     columns = executor.regular_columns_all
-    # A batch shares its session and its time: those columns are converted once.
-    same = {
+    # A batch shares its session and its time: those columns are converted once, and each
+    # status once; the sequence is checked once, at its highest (it only grows).
+    template = {
         "created_at": fields["created_at"].to_db_value(now, None),
         "session_id": fields["session_id"].to_db_value(session.id, None),
         "at": fields["at"].to_db_value(now, None),
     }
-    to_db = {c: fields[c].to_db_value for c in ("id", "seq", "status", "message")}
+    fields["seq"].validate(session.last_seq + len(entries))
+    statuses = {status: fields["status"].to_db_value(status, None) for status in LogStatus}
+    record_key = fields["id"].to_db_value
+    slot = {column: position for position, column in enumerate(columns)}
+    assert set(slot) == {*template, "id", "seq", "status", "message"}, columns
+    blank = [template.get(column) for column in columns]
+    id_at, seq_at, status_at, message_at = (slot[c] for c in ("id", "seq", "status", "message"))
     at, session_id = now.isoformat(), str(session.id)
     rows, snapshots = [], []
     for status, message in entries:
         session.last_seq += 1
         record_id = uuid4()
-        varying = {"id": record_id, "seq": session.last_seq, "status": status, "message": message}
-        rows.append([same[c] if c in same else to_db[c](varying[c], None) for c in columns])
+        row = blank.copy()
+        row[id_at], row[seq_at] = record_key(record_id, None), session.last_seq
+        row[status_at], row[message_at] = statuses[status], message
+        rows.append(row)
         snapshots.append(
             {
                 "id": str(record_id),
@@ -115,8 +124,31 @@ async def _write_records(
                 "created_at": at,
             }
         )
-    await connection.execute_many(executor.insert_query_all, rows)
+    if connection.capabilities.dialect == "postgres":
+        # One statement whatever the batch's size (a statement per row costs PostgreSQL a
+        # round of parse, bind and execute each): the columns as arrays, unnested.
+        arrays = ", ".join(f"${n}::{_POSTGRES_TYPES[c]}[]" for n, c in enumerate(columns, 1))
+        names = ", ".join(f'"{c}"' for c in columns)
+        table = SessionLogRecord._meta.db_table  # names from the model, never from input
+        await connection.execute_query(
+            f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays})',  # noqa: S608
+            [list(values) for values in zip(*rows, strict=True)],
+        )
+    else:
+        await connection.execute_many(executor.insert_query_all, rows)
     return snapshots
+
+
+# The PostgreSQL types of the log's columns, for inserting a batch as arrays.
+_POSTGRES_TYPES = {
+    "id": "uuid",
+    "session_id": "uuid",
+    "created_at": "timestamptz",
+    "at": "timestamptz",
+    "seq": "int",
+    "status": "varchar",
+    "message": "text",
+}
 
 
 async def finish(
