@@ -199,7 +199,7 @@ class Server:
         return float("nan")
 
 
-def _wait_until_idle(target: Server, quiet_seconds: int = 8, deadline_seconds: float = 300) -> None:
+def wait_until_idle(target: Server, quiet_seconds: int = 8, deadline_seconds: float = 300) -> None:
     """Returns once the server has used under 5 % of a core for ``quiet_seconds`` in a row:
     the jobs it runs after it starts (the daily licence refresh, alarm evaluation, the outbox;
     the leader's begin within a lease tick, 5 s) would otherwise be measured as the cost of
@@ -249,7 +249,7 @@ def server(db: Database, kind: str, settings: dict[str, str] | None = None) -> I
                     raise SystemExit(f"{kind} server did not start within 60 s") from None
                 time.sleep(0.2)
         running = Server(process, base)
-        _wait_until_idle(running)
+        wait_until_idle(running)
         yield running
     finally:
         process.terminate()

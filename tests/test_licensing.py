@@ -448,6 +448,27 @@ async def test_a_backup_again_within_the_window_keeps_the_licence(api, settings,
     assert [m["month"] for m in got["licensedUsersHistory"]] == ["2026-05", "2026-06"]
 
 
+async def test_a_large_tenant_backed_up_again_keeps_every_licence(api, settings, now):
+    """The second backup of 5,000 users updates each licence and object (more rows than one
+    statement may carry parameters for, on either database)."""
+    settings.engine_step_seconds = 0.0
+    at(now, 2026, 5, 1, 8, 0)
+    provider = await make_provider()
+    user = await make_user(provider, ADMIN)
+    token = token_for(settings, user)
+    customer = await connected_customer(provider, users=5000)
+    policy = gid("BackupPolicy", (await make_policy(customer, "Mail", services=["EXCHANGE"])).id)
+    assert (await backup(api, token, policy))["status"] == "SUCCESS"
+    at(now, 2026, 5, 2, 8, 0)
+    token = token_for(settings, user)
+    second = await backup(api, token, policy)
+    assert second["status"] == "SUCCESS"
+    got = (await api.data(FIGURES, {"id": gid("Customer", customer.id)}, token=token))["customer"]
+    assert got["licensesUsed"] == 5000
+    assert got["licensedUsers"]["totalCount"] == 5000
+    assert {u["lastBackupAt"] for u in got["licensedUsers"]["nodes"]} == {second["endedAt"]}
+
+
 async def test_the_guides_example_report_and_its_csv(api, settings, now):
     at(now, 2025, 4, 3, 9, 0)
     provider = await make_provider(minimum_commit_points=200)

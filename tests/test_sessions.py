@@ -18,7 +18,7 @@ from tests.backup_support import (
     until,
 )
 from tests.factories import make_customer, make_provider, make_user, token_for
-from vdc_graph import clock
+from vdc_graph import clock, licensing
 from vdc_graph.background import backup_engine_job
 from vdc_graph.db.models import BackupPolicy, BackupSession, SessionLogRecord
 from vdc_graph.db.transactions import atomic
@@ -264,6 +264,26 @@ async def test_sessions_whose_owner_stopped_renewing_are_taken_over(db, settings
     assert (await messages(queued))[0][2].startswith("Job started at:")
     assert (await BackupSession.get(id=alive.id)).status == SessionStatus.RUNNING
     assert {e["sessionId"] for e in finished} == {str(running.id), str(queued.id)}
+
+
+async def test_a_fault_while_ending_fails_the_session_with_a_log_without_gaps(
+    db, settings, monkeypatch
+):
+    """The ending transaction rolls back (its closing records with it); the failure is then
+    written right after the last record that was committed."""
+
+    async def failing(*args, **kwargs):
+        raise RuntimeError("the licence figures could not be written")
+
+    monkeypatch.setattr(licensing, "record_session", failing)
+    customer = await connected_customer(await make_provider())
+    session = await run_policy(settings, await make_policy(customer))
+    assert session.status == SessionStatus.FAILED
+    log = await messages(session)
+    assert [seq for seq, _, _ in log] == list(range(1, len(log) + 1))
+    assert log[-1][1:] == ("FAILED", "The job failed: RuntimeError")
+    assert log[-2][2].startswith("Processed ")  # the closing records were rolled back
+    assert session.last_seq == len(log)
 
 
 async def test_the_records_an_event_carries_are_the_rows_the_database_reads(db):

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 from uuid import UUID
 
 from tortoise.expressions import Q
@@ -50,9 +51,13 @@ from vdc_graph.usage_reports import month_start, previous_month
 
 log = logging.getLogger("vdc_graph.licensing")
 
+T = TypeVar("T")
+
 RELEASE_AFTER_DAYS = 31
 GIB = 1024**3
-_CHUNK = 2000  # customers per statement of the daily job (bounded IN lists)
+# Rows per statement: IN lists and bulk updates stay far below the drivers' limit of 32,767
+# parameters a statement (a tenant's directory can hold tens of thousands of users).
+_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,8 @@ async def _record_users(customer_id: UUID, users: dict[str, Processed], at: date
         return
     existing = {
         u.email.lower(): u
-        for u in await LicensedUser.filter(customer_id=customer_id, email__in=list(users))
+        for emails in _chunks(list(users))
+        for u in await LicensedUser.filter(customer_id=customer_id, email__in=emails)
     }
     created, changed = [], []
     for key, p in users.items():
@@ -139,7 +145,9 @@ async def _record_users(customer_id: UUID, users: dict[str, Processed], at: date
         await LicensedUser.bulk_create(created)
     if changed:
         await LicensedUser.bulk_update(
-            changed, fields=["protection_status", "last_backup_at", "display_name"]
+            changed,
+            fields=["protection_status", "last_backup_at", "display_name"],
+            batch_size=_CHUNK,
         )
 
 
@@ -148,9 +156,8 @@ async def _record_objects(customer_id: UUID, backed_up: list[Processed], at: dat
         return
     existing = {
         (o.type, o.external_id): o
-        for o in await ProtectedObject.filter(
-            customer_id=customer_id, external_id__in=[p.object.external_id for p in backed_up]
-        )
+        for keys in _chunks([p.object.external_id for p in backed_up])
+        for o in await ProtectedObject.filter(customer_id=customer_id, external_id__in=keys)
     }
     created, changed = [], []
     for p in backed_up:
@@ -177,13 +184,15 @@ async def _record_objects(customer_id: UUID, backed_up: list[Processed], at: dat
         await ProtectedObject.bulk_create(created)
     if changed:
         await ProtectedObject.bulk_update(
-            changed, fields=["name", "stored_bytes", "item_count", "last_backup_at"]
+            changed,
+            fields=["name", "stored_bytes", "item_count", "last_backup_at"],
+            batch_size=_CHUNK,
         )
 
 
-def _chunks(ids: Sequence[UUID]) -> Iterable[list[UUID]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
+def _chunks(values: Sequence[T]) -> Iterable[list[T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield list(values[start : start + _CHUNK])
 
 
 def storage_gb(stored_bytes: int) -> float:

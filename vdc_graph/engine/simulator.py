@@ -187,6 +187,9 @@ class SimulatorEngine:
         except Exception as exc:  # a fault of the run ends the session, never leaves it running
             log.exception("session %s failed", session_id)
             with contextlib.suppress(Exception):
+                # As committed: what the failed transaction changed in memory (the next
+                # sequence number among it) was rolled back with it.
+                session = await BackupSession.get(id=session_id)
                 await finish(
                     session,
                     SessionStatus.FAILED,
