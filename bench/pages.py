@@ -1,7 +1,7 @@
 """Throughput of the customers page and the Flex Backups page: ``/graphql`` against the raw
 Starlette endpoint answering the same JSON (``bench/raw_app.py``), side by side.
 
-    .venv/bin/python bench/pages.py [--backend sqlite|postgres] [--customers 10000]
+    .venv/bin/python -m bench.pages [--backend sqlite|postgres] [--customers 10000]
         [--rounds 5] [--seconds 10] [--connections 16] [--sweep] [--soak MINUTES]
 
 Each round runs ``wrk -t1 -c16`` against one server, then the other (servers on core 0, wrk on

@@ -9,7 +9,7 @@
 - large lists: 100 sessions x 15 fields end to end against graphql-core alone executing the same
   selection over the same rows already loaded.
 
-    .venv/bin/python bench/queries.py [--backend sqlite|postgres] [--customers 10000]
+    .venv/bin/python -m bench.queries [--backend sqlite|postgres] [--customers 10000]
 
 It drives the real server (one uvicorn process on core 0) over HTTP for the timings and runs
 the application in process for the statement counts. Times are medians of alternating
