@@ -55,8 +55,8 @@ T = TypeVar("T")
 
 RELEASE_AFTER_DAYS = 31
 GIB = 1024**3
-# Rows per statement: IN lists and bulk updates stay far below the drivers' limit of 32,767
-# parameters a statement (a tenant's directory can hold tens of thousands of users).
+# Keys per IN list (the daily job's customers, a backup's users and objects): far below the
+# drivers' limit of 32,767 parameters a statement, whatever a tenant's size.
 _CHUNK = 2000
 # Rows per bulk update: its CASE tests each row's key against the batch's, so the cost of a
 # batch grows with its square.
