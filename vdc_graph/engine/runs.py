@@ -127,7 +127,10 @@ async def _write_records(
     if connection.capabilities.dialect == "postgres":
         # One statement whatever the batch's size (a statement per row costs PostgreSQL a
         # round of parse, bind and execute each): the columns as arrays, unnested.
-        arrays = ", ".join(f"${n}::{_POSTGRES_TYPES[c]}[]" for n, c in enumerate(columns, 1))
+        arrays = ", ".join(
+            f"${n}::{fields[c].get_for_dialect('postgres', 'SQL_TYPE')}[]"
+            for n, c in enumerate(columns, 1)
+        )
         names = ", ".join(f'"{c}"' for c in columns)
         table = SessionLogRecord._meta.db_table  # names from the model, never from input
         await connection.execute_query(
@@ -137,18 +140,6 @@ async def _write_records(
     else:
         await connection.execute_many(executor.insert_query_all, rows)
     return snapshots
-
-
-# The PostgreSQL types of the log's columns, for inserting a batch as arrays.
-_POSTGRES_TYPES = {
-    "id": "uuid",
-    "session_id": "uuid",
-    "created_at": "timestamptz",
-    "at": "timestamptz",
-    "seq": "int",
-    "status": "varchar",
-    "message": "text",
-}
 
 
 async def finish(
