@@ -215,11 +215,13 @@ async def _one_run(db: Database, url: str, bearer: str, policy: str) -> tuple[fl
 
 
 def one_subscriber(db: Database, running, bearer: str, policy: str, rounds: int) -> None:
-    """``rounds`` runs of the same policy one after the other, each once the server is idle;
-    the medians (a shared machine's load varies from one second to the next)."""
+    """``rounds`` runs of the same policy one after the other, each once the server is idle
+    (``server`` waited for the first); the medians (a shared machine's load varies from one
+    second to the next)."""
     results = []
     for _ in range(rounds):
-        wait_until_idle(running)
+        if results:
+            wait_until_idle(running)  # the last session's end may still be at work
         results.append(asyncio.run(_one_run(db, running.url, bearer, policy)))
     written = statistics.median(w for w, _ in results)
     received = statistics.median(r for _, r in results)
