@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,6 +63,15 @@ async def ensure_migrated() -> None:
         raise DatabaseNotMigrated(pending)
 
 
+def freeze_startup_objects() -> None:
+    """Moves what start-up built (modules, the schema, the models) out of the garbage
+    collector's reach: it lives as long as the process, and each full collection would walk
+    it again (≈ 50 ms every few dozen requests of a 100-row list). Only for the process that
+    serves the application: frozen objects are never collected."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The application. ``manage_database=False`` leaves Tortoise to the caller (tests)."""
     settings = settings or get_settings()
@@ -98,6 +108,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 ):
                     await ensure_migrated()
                     async with running_jobs():
+                        freeze_startup_objects()
                         yield
             else:
                 async with running_jobs():
