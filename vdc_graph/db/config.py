@@ -41,6 +41,8 @@ def tortoise_config(database_url: str, *, busy_timeout_ms: int = 5000) -> dict[s
             busy_timeout=busy_timeout_ms,
             synchronous="NORMAL",
         )
+    elif connection["engine"] == "tortoise.backends.asyncpg":
+        connection["engine"] = "vdc_graph.db.postgres"  # SELECTs by plan (db/rows.py)
     return {
         "connections": {"default": connection},
         "apps": {"models": dict(_APP)},

@@ -6,6 +6,8 @@ is locked" at once (waiting could deadlock), whatever the busy timeout. ``BEGIN 
 asks for the write lock when the transaction starts, where the busy timeout applies: several
 processes on one file then queue for it instead of failing. Reads outside a transaction are
 unaffected (WAL lets them run beside the writer).
+
+Its SELECTs make rows into instances with a plan per column list (see ``db/rows.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.backends.sqlite.executor import SqliteExecutor
 from tortoise.connection import get_connections
 from tortoise.exceptions import OperationalError
+
+from vdc_graph.db.rows import PlannedSelect
 
 
 def is_database_busy(error: BaseException | None) -> bool:
@@ -34,7 +39,13 @@ def is_database_busy(error: BaseException | None) -> bool:
     return False
 
 
+class PlannedSqliteExecutor(PlannedSelect, SqliteExecutor):
+    pass
+
+
 class _ImmediateWrapper(SqliteTransactionWrapper):
+    executor_class = PlannedSqliteExecutor
+
     async def begin(self) -> None:
         try:
             await self._connection.commit()
@@ -61,6 +72,8 @@ class _ImmediateContext(SqliteTransactionContext):
 
 
 class ImmediateSqliteClient(SqliteClient):
+    executor_class = PlannedSqliteExecutor
+
     def _in_transaction(self) -> TransactionContext:
         return _ImmediateContext(_ImmediateWrapper(self), self._lock)
 
