@@ -11,6 +11,7 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from vdc_graph.schema.batching import batched
 from vdc_graph.schema.execution import PlainFieldsExecutionContext
 
 
@@ -27,6 +28,23 @@ class Row:
     when: datetime
     domain: str
     kind: Kind | str = Kind.MAILBOX
+
+
+@strawberry.type
+class Owner:
+    name: str
+
+
+BATCHES: list[int] = []  # the rows each batch was given
+RESOLVED: list[str] = []  # the rows the owner resolver was asked for, one by one
+BATCH_FAILS = [False]
+
+
+async def owners_of(context: object, rows: list[Row]) -> list[Owner | None]:
+    BATCHES.append(len(rows))
+    if BATCH_FAILS[0]:
+        raise RuntimeError("the batch is down")
+    return [Owner(name=row.name.upper()) if row.count > 0 else None for row in rows]  # type: ignore[union-attr]
 
 
 @strawberry.type
@@ -49,6 +67,13 @@ class Item:
     @strawberry.field
     async def later(self) -> int:
         return self.count + 1  # type: ignore[attr-defined]
+
+    @strawberry.field(metadata=batched(owners_of))
+    async def owner(self) -> Owner | None:
+        RESOLVED.append(self.name)
+        if self.count < 0:  # type: ignore[attr-defined]
+            raise ValueError("no owner for a negative count")
+        return Owner(name=self.name.upper()) if self.count > 0 else None  # type: ignore[union-attr, attr-defined]
 
 
 ROWS: list[Row] = []
@@ -150,3 +175,41 @@ def test_fields_that_only_read_their_row_get_no_resolve_info(monkeypatch):
     ours, _ = schemas()
     answer(ours, "{ items { __typename name count when domain doubled later } }")
     assert built == ["items", "later", "later"]
+
+
+@pytest.fixture
+def batches():
+    BATCHES.clear()
+    RESOLVED.clear()
+    BATCH_FAILS[0] = False
+    yield
+    BATCH_FAILS[0] = False
+
+
+def test_a_batched_field_is_loaded_once_for_a_list_and_answers_as_its_resolver(batches):
+    ROWS[:] = [Row("Contoso", 3, WHEN, ""), Row("Fabrikam", 0, WHEN, ""), Row("Tail", 1, WHEN, "")]
+    ours, theirs = schemas()
+    document = "{ items { name owner { name } o: owner { __typename } } }"
+    expected = answer(theirs, document)
+    assert expected["data"]["items"][0] == {
+        "name": "Contoso",
+        "owner": {"name": "CONTOSO"},
+        "o": {"__typename": "Owner"},
+    }
+    RESOLVED.clear()
+    assert answer(ours, document) == expected
+    assert BATCHES == [3]  # one batch for the list, both aliases included
+    # Only the row the batch gave no value for is resolved on its own (null here).
+    assert RESOLVED == ["Fabrikam", "Fabrikam"]
+
+
+def test_a_failed_batch_leaves_each_row_to_its_resolver_with_the_same_errors(batches):
+    ROWS[:] = [Row("Contoso", 3, WHEN, ""), Row("Fabrikam", -1, WHEN, "")]
+    BATCH_FAILS[0] = True
+    ours, theirs = schemas()
+    document = "{ items { name owner { name } } }"
+    got = answer(ours, document)
+    assert got == answer(theirs, document)
+    assert got["errors"] == [("no owner for a negative count", ["items", 1, "owner"])]
+    assert got["data"]["items"][0] == {"name": "Contoso", "owner": {"name": "CONTOSO"}}
+    assert BATCHES == [2]

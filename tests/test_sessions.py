@@ -357,6 +357,31 @@ SESSIONS = """query($filter: BackupSessionFilter, $after: String) {
 }"""
 
 
+async def test_a_sessions_list_shows_each_sessions_policy_and_null_once_deleted(api):
+    settings = api_settings(api)
+    provider = await make_provider()
+    kept_customer, gone_customer = (
+        await connected_customer(provider),
+        await connected_customer(provider),
+    )
+    kept, gone = await make_policy(kept_customer, "Kept"), await make_policy(gone_customer, "Gone")
+    token = token_for(settings, await make_user(provider, []))
+    older = await run_policy(settings, gone)
+    newer = await run_policy(settings, kept)
+    await BackupPolicy.filter(id=gone.id).delete()
+
+    nodes = (await api.data(SESSIONS, {}, token=token))["backupSessions"]["nodes"]
+    assert [(n["id"], n["policyName"], n["policy"], n["customer"]) for n in nodes] == [
+        (
+            gid("BackupSession", newer.id),
+            "Kept",
+            {"name": "Kept"},
+            {"displayName": kept_customer.display_name},
+        ),
+        (gid("BackupSession", older.id), "Gone", None, {"displayName": gone_customer.display_name}),
+    ]
+
+
 async def test_sessions_list_newest_first_with_filters(api, tmp_path):
     settings = api_settings(api)
     provider = await make_provider()

@@ -23,6 +23,13 @@ class Loaders:
         return loader
 
 
+async def load_each(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
+    """The value of each key (None for a None key), each distinct key asked for once."""
+    distinct = [key for key in dict.fromkeys(keys) if key is not None]
+    found = dict(zip(distinct, await loader.load_many(distinct), strict=True))
+    return [None if key is None else found[key] for key in keys]
+
+
 def by_key(rows: Sequence[Any], keys: Sequence[Any], attr: str = "id") -> list[Any]:
     """Rows in the order of ``keys`` (None where missing)."""
     found = {getattr(row, attr): row for row in rows}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from strawberry.dataloader import DataLoader
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -49,11 +50,15 @@ async def list_customers(
     return await paginate(queries.filtered_customers(scope, flt), key, descending, page)
 
 
+def customer_loader(ctx: RequestContext) -> DataLoader[Any, Customer | None]:
+    """The request's lookup of customers the caller may see, by key."""
+    scope = reading(ctx)
+    return ctx.loaders.get(("customer", scope), lambda ids: queries.customers_by_id(scope, ids))
+
+
 async def load_customer(ctx: RequestContext, key: Any) -> Customer | None:
     """A customer the caller may see, batched with the request's other lookups."""
-    scope = reading(ctx)
-    loader = ctx.loaders.get(("customer", scope), lambda ids: queries.customers_by_id(scope, ids))
-    return await loader.load(key)
+    return await customer_loader(ctx).load(key)
 
 
 async def get_customer(ctx: RequestContext, ref: Ref) -> Customer:

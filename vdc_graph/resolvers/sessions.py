@@ -8,13 +8,16 @@ subscription can be missed (it is announced), and nothing is sent twice.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from strawberry.dataloader import DataLoader
+
 from vdc_graph import metrics
 from vdc_graph.context import RequestContext
+from vdc_graph.db.loaders import load_each
 from vdc_graph.db.models import BackupPolicy, BackupSession, Customer, SessionLogRecord
 from vdc_graph.db.pagination import Page, PageArgs, decode_cursor, encode_cursor, paginate
 from vdc_graph.db.queries import backup as queries
@@ -31,6 +34,7 @@ from vdc_graph.events.sessions import (
 )
 
 from .access import reading
+from .customers import customer_loader
 from .ids import Ref, key_of, not_found
 
 
@@ -70,22 +74,35 @@ async def session_logs(
     return await paginate(queries.session_logs(session.id, statuses), queries.LOG_SORT, False, page)
 
 
+def _policies(ctx: RequestContext) -> DataLoader[Any, Any]:
+    scope = reading(ctx)
+    return ctx.loaders.get(("policy", scope), lambda ids: queries.policies_by_id(scope, ids))
+
+
 async def session_policy(ctx: RequestContext, session: BackupSession) -> BackupPolicy | None:
     policy_id = session.policy_id  # type: ignore[attr-defined]
     if policy_id is None:
         return None
-    scope = reading(ctx)
-    loader = ctx.loaders.get(("policy", scope), lambda ids: queries.policies_by_id(scope, ids))
-    return await loader.load(policy_id)
+    return await _policies(ctx).load(policy_id)
+
+
+async def sessions_policies(
+    ctx: RequestContext, sessions: Sequence[BackupSession]
+) -> list[BackupPolicy | None]:
+    """``session_policy`` of each session, in one lookup."""
+    return await load_each(_policies(ctx), [s.policy_id for s in sessions])  # type: ignore[attr-defined]
 
 
 async def customer_of(ctx: RequestContext, row: Any) -> Customer:
-    scope = reading(ctx)
-    loader = ctx.loaders.get(("customer", scope), lambda ids: customers_by_id(scope, ids))
-    customer = await loader.load(row.customer_id)
+    customer = await customer_loader(ctx).load(row.customer_id)
     if customer is None:
         raise not_found("Customer")
     return customer
+
+
+async def customers_of(ctx: RequestContext, rows: Sequence[Any]) -> list[Customer | None]:
+    """The customer of each row, in one lookup; None where ``customer_of`` would refuse."""
+    return await load_each(customer_loader(ctx), [row.customer_id for row in rows])
 
 
 def log_cursor(record: SessionLogRecord) -> str:

@@ -19,6 +19,7 @@ from vdc_graph.resolvers import restores as resolve_restores
 from vdc_graph.resolvers import sessions as resolve_sessions
 from vdc_graph.resolvers.ids import Ref, key_of
 
+from .batching import batched
 from .common import OrderDirection
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import (
@@ -89,7 +90,10 @@ class BackupPolicy(ModelNode):
     def excluded_objects(self) -> list[BackupObject]:
         return [BackupObject.from_stored(o) for o in self.excluded_objects]  # type: ignore[attr-defined]
 
-    @strawberry.field(description="The customer the policy belongs to.")
+    @strawberry.field(
+        description="The customer the policy belongs to.",
+        metadata=batched(resolve_sessions.customers_of),
+    )
     async def customer(self, info: Info) -> Customer:
         return await resolve_sessions.customer_of(info.context, self)  # type: ignore[return-value]
 
@@ -174,11 +178,17 @@ class BackupSession(ModelNode):
             if name in counts
         ]
 
-    @strawberry.field(description="The policy that ran; null once the policy is deleted.")
+    @strawberry.field(
+        description="The policy that ran; null once the policy is deleted.",
+        metadata=batched(resolve_sessions.sessions_policies),
+    )
     async def policy(self, info: Info) -> BackupPolicy | None:
         return await resolve_sessions.session_policy(info.context, self)  # type: ignore[arg-type, return-value]
 
-    @strawberry.field(description="The customer whose policy ran.")
+    @strawberry.field(
+        description="The customer whose policy ran.",
+        metadata=batched(resolve_sessions.customers_of),
+    )
     async def customer(self, info: Info) -> Customer:
         return await resolve_sessions.customer_of(info.context, self)  # type: ignore[return-value]
 
@@ -228,7 +238,10 @@ class Restore(ModelNode):
         description="When it ended; null while in progress."
     )
 
-    @strawberry.field(description="The customer whose data was restored.")
+    @strawberry.field(
+        description="The customer whose data was restored.",
+        metadata=batched(resolve_sessions.customers_of),
+    )
     async def customer(self, info: Info) -> Customer:
         return await resolve_sessions.customer_of(info.context, self)  # type: ignore[return-value]
 

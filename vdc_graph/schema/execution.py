@@ -14,6 +14,7 @@ which runs the pure readers again: errors and their paths are exactly as before.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from enum import Enum
@@ -23,11 +24,14 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     Undefined,
+    get_nullable_type,
     is_leaf_type,
 )
+from graphql.execution.executor import to_nodes
 from strawberry import relay
 from strawberry.execution import optimized_is_awaitable
 from strawberry.relay.utils import to_base64
@@ -35,6 +39,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from tortoise.models import Model
 
+from vdc_graph.schema.batching import Loaded, load_all_of
 from vdc_graph.schema.shared_events import shared_execution
 
 # A field's reader (a function of the row), the serialiser of its leaf type and its
@@ -173,6 +178,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._short_path = manager is None or not manager.middlewares
         # Per (object type, field list): the readers of its selection, or None.
         self._object_plans: dict[tuple[Any, int], tuple[Any, list | None]] = {}
+        # Batched fields' values for this execution's rows, and per (item type, field
+        # list) the batched fields its selection has.
+        self._loaded = Loaded()
+        self._batched: dict[tuple[Any, int], tuple[Any, tuple]] = {}
 
     def execute_operation(self, serially: bool | None = None) -> Any:  # type: ignore[override]
         # A subscription event shared by many subscribers is executed once for all of them.
@@ -197,9 +206,102 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 value = _read(reader, source)
                 if value is not _FAILED:
                     return value
+            field = parent_type.fields.get(name)
+            if field is not None and load_all_of(field) is not None:
+                value = self._loaded.get(field, source)
+                if value is not None:
+                    return self._complete_loaded(
+                        parent_type, field, field_details_list, path, value, position_context
+                    )
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def _complete_loaded(
+        self,
+        parent_type: GraphQLObjectType,
+        field: GraphQLField,
+        field_details_list: Any,
+        path: Any,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """A batched field's value completed as graphql-core completes a resolved one."""
+        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+        try:
+            completed = self.complete_value(
+                field.type, field_details_list, info, path, value, position_context
+            )
+        except Exception as error:
+            self.handle_field_error(error, field.type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as error:
+                self.handle_field_error(error, field.type, field_details_list, path)
+                return None
+
+        return await_completed()
+
+    def complete_list_value(  # type: ignore[override]
+        self,
+        return_type: GraphQLList,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        def complete() -> Any:
+            return super(PlainFieldsExecutionContext, self).complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+
+        item_type = get_nullable_type(return_type.of_type)
+        if not (self._short_path and isinstance(result, list) and result) or not isinstance(
+            item_type, GraphQLObjectType
+        ):
+            return complete()
+        batched = self._batched_fields(item_type, field_details_list)
+        if not batched:
+            return complete()
+        return self._load_then(batched, result, info.context, complete)
+
+    def _batched_fields(self, item_type: GraphQLObjectType, field_details_list: Any) -> tuple:
+        """(field, load_all) of each batched field selected on the list's items."""
+        key = (item_type, id(field_details_list))
+        cached = self._batched.get(key)
+        if cached is not None:
+            return cached[1]
+        grouped_field_set, _, _ = self.collect_subfields(item_type, field_details_list)
+        found: dict[int, tuple[GraphQLField, Any]] = {}  # by field identity (unhashable)
+        for details in grouped_field_set.values():
+            field = item_type.fields.get(details[0].node.name.value)
+            load_all = load_all_of(field) if field is not None else None
+            if load_all is not None:
+                found[id(field)] = (field, load_all)
+        self._batched[key] = (field_details_list, tuple(found.values()))
+        return self._batched[key][1]
+
+    async def _load_then(
+        self, batched: tuple, rows: list, context: Any, complete: Callable[[], Any]
+    ) -> Any:
+        """Awaits each batch for ``rows`` (together), then completes the list."""
+        results = await asyncio.gather(
+            *(load_all(context, rows) for _, load_all in batched), return_exceptions=True
+        )
+        for (field, _), values in zip(batched, results, strict=True):
+            if isinstance(values, Exception):
+                continue  # each row's own resolver answers (and reports) instead
+            if isinstance(values, BaseException):
+                raise values
+            self._loaded.keep(field, rows, values)
+        completed = complete()
+        return await completed if self.is_awaitable(completed) else completed
 
     def _plan(self, return_type: GraphQLObjectType, field_details_list: Any) -> list | None:
         """(response key, reader) for each field selected on ``return_type``, when all are
