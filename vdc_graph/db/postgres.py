@@ -1,8 +1,19 @@
 """The PostgreSQL backend (asyncpg): Tortoise's, with SELECTs that make rows into instances
-with a plan per column list (see ``db/rows.py``), in and out of transactions."""
+with a plan per column list (see ``db/rows.py``), in and out of transactions, and a pool that
+sends no reset statement when a connection comes back.
+
+asyncpg's pool resets each released connection with ``SELECT pg_advisory_unlock_all(); CLOSE
+ALL; UNLISTEN *; RESET ALL``: one more round trip for every statement, as Tortoise takes a
+connection from the pool per statement outside a transaction. The ORM's connections keep no
+session state to reset (no advisory locks, cursors outside a transaction, LISTEN or SET; the
+event broker has connections of its own); an open transaction is still rolled back (asyncpg
+does that before calling the reset)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.asyncpg.executor import AsyncpgExecutor
 from tortoise.backends.base.client import (
@@ -25,8 +36,15 @@ class _Transaction(TransactionWrapper):
         return NestedTransactionContext(_Transaction(self))
 
 
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    return None
+
+
 class PlannedAsyncpgClient(AsyncpgDBClient):
     executor_class = PlannedAsyncpgExecutor
+
+    async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
+        return await asyncpg.create_pool(None, reset=_nothing_to_reset, **kwargs)
 
     def _in_transaction(self) -> TransactionContext:
         return TransactionContextPooled(_Transaction(self), self._pool_init_lock)
