@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vdc_graph.db.postgres import nothing_to_reset
 from vdc_graph.settings import Settings
 
 PAGE = 20
@@ -70,7 +71,10 @@ class Database:
             self.sqlite = await aiosqlite.connect(self.url.removeprefix("sqlite://"))
             await self.sqlite.execute("PRAGMA journal_mode=WAL")
         else:
-            self.pool = await asyncpg.create_pool(self.url, min_size=1, max_size=5)
+            # As the product's pool (db/postgres.py): no reset statement on release.
+            self.pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=5, reset=nothing_to_reset
+            )
 
     async def close(self) -> None:
         if self.sqlite is not None:

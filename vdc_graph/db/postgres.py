@@ -36,7 +36,8 @@ class _Transaction(TransactionWrapper):
         return NestedTransactionContext(_Transaction(self))
 
 
-async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+async def nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """The pool's reset: nothing (see above)."""
     return None
 
 
@@ -44,7 +45,7 @@ class PlannedAsyncpgClient(AsyncpgDBClient):
     executor_class = PlannedAsyncpgExecutor
 
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
-        return await asyncpg.create_pool(None, reset=_nothing_to_reset, **kwargs)
+        return await asyncpg.create_pool(None, reset=nothing_to_reset, **kwargs)
 
     def _in_transaction(self) -> TransactionContext:
         return TransactionContextPooled(_Transaction(self), self._pool_init_lock)
