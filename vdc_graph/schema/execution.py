@@ -6,6 +6,9 @@ resolve info for each, asks whether the value is awaitable and walks the generic
 strawberry adds its own layers on top. Here such a field is a *reader*, a function of the row,
 and an object whose selected fields are all readers is completed in one loop over them.
 
+A field declared ``batched`` (``schema/batching.py``) is loaded once for a whole list before
+the list is completed, and each row's field is completed from that value.
+
 Anything else (arguments, ``info``, async resolvers, field extensions or permissions, a
 middleware such as the tracing one) and any value the short path does not expect (null for a
 non-null field, a reader that raises, a value the scalar refuses) takes graphql-core's own path,
@@ -295,10 +298,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             *(load_all(context, rows) for _, load_all in batched), return_exceptions=True
         )
         for (field, _), values in zip(batched, results, strict=True):
-            if isinstance(values, Exception):
+            if isinstance(values, BaseException) and not isinstance(values, Exception):
+                raise values  # cancelled
+            if isinstance(values, Exception) or len(values) != len(rows):
                 continue  # each row's own resolver answers (and reports) instead
-            if isinstance(values, BaseException):
-                raise values
             self._loaded.keep(field, rows, values)
         completed = complete()
         return await completed if self.is_awaitable(completed) else completed
