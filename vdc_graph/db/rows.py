@@ -14,14 +14,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.backends.base.executor import CHUNK_SIZE, BaseExecutor
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
-# (column position, attribute, conversion or None)
-Plan = tuple[tuple[int, str, Callable[[Any], Any] | None], ...]
+
+class Plan(NamedTuple):
+    # (column position, attribute, conversion or None) of each column set on the instance
+    steps: tuple[tuple[int, str, Callable[[Any], Any] | None], ...]
+    # The instance's ``_custom_generated_pk``, the same for every row of the model.
+    custom_generated_pk: bool
+
+
 _plans: dict[tuple[type[Model], tuple[str, ...], tuple[str, ...]], Plan] = {}
 
 
@@ -59,7 +65,7 @@ def _plan(model: type[Model], columns: tuple[str, ...], custom: tuple[str, ...])
     steps = [(i, *conversions[c]) for i, c in enumerate(columns) if c in conversions]
     # Annotations are set under their own name, as they come.
     steps += [(columns.index(name), name, None) for name in custom if name in columns]
-    return tuple(steps)  # type: ignore[arg-type]
+    return Plan(tuple(steps), meta.db_pk_column not in meta.generated_db_fields)  # type: ignore[arg-type]
 
 
 def plan_for(model: type[Model], columns: Sequence[str], custom: Sequence[str]) -> Plan:
@@ -71,14 +77,13 @@ def plan_for(model: type[Model], columns: Sequence[str], custom: Sequence[str]) 
 
 def instance(model: type[Model], plan: Plan, row: Sequence[Any]) -> Model:
     """``row`` as an instance loaded from the database, attributes as Tortoise sets them."""
-    meta = model._meta
     attributes: dict[str, Any] = {
         "_partial": False,
         "_saved_in_db": True,
-        "_custom_generated_pk": meta.db_pk_column not in meta.generated_db_fields,
+        "_custom_generated_pk": plan.custom_generated_pk,
         "_await_when_save": {},
     }
-    for position, attribute, convert in plan:
+    for position, attribute, convert in plan.steps:
         value = row[position]
         attributes[attribute] = value if convert is None else convert(value)
     loaded = model.__new__(model)
