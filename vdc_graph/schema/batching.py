@@ -6,8 +6,9 @@ one query the loader sends. A field declared with ``batched(load_all)`` keeps th
 for a single row; when a list of its type is completed, ``load_all(context, rows)`` is awaited
 once for the list and each row's field then resolves at once to its value.
 
-A row whose value the batch did not give (None, or a batch that failed) takes the field's
-own resolver, which answers it as before: a null, or the error at its path.
+A row whose value the batch did not give (None, or a batch that failed or gave a value count
+other than its rows') takes the field's own resolver, which answers it as before: a null, or
+the error at its path.
 """
 
 from __future__ import annotations

@@ -157,6 +157,17 @@ def _readers_of(return_type: GraphQLObjectType, grouped_field_set: Any) -> list 
     return plan
 
 
+def _batched_of(item_type: GraphQLObjectType, grouped_field_set: Any) -> tuple:
+    """(field, load_all) of each distinct batched field of the selection."""
+    found: dict[int, tuple[GraphQLField, Any]] = {}  # by field identity (unhashable)
+    for details in grouped_field_set.values():
+        field = item_type.fields.get(details[0].node.name.value)
+        load_all = load_all_of(field) if field is not None else None
+        if load_all is not None:
+            found[id(field)] = (field, load_all)
+    return tuple(found.values())
+
+
 def _read(reader: Reader, row: Any) -> Any:
     """The serialised value, or ``_FAILED`` when the generic path must report something."""
     function, serialize, non_null = reader
@@ -180,11 +191,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._short_path = manager is None or not manager.middlewares
         # Per (object type, field list): the readers of its selection, or None.
-        self._object_plans: dict[tuple[Any, int], tuple[Any, list | None]] = {}
+        self._object_plans: dict[tuple[Any, int], tuple[Any, Any]] = {}
         # Batched fields' values for this execution's rows, and per (item type, field
         # list) the batched fields its selection has.
         self._loaded = Loaded()
-        self._batched: dict[tuple[Any, int], tuple[Any, tuple]] = {}
+        self._batched: dict[tuple[Any, int], tuple[Any, Any]] = {}
 
     def execute_operation(self, serially: bool | None = None) -> Any:  # type: ignore[override]
         # A subscription event shared by many subscribers is executed once for all of them.
@@ -276,19 +287,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _batched_fields(self, item_type: GraphQLObjectType, field_details_list: Any) -> tuple:
         """(field, load_all) of each batched field selected on the list's items."""
-        key = (item_type, id(field_details_list))
-        cached = self._batched.get(key)
-        if cached is not None:
-            return cached[1]
-        grouped_field_set, _, _ = self.collect_subfields(item_type, field_details_list)
-        found: dict[int, tuple[GraphQLField, Any]] = {}  # by field identity (unhashable)
-        for details in grouped_field_set.values():
-            field = item_type.fields.get(details[0].node.name.value)
-            load_all = load_all_of(field) if field is not None else None
-            if load_all is not None:
-                found[id(field)] = (field, load_all)
-        self._batched[key] = (field_details_list, tuple(found.values()))
-        return self._batched[key][1]
+        return self._per_selection(
+            self._batched,
+            item_type,
+            field_details_list,
+            lambda grouped_field_set, _: _batched_of(item_type, grouped_field_set),
+        )
 
     async def _load_then(
         self, batched: tuple, rows: list, context: Any, complete: Callable[[], Any]
@@ -308,18 +312,34 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self, return_type: GraphQLObjectType, field_details_list: Any) -> list | None:
         """(response key, reader) for each field selected on ``return_type``, when all are
-        readers and nothing is deferred; None otherwise. Memoised like graphql-core's
-        ``collect_subfields``, on the identity of the field list kept alive with it."""
-        key = (return_type, id(field_details_list))
-        cached = self._object_plans.get(key)
-        if cached is not None:
-            return cached[1]
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-            return_type, field_details_list
+        readers and nothing is deferred; None otherwise."""
+        return self._per_selection(
+            self._object_plans,
+            return_type,
+            field_details_list,
+            lambda grouped_field_set, new_defer_usages: (
+                None if new_defer_usages else _readers_of(return_type, grouped_field_set)
+            ),
         )
-        plan = None if new_defer_usages else _readers_of(return_type, grouped_field_set)
-        self._object_plans[key] = (field_details_list, plan)
-        return plan
+
+    def _per_selection(
+        self,
+        cache: dict[tuple[Any, int], tuple[Any, Any]],
+        object_type: GraphQLObjectType,
+        field_details_list: Any,
+        compute: Callable[[Any, Any], Any],
+    ) -> Any:
+        """``compute(grouped field set, new defer usages)`` of ``object_type``'s selection,
+        memoised like graphql-core's ``collect_subfields``, on the identity of the field list
+        (kept alive with the entry, so that its id is not reused)."""
+        key = (object_type, id(field_details_list))
+        cached = cache.get(key)
+        if cached is None:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
+            cached = cache[key] = (field_details_list, compute(grouped_field_set, new_defer_usages))
+        return cached[1]
 
     def complete_object_value(  # type: ignore[override]
         self,
