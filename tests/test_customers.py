@@ -490,8 +490,61 @@ async def test_statement_count_does_not_grow_with_page_size(api, provider, reade
 
     await statements(1)  # the caller is authenticated afresh once, then remembered
     few = await statements(3)
-    assert few >= 7  # the page, its count and one batch per related list
+    assert few >= 7  # the page (its count with it) and one batch per related list
     assert await statements(30) == few
+
+
+async def test_the_count_is_read_in_the_pages_own_statement(api, provider, reader, caplog):
+    """``totalCount`` costs no statement of its own, wherever the selection asks for it, and
+    counts the caller's list only: not another provider's customers, not deleted ones, not
+    those the filter leaves out; a page past the end still has it."""
+    import logging
+
+    for n in range(5):
+        await make_customer(
+            provider, contract_type=ContractType.TRIAL if n < 2 else ContractType.ANNUAL
+        )
+    await make_customer(provider, deleted_at=datetime.now(UTC))
+    other = await make_provider()
+    for _ in range(3):
+        await make_customer(other)
+
+    async def page(selection: str, arguments: str = "first: 2") -> tuple[dict, int]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            fragment = "fragment Counted on CustomerConnection { totalCount }"
+            document = f"query {{ customers({arguments}) {{ {selection} }} }}"
+            if "...Counted" in selection:
+                document += fragment
+            data = await api.data(document, token=reader)
+        selects = [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "tortoise.db_client" and "SELECT" in r.getMessage().upper()
+        ]
+        return data["customers"], len(selects)
+
+    await page("nodes { id }")  # the caller is authenticated afresh once, then remembered
+    plain, uncounted = await page("nodes { id } pageInfo { endCursor }")
+    assert len(plain["nodes"]) == 2
+    for selection in (
+        "totalCount nodes { id } pageInfo { endCursor }",
+        "... on CustomerConnection { totalCount } nodes { id } pageInfo { endCursor }",
+        "...Counted nodes { id } pageInfo { endCursor }",
+    ):
+        counted, statements = await page(selection)
+        assert counted["totalCount"] == 5, selection
+        assert counted["nodes"] == plain["nodes"]
+        assert statements == uncounted, selection
+
+    backward, _ = await page("totalCount nodes { id }", "last: 2")
+    assert backward["totalCount"] == 5 and len(backward["nodes"]) == 2
+    trial, _ = await page("totalCount nodes { id }", "first: 1, filter: {contractTypes: [TRIAL]}")
+    assert trial["totalCount"] == 2 and len(trial["nodes"]) == 1
+    everything, _ = await page("nodes { id } pageInfo { endCursor }", "first: 5")
+    end = everything["pageInfo"]["endCursor"]
+    past, _ = await page("totalCount nodes { id }", f'first: 2, after: "{end}"')
+    assert past == {"totalCount": 5, "nodes": []}
 
 
 async def test_pages_go_on_from_the_cursor_of_a_row_deleted_meanwhile(api, provider, reader):

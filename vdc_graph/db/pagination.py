@@ -2,7 +2,8 @@
 
 A cursor holds the sort values of a row plus its primary key, so page N costs the same as
 page 1. Nullable sort columns sort as if NULL were greater than every value (PostgreSQL's
-rule, applied the same way on SQLite through an is-null flag).
+rule, applied the same way on SQLite through an is-null flag). A page that shows the list's
+count reads it in the page's own statement.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import binascii
 import json
 import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -21,7 +22,7 @@ from uuid import UUID
 
 from pypika_tortoise.functions import Lower as SqlLower
 from pypika_tortoise.terms import Tuple, ValueWrapper
-from tortoise.expressions import Q, RawSQL, ResolveContext
+from tortoise.expressions import Q, RawSQL, ResolveContext, Subquery
 from tortoise.fields import DateField, DatetimeField, DecimalField, UUIDField
 from tortoise.functions import Lower
 from tortoise.models import Model
@@ -68,6 +69,8 @@ class PageArgs:
     after: str | None = None
     last: int | None = None
     before: str | None = None
+    # The caller shows the whole list's count: the page's statement reads it too.
+    with_total_count: bool = False
 
     def validated(self) -> PageArgs:
         if self.first is not None and self.last is not None:
@@ -79,7 +82,7 @@ class PageArgs:
                     f"{name} must be between 1 and {MAX_PAGE_SIZE} (got {value})", field=[name]
                 )
         if self.first is None and self.last is None:
-            return PageArgs(DEFAULT_PAGE_SIZE, self.after, None, self.before)
+            return replace(self, first=DEFAULT_PAGE_SIZE)
         return self
 
 
@@ -101,6 +104,7 @@ class Page(Generic[M]):
 
 
 _NULL_FLAG = "_keyset_null"
+_TOTAL = "_keyset_total"
 
 
 def _encode_value(value: Any) -> Any:
@@ -243,9 +247,14 @@ async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageAr
         window = window.filter(_beyond(key, *after, natural, inclusive=lead is after))
     if before is not None:
         window = window.filter(_beyond(key, *before, not natural, inclusive=lead is before))
+    if args.with_total_count:
+        # A scalar subquery, computed once per statement: one round trip less than a COUNT
+        # of its own.
+        window = window.annotate(**{_TOTAL: Subquery(counted.count())})
     # Walking backward reads the reversed order, then flips the page.
     wanted = limit + (2 if lead is not None else 1)
     rows = list(await _ordered(window, key, natural != backward).limit(wanted))
+    total: int | None = getattr(rows[0], _TOTAL) if rows and args.with_total_count else None
     lead_row = lead is not None and bool(rows) and rows[0].pk == lead[1]
     if lead_row:
         rows = rows[1:]
@@ -267,7 +276,8 @@ async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageAr
         has_previous, has_next = after_side, more or before_side
 
     async def count() -> int:
-        return await counted.count()
+        # An empty page read no count (it had no row to carry it).
+        return total if total is not None else await counted.count()
 
     return Page(rows, [encode_cursor(key, r) for r in rows], has_next, has_previous, count)
 

@@ -12,7 +12,6 @@ from strawberry.types import Info
 
 from vdc_graph import enums
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.audit import AuditFilter as AuditFilterQuery
 from vdc_graph.resolvers import api_keys as keys
 from vdc_graph.resolvers import audit, switch
@@ -25,7 +24,7 @@ from .common import OrderDirection, Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import Permission
 from .mutations import run_mutation
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 from .viewer import PortalUser
 
 AuditOutcome = strawberry.enum(
@@ -40,10 +39,6 @@ for _value in AuditOutcome.__strawberry_definition__.values:  # type: ignore[att
 
 def ref(gid: relay.GlobalID) -> Ref:
     return Ref(gid.type_name, gid.node_id)
-
-
-def page_args(first: int | None, after: str | None, last: int | None, before: str | None) -> Any:
-    return PageArgs(first, after, last, before)
 
 
 INPUT = strawberry.argument(description="What to change, and how.")
@@ -195,7 +190,9 @@ class AccessQueries:
         before: BEFORE = None,
     ) -> Connection[Role]:
         page = await resolve_roles.list_roles(
-            info.context, (filter or RoleFilter()).search, page_args(first, after, last, before)
+            info.context,
+            (filter or RoleFilter()).search,
+            page_args(info, first, after, last, before),
         )
         return Connection[Role](page=page)
 
@@ -216,7 +213,7 @@ class AccessQueries:
             info.context,
             flt.search,
             ref(flt.role_id) if flt.role_id else None,
-            page_args(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[PortalUser](page=page)
 
@@ -229,7 +226,7 @@ class AccessQueries:
         last: LAST = None,
         before: BEFORE = None,
     ) -> Connection[ApiKey]:
-        page = await keys.list_api_keys(info.context, page_args(first, after, last, before))
+        page = await keys.list_api_keys(info.context, page_args(info, first, after, last, before))
         return Connection[ApiKey](page=page)
 
     @strawberry.field(
@@ -254,7 +251,7 @@ class AccessQueries:
             info.context,
             audit_filter(filter),
             direction is OrderDirection.DESC,
-            page_args(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[AuditRecord](page=page)
 

@@ -11,7 +11,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.alarms import AlarmFilter as Filter
 from vdc_graph.resolvers import alarms as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
@@ -19,7 +18,7 @@ from vdc_graph.resolvers.ids import Ref, key_of
 from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import AlarmRule, AlarmSeverity, AlarmState
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 
 
 @strawberry.type(description="One change of an alarm's state.")
@@ -152,7 +151,9 @@ class AlarmQueries:
         before: BEFORE = None,
     ) -> Connection[Alarm]:
         page = await resolve.list_alarms(
-            info.context, _filter(filter or AlarmFilter()), PageArgs(first, after, last, before)
+            info.context,
+            _filter(filter or AlarmFilter()),
+            page_args(info, first, after, last, before),
         )
         return Connection[Alarm](page=page)
 

@@ -19,7 +19,6 @@ from strawberry.types import Info
 from vdc_graph.approvals import holding
 from vdc_graph.context import RequestContext
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.errors import ApiError
 from vdc_graph.resolvers import approvals as resolve
 from vdc_graph.resolvers.ids import Ref
@@ -27,7 +26,7 @@ from vdc_graph.resolvers.ids import Ref
 from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST
 from .enums import ApprovalState
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 
 
 @strawberry.type(description="A guarded action held until another person approves or rejects it.")
@@ -142,7 +141,7 @@ class ApprovalQueries:
         before: BEFORE = None,
     ) -> Connection[Approval]:
         page = await resolve.list_approvals(
-            info.context, tuple(states or ()), PageArgs(first, after, last, before)
+            info.context, tuple(states or ()), page_args(info, first, after, last, before)
         )
         return Connection[Approval](page=page)
 

@@ -11,7 +11,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries import backup as queries
 from vdc_graph.resolvers import downloads, hints
 from vdc_graph.resolvers import policies as resolve_policies
@@ -36,7 +35,7 @@ from .enums import (
     SessionTrigger,
     described,
 )
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 from .scalars import BigInt
 
 
@@ -221,7 +220,7 @@ class BackupSession(ModelNode):
             info.context,
             self,  # type: ignore[arg-type]
             statuses,
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[SessionLogRecord](page=page)
 
@@ -343,7 +342,7 @@ class BackupQueries:
             ),
             order.field.value,
             order.direction is OrderDirection.DESC,
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[BackupPolicy](page=page)
 
@@ -377,7 +376,7 @@ class BackupQueries:
                 created_from=flt.from_,
                 created_to=flt.to,
             ),
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[BackupSession](page=page)
 
@@ -405,6 +404,6 @@ class BackupQueries:
         page = await resolve_restores.list_restores(
             info.context,
             queries.RestoreFilter(customer_id=_key(flt.customer_id, "Customer")),
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[Restore](page=page)

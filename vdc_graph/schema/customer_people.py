@@ -11,7 +11,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.resolvers import admin_users as admins
 from vdc_graph.resolvers import invitations as invites
 from vdc_graph.resolvers import onboarding as wizard
@@ -22,7 +21,7 @@ from .customer_changes import CUSTOMER_ID, ref
 from .customers import Customer, CustomerAdminUser, CustomerConnection, DeviceLogin, device_login_of
 from .enums import M365Service, OnboardingStep, Region
 from .mutations import run_mutation
-from .relay import ModelNode
+from .relay import ModelNode, page_args
 
 
 @strawberry.type(description="An email invitation to onboard a customer by itself.")
@@ -233,7 +232,7 @@ class CustomerPeopleQueries:
         last: LAST = None,
         before: BEFORE = None,
     ) -> CustomerConnection:
-        page = await admins.organizations(info.context, PageArgs(first, after, last, before))
+        page = await admins.organizations(info.context, page_args(info, first, after, last, before))
         return CustomerConnection(page=page)
 
 

@@ -12,7 +12,6 @@ from strawberry.types import Info
 
 from vdc_graph import clock
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries import backup as backup_queries
 from vdc_graph.db.queries.customers import CustomerFilter as CustomerFilterQuery
 from vdc_graph.db.queries.licensed_users import LicensedUserFilter as LicensedUserFilterQuery
@@ -45,7 +44,7 @@ from .licensed_users import (
     LicensedUserOrder,
     LicensedUserOrderField,
 )
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 from .scalars import Month
 
 if TYPE_CHECKING:
@@ -340,7 +339,7 @@ class Customer(ModelNode):
             ),
             order.field.value,
             order.direction is OrderDirection.DESC,
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return LicensedUserConnection(page=page)
 
@@ -417,7 +416,7 @@ class Customer(ModelNode):
             backup_queries.PolicyFilter(customer_id=self.id),  # type: ignore[attr-defined]
             "NAME",
             False,
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[BackupPolicy](page=page)
 
@@ -435,7 +434,7 @@ class Customer(ModelNode):
         page = await resolve_sessions.list_sessions(
             info.context,
             backup_queries.SessionFilter(customer_id=self.id),  # type: ignore[attr-defined]
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[BackupSession](page=page)
 
@@ -535,7 +534,7 @@ class CustomerQueries:
             ),
             order.field.value,
             order.direction is OrderDirection.DESC,
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return CustomerConnection(page=page)
 

@@ -11,7 +11,6 @@ from strawberry.types import Info
 
 from vdc_graph import enums
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.notifications import NotificationFilter as Filter
 from vdc_graph.resolvers import notifications as resolve
 from vdc_graph.resolvers.ids import Ref, key_of
@@ -19,7 +18,7 @@ from vdc_graph.resolvers.ids import Ref, key_of
 from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import MessageTopic, NotificationState, OutboxKind
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 
 _STATUS_OF = {state: status for status, state in enums.NOTIFICATION_STATE_OF.items()}
 
@@ -133,7 +132,7 @@ class NotificationQueries:
         page = await resolve.list_notifications(
             info.context,
             _filter(filter or NotificationFilter()),
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[Notification](page=page)
 

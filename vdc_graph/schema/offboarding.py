@@ -10,7 +10,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.enums import OffboardingStatus as Status
 from vdc_graph.resolvers import offboarding as resolve
 from vdc_graph.resolvers.customers import load_customer
@@ -21,7 +20,7 @@ from .customer_changes import CUSTOMER_ID, ref
 from .customer_people import AFTER, BEFORE, FIRST, LAST
 from .enums import OffboardingStatus
 from .mutations import run_mutation
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 
 if TYPE_CHECKING:
     from .customers import Customer
@@ -120,7 +119,7 @@ class OffboardingQueries:
             info.context,
             None if flt.status is None else Status(flt.status.value),
             None if flt.customer_id is None else ref(flt.customer_id),
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return Connection[OffboardingRequest](page=page)
 

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry import relay
 from strawberry.types import Info
 
-from vdc_graph.db.pagination import Page
+from vdc_graph.db.pagination import Page, PageArgs
 
 T = TypeVar("T")
 
@@ -79,3 +80,32 @@ class Connection(Generic[T]):
     @strawberry.field(description="How many items the whole list holds, across all pages.")
     async def total_count(self) -> int:
         return await self.page.count()
+
+
+def page_args(
+    info: Info, first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageArgs:
+    """The page a connection field asks for; when its selection shows ``totalCount``, the
+    page's statement reads the count too."""
+    return PageArgs(first, after, last, before, with_total_count=_selects(info, "totalCount"))
+
+
+def _selects(info: Info, name: str) -> bool:
+    """Whether the field's own selection (fragments included) has the field ``name``."""
+    raw = info._raw_info
+    pending: list[SelectionSetNode | None] = [node.selection_set for node in raw.field_nodes]
+    spread: set[str] = set()
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None and selection.name.value not in spread:
+                    spread.add(selection.name.value)
+                    pending.append(fragment.selection_set)
+    return False

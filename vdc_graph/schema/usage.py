@@ -13,7 +13,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.db.queries.usage import UsageReportFilter as UsageReportFilterQuery
 from vdc_graph.resolvers import downloads, hints
 from vdc_graph.resolvers import usage as resolve
@@ -23,7 +22,7 @@ from vdc_graph.software_usage import WorkloadCount
 from .common import OrderDirection, Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST, Customer
 from .enums import SoftwareWorkload, UsageReportStatus
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 from .scalars import Month
 
 
@@ -147,7 +146,7 @@ class UsageReport(ModelNode):
         page = await resolve.list_saas_lines(
             info.context,
             self,  # type: ignore[arg-type]
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return UsageReportSaasLineConnection(page=page)
 
@@ -251,7 +250,7 @@ class UsageQueries:
                 months=tuple(flt.months or ()), statuses=tuple(flt.statuses or ())
             ),
             order.direction is OrderDirection.DESC,
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return UsageReportConnection(page=page)
 

@@ -11,7 +11,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from vdc_graph.db import models
-from vdc_graph.db.pagination import PageArgs
 from vdc_graph.resolvers import webhooks as resolve
 from vdc_graph.resolvers.ids import Ref
 
@@ -19,7 +18,7 @@ from .approvals import HeldForApproval
 from .common import Payload, UserError
 from .customers import AFTER, BEFORE, FIRST, LAST
 from .enums import DeliveryStatus, WebhookEvent
-from .relay import Connection, ModelNode
+from .relay import Connection, ModelNode, page_args
 
 
 @strawberry.type(
@@ -87,7 +86,9 @@ class WebhookQueries:
         last: LAST = None,
         before: BEFORE = None,
     ) -> WebhookConnection:
-        page = await resolve.list_webhooks(info.context, PageArgs(first, after, last, before))
+        page = await resolve.list_webhooks(
+            info.context, page_args(info, first, after, last, before)
+        )
         return WebhookConnection(page=page)
 
     @strawberry.field(description="A webhook's delivery log, newest first.")
@@ -103,7 +104,7 @@ class WebhookQueries:
         page = await resolve.list_deliveries(
             info.context,
             Ref(webhook_id.type_name, webhook_id.node_id),
-            PageArgs(first, after, last, before),
+            page_args(info, first, after, last, before),
         )
         return WebhookDeliveryConnection(page=page)
 
