@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.backup_support import connected_customer, gid, make_policy, until
+from tests.backup_support import all_ended, connected_customer, gid, make_policy
 from tests.factories import make_customer, make_provider, make_user, token_for
 from vdc_graph import clock
-from vdc_graph.db.models import BackupSession, Onboarding
-from vdc_graph.db.queries.backup import ACTIVE_SESSION
+from vdc_graph.db.models import Onboarding
 from vdc_graph.enums import ContractType, Permission
 from vdc_graph.usage_reports import generate_report
 
@@ -159,14 +158,6 @@ async def test_customer_hints_agree_with_their_mutations(api, callers):
     )
 
 
-def _idle(policy_id: Any) -> Any:
-    async def check() -> bool:
-        active = BackupSession.filter(policy_id=policy_id, status__in=ACTIVE_SESSION)
-        return not await active.exists()
-
-    return check
-
-
 async def test_policy_hints_agree_with_their_mutations(api, callers):
     provider, tokens = callers["provider"], callers["tokens"]
     customer = await connected_customer(provider, contract_type=ContractType.ANNUAL)
@@ -193,7 +184,7 @@ async def test_policy_hints_agree_with_their_mutations(api, callers):
         )
         # A stop is asked for, and the session ends a moment later: the next caller's hint
         # and mutation must not straddle that moment.
-        await until(_idle(policy.id))
+        await all_ended()
         oid = gid("BackupPolicy", own.id)
         seen[(role, "delete idle")] = await _agree(
             api, token, oid, "viewerCanDelete", "backupPolicyDelete", {"id": oid}
