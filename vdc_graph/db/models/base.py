@@ -6,13 +6,14 @@ from tortoise import fields
 from tortoise.models import Model
 
 from vdc_graph import clock
+from vdc_graph.db.rows import DeferredColumns
 
 
 def _now():  # a function, so a test's clock is read at insert time
     return clock.now()
 
 
-class Entity(Model):
+class Entity(DeferredColumns, Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     created_at = fields.DatetimeField(default=_now)
 
