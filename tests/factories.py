@@ -81,3 +81,10 @@ async def switched_token(
         last_name=user.last_name,
     )
     return token_for(settings, user, customer_id=customer_id)
+
+
+def loaded_state(instance: Any) -> dict[str, Any]:
+    """Every attribute of a loaded row as a reader sees it (a column whose conversion is
+    deferred is converted when read)."""
+    names = (set(vars(instance)) | set(instance._meta.fields_db_projection)) - {"_deferred_row"}
+    return {name: getattr(instance, name) for name in names}

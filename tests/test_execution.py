@@ -230,3 +230,28 @@ def test_a_failed_batch_leaves_each_row_to_its_resolver_with_the_same_errors(bat
     assert got["errors"] == [("no owner for a negative count", ["items", 1, "owner"])]
     assert got["data"]["items"][0] == {"name": "Contoso", "owner": {"name": "CONTOSO"}}
     assert BATCHES == [2]
+
+
+def test_readers_beside_other_fields_keep_the_selections_order_and_skip_field_execution(
+    batches, monkeypatch
+):
+    """An object with readers and other fields (async, batched) answers its fields in the
+    order they were selected; only the other fields go through graphql-core's execution of
+    a field, the readers are read in one loop."""
+    ROWS[:] = [Row("Contoso", 3, WHEN, "contoso.com"), Row("Fabrikam", 0, WHEN, "")]
+    ours, theirs = schemas()
+    document = "{ items { later name owner { name } count __typename d: domain } }"
+    got = answer(ours, document)
+    assert got == answer(theirs, document)
+    order = ["later", "name", "owner", "count", "__typename", "d"]
+    assert [list(item) for item in got["data"]["items"]] == [order, order]
+    executed: list[str] = []
+    original = PlainFieldsExecutionContext.execute_field
+
+    def counting(self, parent_type, source, field_details_list, path, position_context=None):
+        executed.append(field_details_list[0].node.name.value)
+        return original(self, parent_type, source, field_details_list, path, position_context)
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "execute_field", counting)
+    assert answer(ours, document) == got
+    assert sorted(executed) == ["items", "later", "later", "owner", "owner"]

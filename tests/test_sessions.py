@@ -17,7 +17,7 @@ from tests.backup_support import (
     make_policy,
     until,
 )
-from tests.factories import make_customer, make_provider, make_user, token_for
+from tests.factories import loaded_state, make_customer, make_provider, make_user, token_for
 from vdc_graph import clock, licensing
 from vdc_graph.background import backup_engine_job
 from vdc_graph.db.models import BackupPolicy, BackupSession, SessionLogRecord
@@ -309,7 +309,7 @@ async def test_the_records_an_event_carries_are_the_rows_the_database_reads(db):
         (1, LogStatus.INFO, "Found 2 objects"),
         (2, LogStatus.WARNING, "Ann Lee was skipped"),
     ]
-    assert [vars(r) for r in carried] == [vars(r) for r in stored]
+    assert [loaded_state(r) for r in carried] == [loaded_state(r) for r in stored]
 
 
 async def test_the_scheduler_runs_a_due_policy_and_skips_a_disabled_one(db, settings):

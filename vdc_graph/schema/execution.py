@@ -4,7 +4,8 @@ Most of what a list returns are plain columns (a name, a count, a date) or value
 the row alone (a global ID, a column with "" turned into null). graphql-core still builds a
 resolve info for each, asks whether the value is awaitable and walks the generic completion;
 strawberry adds its own layers on top. Here such a field is a *reader*, a function of the row,
-and an object whose selected fields are all readers is completed in one loop over them.
+and an object's readers are completed in one loop over them; its other selected fields (a
+batched one, one with arguments) are executed by graphql-core beside them.
 
 A field declared ``batched`` (``schema/batching.py``) is loaded once for a whole list before
 the list is completed, and each row's field is completed from that value.
@@ -21,7 +22,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
@@ -141,20 +142,45 @@ def _selected_reader(parent_type: GraphQLObjectType, node: Any) -> Reader | None
     return reader_of(parent_type, field) if field is not None and not node.arguments else None
 
 
-def _readers_of(return_type: GraphQLObjectType, grouped_field_set: Any) -> list | None:
-    """(response key, reader; None for ``__typename``) of each selected field, or None when
-    one of them has no reader."""
-    plan: list = []
+class ObjectPlan(NamedTuple):
+    """How an object's selection is completed: its readers in one loop, the other fields
+    (a batched field, a field with arguments) by graphql-core, then the two merged in the
+    selection's order."""
+
+    # (response key, reader; None for ``__typename``) of each field that has one
+    readers: tuple[tuple[str, Reader | None], ...]
+    # the grouped field set of the fields without a reader (empty when all have one)
+    others: dict[str, Any]
+    order: tuple[str, ...]
+
+
+def _plan_of(return_type: GraphQLObjectType, grouped_field_set: Any) -> ObjectPlan | None:
+    """The selection's plan; None when no field has a reader (graphql-core's path then)."""
+    readers: list[tuple[str, Reader | None]] = []
+    others: dict[str, Any] = {}
     for response_key, details in grouped_field_set.items():
         node = details[0].node
         if node.name.value == _TYPENAME:
-            plan.append((response_key, None))
+            readers.append((response_key, None))
             continue
         reader = _selected_reader(return_type, node)
         if reader is None:
-            return None
-        plan.append((response_key, reader))
-    return plan
+            others[response_key] = details
+        else:
+            readers.append((response_key, reader))
+    if not any(reader is not None for _, reader in readers):
+        return None
+    return ObjectPlan(tuple(readers), others, tuple(grouped_field_set))
+
+
+def _merged(plan: ObjectPlan, read: dict[str, Any], executed: dict[str, Any]) -> dict[str, Any]:
+    """The object's fields in the selection's order (graphql-core leaves out a field it
+    completes as ``Undefined``)."""
+    return {
+        key: read[key] if key in read else executed[key]
+        for key in plan.order
+        if key in read or key in executed
+    }
 
 
 def _batched_of(item_type: GraphQLObjectType, grouped_field_set: Any) -> tuple:
@@ -310,15 +336,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed = complete()
         return await completed if self.is_awaitable(completed) else completed
 
-    def _plan(self, return_type: GraphQLObjectType, field_details_list: Any) -> list | None:
-        """(response key, reader) for each field selected on ``return_type``, when all are
-        readers and nothing is deferred; None otherwise."""
+    def _plan(self, return_type: GraphQLObjectType, field_details_list: Any) -> ObjectPlan | None:
+        """The plan of ``return_type``'s selection, unless something in it is deferred."""
         return self._per_selection(
             self._object_plans,
             return_type,
             field_details_list,
             lambda grouped_field_set, new_defer_usages: (
-                None if new_defer_usages else _readers_of(return_type, grouped_field_set)
+                None if new_defer_usages else _plan_of(return_type, grouped_field_set)
             ),
         )
 
@@ -355,17 +380,35 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         ):
             plan = self._plan(return_type, field_details_list)
             if plan is not None:
-                completed: dict[str, Any] = {}
-                for response_key, reader in plan:
-                    if reader is None:
-                        completed[response_key] = return_type.name
-                        continue
-                    value = _read(reader, result)
-                    if value is _FAILED:
-                        break
-                    completed[response_key] = value
-                else:
-                    return completed
+                read = self._read_all(plan, return_type, result)
+                if read is not None:
+                    if not plan.others:
+                        return read
+                    executed = self.execute_fields(
+                        return_type, result, path, plan.others, position_context
+                    )
+                    if not self.is_awaitable(executed):
+                        return _merged(plan, read, executed)
+
+                    async def merge() -> dict[str, Any]:
+                        return _merged(plan, read, await executed)
+
+                    return merge()
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    @staticmethod
+    def _read_all(plan: ObjectPlan, return_type: GraphQLObjectType, row: Any) -> dict | None:
+        """The values of the plan's readers, or None when one of them must be reported by
+        graphql-core's path."""
+        read: dict[str, Any] = {}
+        for response_key, reader in plan.readers:
+            if reader is None:
+                read[response_key] = return_type.name
+                continue
+            value = _read(reader, row)
+            if value is _FAILED:
+                return None
+            read[response_key] = value
+        return read
