@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -89,18 +90,23 @@ class PageArgs:
 @dataclass
 class Page(Generic[M]):
     rows: list[M]
-    cursors: list[str]
+    key: SortKey
     has_next_page: bool
     has_previous_page: bool
     count: Callable[[], Awaitable[int]]
 
+    @cached_property
+    def cursors(self) -> list[str]:
+        # Encoded when asked for: a page that shows only its end cursors encodes two.
+        return [encode_cursor(self.key, row) for row in self.rows]
+
     @property
     def start_cursor(self) -> str | None:
-        return self.cursors[0] if self.cursors else None
+        return encode_cursor(self.key, self.rows[0]) if self.rows else None
 
     @property
     def end_cursor(self) -> str | None:
-        return self.cursors[-1] if self.cursors else None
+        return encode_cursor(self.key, self.rows[-1]) if self.rows else None
 
 
 _NULL_FLAG = "_keyset_null"
@@ -279,7 +285,7 @@ async def paginate(qs: QuerySet[M], key: SortKey, descending: bool, args: PageAr
         # An empty page read no count (it had no row to carry it).
         return total if total is not None else await counted.count()
 
-    return Page(rows, [encode_cursor(key, r) for r in rows], has_next, has_previous, count)
+    return Page(rows, key, has_next, has_previous, count)
 
 
 async def _exists_from(
