@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
@@ -24,9 +25,31 @@ class Loaders:
 
 
 async def load_each(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
-    """The value of each key (None for a None key), each distinct key asked for once."""
+    """The value of each key (None for a None key), each distinct key asked for once.
+
+    The keys the request has not asked for yet go to one call of the loader's batch function,
+    and their values are kept in its cache: a list's hundred keys then cost no future and no
+    callback each, as ``load_many`` would."""
     distinct = [key for key in dict.fromkeys(keys) if key is not None]
-    found = dict(zip(distinct, await loader.load_many(distinct), strict=True))
+    cache = loader.cache_map
+    asked: dict[Any, Any] = {}  # key -> the future of a lookup already made
+    missing = []
+    for key in distinct:
+        future = cache.get(key)
+        if future is not None and not future.cancelled():
+            asked[key] = future
+        else:
+            missing.append(key)
+    found: dict[Any, Any] = {}
+    if missing:
+        values = await loader.load_fn(missing)
+        for value in values:
+            if isinstance(value, BaseException):
+                raise value  # as ``load_many`` raises a key's error
+        found = dict(zip(missing, values, strict=True))
+        loader.prime_many(found)
+    if asked:
+        found.update(zip(asked, await asyncio.gather(*asked.values()), strict=True))
     return [None if key is None else found[key] for key in keys]
 
 
