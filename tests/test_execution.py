@@ -252,6 +252,17 @@ def test_readers_beside_other_fields_keep_the_selections_order_and_skip_field_ex
         executed.append(field_details_list[0].node.name.value)
         return original(self, parent_type, source, field_details_list, path, position_context)
 
+    built: list[str] = []
+    original_info = PlainFieldsExecutionContext.build_resolve_info
+
+    def counting_info(self, field_def, field_nodes, parent_type, path):
+        built.append(field_nodes[0].name.value)
+        return original_info(self, field_def, field_nodes, parent_type, path)
+
     monkeypatch.setattr(PlainFieldsExecutionContext, "execute_field", counting)
+    monkeypatch.setattr(PlainFieldsExecutionContext, "build_resolve_info", counting_info)
     assert answer(ours, document) == got
     assert sorted(executed) == ["items", "later", "later", "owner", "owner"]
+    # A batched owner of readers alone is read at once, with no resolve info; only the row
+    # the batch gave no owner for (Fabrikam) resolves its own.
+    assert sorted(built) == ["items", "later", "later", "owner"]

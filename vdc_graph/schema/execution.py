@@ -101,6 +101,29 @@ def _resolves_id_from_pk(origin: type) -> bool:
     )
 
 
+def _row_type_check(object_type: GraphQLObjectType) -> Callable[[Any], bool] | None:
+    """``object_type``'s ``is_type_of`` as a function of the row alone, when it needs no
+    resolve info (none, or a ModelNode's isinstance); None otherwise. Kept on the type."""
+    known = object_type.__dict__.get("_vdc_row_type_check", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known  # type: ignore[return-value]
+    from vdc_graph.schema.relay import ModelNode  # avoids an import cycle
+
+    check = object_type.is_type_of
+    found: Callable[[Any], bool] | None = None
+    if check is None:
+        found = _any_row
+    elif getattr(check, "__func__", None) is ModelNode.is_type_of.__func__:  # type: ignore[attr-defined]
+        model = check.__self__.model  # type: ignore[attr-defined]
+        found = lambda row: isinstance(row, model)  # noqa: E731
+    object_type.__dict__["_vdc_row_type_check"] = found
+    return found
+
+
+def _any_row(row: Any) -> bool:
+    return True
+
+
 def _serializer(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
     """``leaf``'s output coercion; for a strawberry enum, a lookup of the member's name (its
     own coercion searches the values one by one, for every value of every row)."""
@@ -266,7 +289,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         value: Any,
         position_context: Any,
     ) -> Any:
-        """A batched field's value completed as graphql-core completes a resolved one."""
+        """A batched field's value completed as graphql-core completes a resolved one (an
+        object of readers alone, the usual case, is read at once)."""
+        object_type = get_nullable_type(field.type)
+        if isinstance(object_type, GraphQLObjectType):
+            is_row_of_type = _row_type_check(object_type)
+            if is_row_of_type is not None and is_row_of_type(value):
+                plan = self._plan(object_type, field_details_list)
+                if plan is not None and not plan.others:
+                    read = self._read_all(plan, object_type, value)
+                    if read is not None:
+                        return read
         info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
         try:
             completed = self.complete_value(
