@@ -166,10 +166,8 @@ def test_a_resolver_that_raises_is_the_same_error_at_the_same_path():
     assert got["errors"] == [("no negative counts", ["items", 1, "doubled"])]
 
 
-def test_fields_that_only_read_their_row_get_no_resolve_info(monkeypatch):
-    """The short path is taken: only ``items`` (a resolver of the query) and the async
-    ``later`` build a resolve info; the columns and the row-only resolvers do not."""
-    ROWS[:] = [Row("Contoso", 3, WHEN, "contoso.com"), Row("Fabrikam", 0, WHEN, "")]
+def resolve_infos_built(monkeypatch) -> list[str]:
+    """The names of the fields a resolve info is built for, from now on."""
     built: list[str] = []
     original = PlainFieldsExecutionContext.build_resolve_info
 
@@ -178,6 +176,14 @@ def test_fields_that_only_read_their_row_get_no_resolve_info(monkeypatch):
         return original(self, field_def, field_nodes, parent_type, path)
 
     monkeypatch.setattr(PlainFieldsExecutionContext, "build_resolve_info", counting)
+    return built
+
+
+def test_fields_that_only_read_their_row_get_no_resolve_info(monkeypatch):
+    """The short path is taken: only ``items`` (a resolver of the query) and the async
+    ``later`` build a resolve info; the columns and the row-only resolvers do not."""
+    ROWS[:] = [Row("Contoso", 3, WHEN, "contoso.com"), Row("Fabrikam", 0, WHEN, "")]
+    built = resolve_infos_built(monkeypatch)
     ours, _ = schemas()
     answer(ours, "{ items { __typename name count when domain doubled later } }")
     assert built == ["items", "later", "later"]
@@ -252,15 +258,8 @@ def test_readers_beside_other_fields_keep_the_selections_order_and_skip_field_ex
         executed.append(field_details_list[0].node.name.value)
         return original(self, parent_type, source, field_details_list, path, position_context)
 
-    built: list[str] = []
-    original_info = PlainFieldsExecutionContext.build_resolve_info
-
-    def counting_info(self, field_def, field_nodes, parent_type, path):
-        built.append(field_nodes[0].name.value)
-        return original_info(self, field_def, field_nodes, parent_type, path)
-
     monkeypatch.setattr(PlainFieldsExecutionContext, "execute_field", counting)
-    monkeypatch.setattr(PlainFieldsExecutionContext, "build_resolve_info", counting_info)
+    built = resolve_infos_built(monkeypatch)
     assert answer(ours, document) == got
     assert sorted(executed) == ["items", "later", "later", "owner", "owner"]
     # A batched owner of readers alone is read at once, with no resolve info; only the row
