@@ -178,7 +178,8 @@ class ObjectPlan(NamedTuple):
 
 
 def _plan_of(return_type: GraphQLObjectType, grouped_field_set: Any) -> ObjectPlan | None:
-    """The selection's plan; None when no field has a reader (graphql-core's path then)."""
+    """The selection's plan; None when it has other fields and no reader beside them
+    (graphql-core's path then)."""
     readers: list[tuple[str, Reader | None]] = []
     others: dict[str, Any] = {}
     for response_key, details in grouped_field_set.items():
@@ -191,7 +192,7 @@ def _plan_of(return_type: GraphQLObjectType, grouped_field_set: Any) -> ObjectPl
             others[response_key] = details
         else:
             readers.append((response_key, reader))
-    if not any(reader is not None for _, reader in readers):
+    if not readers or (others and all(reader is None for _, reader in readers)):
         return None
     return ObjectPlan(tuple(readers), others, tuple(grouped_field_set))
 
